@@ -1,0 +1,57 @@
+"""Command line: ``python run_sim.py [COMMAND] ...``.
+
+Each subcommand lives in its own module exposing ``add_parser(subparsers)``
+(which sets ``func`` on its parser).  Add a command by adding its module to
+``COMMANDS``.  Problems with the user's input become one-line messages and
+exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ..scenario import ScenarioError
+from . import policies_cmd, run_cmd, validate_cmd
+
+COMMANDS = [run_cmd, validate_cmd, policies_cmd]
+
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Bad input detected by a command: printed as one line, exit 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_sim.py",
+        description="supportsim: compare tiered support, skills-based routing and swarming "
+                    "on the same customers. With no command, runs scenarios/default.yaml.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]   # the main job: default scenario, all its policies
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        for line in exc.problems:
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

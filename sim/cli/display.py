@@ -1,0 +1,73 @@
+"""Terminal output: a rich summary table and a progress bar."""
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..analysis import METRIC_LABELS
+
+SHOWN = [
+    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "wait_mean_min",
+    "resolved_share", "abandoned_share", "open_share", "handoffs_per_ticket", "repeats_per_ticket",
+    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved",
+    "expert_min_per_ticket", "helpers_per_ticket",
+]
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """Yield ``advance(done, total)``; draws a bar on a terminal, nothing otherwise."""
+    console = Console(file=sys.stderr)
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as prog:
+        task = prog.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            prog.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _fmt(mean: float, half: float, metric: str) -> str:
+    if math.isnan(mean):
+        return "-"
+    share = metric.endswith("_share") or metric.startswith("utilisation_")
+    if share:
+        text = f"{mean:.1%}"
+        return text if math.isnan(half) else f"{text} ± {half:.1%}"
+    digits = 2 if abs(mean) < 10 else 1
+    text = f"{mean:,.{digits}f}"
+    return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
+
+
+def print_summary(result, console: Console | None = None) -> None:
+    console = console or Console(width=max(100, Console().width))
+    summary = result.summary
+    policies = result.policies
+    metrics = SHOWN + sorted(m for m in summary["metric"].unique() if m.startswith("utilisation_"))
+    table = Table(title=f"{result.scenario.name}: mean ± 95 % CI over {result.replications} "
+                        f"replication(s), seed {result.seed}", title_justify="left")
+    table.add_column("metric")
+    for p in policies:
+        table.add_column(p, justify="right")
+    idx = summary.set_index(["policy", "metric"])
+    for m in metrics:
+        label = METRIC_LABELS.get(m) or m.replace("utilisation_", "utilisation of team ")
+        cells = []
+        for p in policies:
+            if (p, m) in idx.index:
+                row = idx.loc[(p, m)]
+                cells.append(_fmt(float(row["mean"]), float(row["half_width"]), m))
+            else:
+                cells.append("-")
+        table.add_row(label, *cells)
+    console.print(table)

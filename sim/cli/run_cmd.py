@@ -1,0 +1,51 @@
+"""``run SCENARIO``: simulate policies x replications, print the summary, optionally save."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..runner import simulate
+from ..scenario import load_scenario
+from .common import nonneg_int, positive_float, positive_int, resolve_scenario_path
+from .display import print_summary, progress_bar
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="simulate a scenario under its policies (default: scenarios/default.yaml)")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario YAML file")
+    p.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                   help="policy to run (repeatable; default: the scenario's policies)")
+    p.add_argument("--replications", type=positive_int, help="override the scenario's replications")
+    p.add_argument("--seed", type=nonneg_int, help="override the scenario's seed")
+    p.add_argument("--days", type=positive_float, help="override horizon.days")
+    p.add_argument("--out", type=Path, help="directory for tickets.parquet, summary.csv, ...")
+    p.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default 1)")
+    p.set_defaults(func=run)
+
+
+def load_for_run(args):
+    path = resolve_scenario_path(args.scenario)
+    scn = load_scenario(path)
+    if args.days is not None:
+        horizon = dict(scn.horizon.model_dump())
+        horizon["days"] = args.days
+        if horizon["warmup_days"] >= args.days:
+            horizon["warmup_days"] = 0.0
+            print(f"warning: --days {args.days:g} is within the warm-up; warm-up set to 0",
+                  file=sys.stderr)
+        scn = scn.replace(horizon=horizon)
+    return path, scn
+
+
+def run(args) -> int:
+    path, scn = load_for_run(args)
+    with progress_bar("simulating") as advance:
+        result = simulate(scn, policies=args.policies, replications=args.replications,
+                          seed=args.seed, workers=args.workers, progress=advance)
+    for w in result.warnings:
+        print(f"warning: {path}: {w}", file=sys.stderr)
+    print_summary(result)
+    if args.out is not None:
+        out = result.save(args.out)
+        print(f"results written to {out}")
+    return 0

@@ -1,0 +1,195 @@
+"""Duration distributions used by scenarios.
+
+Every distribution maps a uniform draw ``u`` in [0, 1) to a value through its
+inverse CDF (:meth:`Dist.from_uniform`).  Sampling by inverse transform is what
+makes common random numbers work across policies *and* across scenario
+variants: the same customer keeps the same quantile of "how hard is my
+problem" even if a sweep changes the mean, so differences between runs are
+caused by the change, not by reshuffled luck.
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special
+
+__all__ = [
+    "Dist",
+    "Fixed",
+    "Exponential",
+    "LogNormal",
+    "Gamma",
+    "Uniform",
+    "Triangular",
+    "Empirical",
+    "Distribution",
+]
+
+
+class Dist(BaseModel):
+    """Base class: a validated, immutable distribution spec."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF applied element-wise to uniforms in [0, 1)."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    @property
+    def is_zero(self) -> bool:
+        """True when every draw is 0 (a switched-off friction)."""
+        return False
+
+
+class Fixed(Dist):
+    dist: Literal["fixed"]
+    value: float = Field(ge=0)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), float(self.value))
+
+    @property
+    def mean(self) -> float:
+        return float(self.value)
+
+    @property
+    def is_zero(self) -> bool:
+        return self.value == 0
+
+
+class Exponential(Dist):
+    dist: Literal["exponential"]
+    mean_: float = Field(gt=0, alias="mean")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
+
+    @property
+    def mean(self) -> float:
+        return float(self.mean_)
+
+
+class LogNormal(Dist):
+    """Log-normal given by its mean and coefficient of variation (not mu/sigma):
+    those are the numbers support managers actually know."""
+
+    dist: Literal["lognormal"]
+    mean_: float = Field(gt=0, alias="mean")
+    cv: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p(self.cv**2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        z = special.ndtri(np.clip(np.asarray(u, dtype=float), 1e-300, 1 - 1e-16))
+        return np.exp(mu + math.sqrt(sigma2) * z)
+
+    @property
+    def mean(self) -> float:
+        return float(self.mean_)
+
+
+class Gamma(Dist):
+    dist: Literal["gamma"]
+    mean_: float = Field(gt=0, alias="mean")
+    cv: float = Field(gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        shape = 1.0 / self.cv**2
+        scale = self.mean_ / shape
+        return special.gammaincinv(shape, np.asarray(u, dtype=float)) * scale
+
+    @property
+    def mean(self) -> float:
+        return float(self.mean_)
+
+
+class Uniform(Dist):
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+        return self
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def is_zero(self) -> bool:
+        return self.high == 0
+
+
+class Triangular(Dist):
+    dist: Literal["triangular"]
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError(
+                f"need low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})"
+            )
+        return self
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        a, c, b = self.low, self.mode, self.high
+        fc = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < fc, left, right)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+
+class Empirical(Dist):
+    """Resamples observed durations with equal weight (e.g. from a ticket log)."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        vals = np.sort(np.asarray(self.values, dtype=float))
+        idx = np.minimum((np.asarray(u, dtype=float) * len(vals)).astype(np.int64), len(vals) - 1)
+        return vals[idx]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def is_zero(self) -> bool:
+        return max(self.values) == 0
+
+
+Distribution = Annotated[
+    Union[Fixed, Exponential, LogNormal, Gamma, Uniform, Triangular, Empirical],
+    Field(discriminator="dist"),
+]
+"""Any distribution, chosen by its ``dist`` key."""
+
+ZERO = Fixed(dist="fixed", value=0)

@@ -1,0 +1,522 @@
+"""The simulation engine: all SimPy mechanics of one (policy, replication) run.
+
+Design
+------
+SimPy's :class:`~simpy.Environment` is the event calendar.  Rather than one
+generator process per ticket, every activity is a single ``Timeout`` whose
+callback advances the state machine of the agent doing it.  That keeps the
+per-ticket cost at a handful of events (arrival, one timeout per activity,
+one patience timer per queue visit) and lets activities be reasoned about
+one at a time:
+
+    arrive -> route (policy) -> queue -> agent takes it
+        can resolve:    [repeat] + work                      -> resolved
+        cannot resolve: [repeat] + diagnose -> policy decides
+            HandOff:   handoff write-up -> next queue (repeat owed)
+            Swarm:     wait for a qualified helper (owner holds) -> joint work -> resolved
+
+The engine keeps two invariants the policies rely on and the tests check:
+an agent is idle only while every queue its team serves is empty, and an
+agent is occupied by at most one ticket at any time.
+
+Results of finished tickets go straight into compact typed columns
+(:mod:`array`), so memory grows with the number of tickets only by the
+bytes of their result row.
+"""
+from __future__ import annotations
+
+import math
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable
+
+import simpy
+
+from .models.agents import Agent, TeamRuntime
+from .models.customers import SLOTS, CustomerStream, Stream
+from .models.queues import TicketQueue
+from .models.tickets import Outcome, State, Ticket
+from .policies.base import HandOff, Org, Policy, PolicyError, PolicyParams, Swarm
+from .scenario import Scenario
+
+MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops forever
+
+
+class Phase:
+    IDLE, RESOLVE, DIAGNOSE, HANDOFF, HOLD, SWARM, HELP = range(7)
+    NAMES = ("idle", "work", "diagnose", "handoff", "hold", "swarm_work", "help")
+
+
+TICKET_COLUMNS = {
+    # name: array typecode
+    "ticket_id": "q", "segment": "h", "issue": "h", "tier": "h", "arrival_min": "d",
+    "end_min": "d", "outcome": "b", "wait_min": "d", "first_response_min": "d",
+    "handoffs": "i", "repeats": "i", "agents_touched": "i", "agent_min": "d", "cost": "d",
+    "expert_min": "d", "helpers": "i",
+}
+
+
+@dataclass
+class RunResult:
+    """Raw output of one run: ticket columns, per-team busy time, backlog samples, trace."""
+
+    policy: str
+    replication: int
+    columns: dict[str, array]
+    team_busy_min: list[float]
+    window_min: float
+    backlog: dict[str, array]
+    trace: list[tuple] | None = None
+    arrivals: int = 0
+    events: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """One replication of one policy on one scenario."""
+
+    def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: PolicyParams,
+                 replication: int, seed: int, trace: bool = False,
+                 backlog_every: float = 60.0) -> None:
+        self.scn = scenario
+        self.replication = replication
+        self.seed = seed
+        self.env = simpy.Environment()
+        self.horizon = scenario.horizon_min
+        self.warmup = scenario.warmup_min
+        self.overhead = scenario.frictions.swarm_overhead
+        self.swarm_wait_is_queue = scenario.frictions.swarm_wait_is_queue
+        self.handoff_dist = scenario.frictions.handoff
+        self.repeat_dist = scenario.frictions.repeat
+        self.top_tier = scenario.top_tier
+        self.trace: list[tuple] | None = [] if trace else None
+        self.backlog_every = backlog_every
+
+        # organisation
+        self.teams: list[TeamRuntime] = []
+        aid = 0
+        for i, spec in enumerate(scenario.teams):
+            team = TeamRuntime(i, spec, is_top=spec.tier == self.top_tier)
+            team.can = [team.can_resolve(iss.tier, iss.skill) for iss in scenario.issues]
+            for _ in range(spec.agents):
+                agent = Agent(aid, team)
+                aid += 1
+                team.agents.append(agent)
+                team.free.append(agent)
+            self.teams.append(team)
+        self.agents = [a for t in self.teams for a in t.agents]
+        self.team_by_name = {t.name: t for t in self.teams}
+
+        self.queues: dict[str, TicketQueue] = {}
+        self.help_queues: dict[int, TicketQueue] = {}
+        self._n_levels = len(set(s.priority for s in scenario.segments))
+        self._level_of = {p: i for i, p in enumerate(sorted(set(s.priority for s in scenario.segments)))}
+
+        self.org = Org(scenario=scenario, teams=sorted(self.teams, key=lambda t: (t.tier, t.index)),
+                       _queue_len=lambda name: len(self.queues[name]), _now=lambda: self.env.now)
+        self.policy = policy_cls(params, self.org)
+        self.policy_name = policy_cls.name
+        self._declare_queues()
+
+        # customers
+        self.customers = CustomerStream(scenario, replication, seed)
+        self._blocks = self.customers.blocks()
+        self._block = next(self._blocks)
+        self._row = 0
+        self.live: dict[int, Ticket] = {}
+        self.n_arrivals = 0
+        self._seg_names = [s.name for s in scenario.segments]
+        self._seg_level = [self._level_of[s.priority] for s in scenario.segments]
+        self._iss = [(i.name, i.tier, i.skill) for i in scenario.issues]
+
+        self.cols = {name: array(code) for name, code in TICKET_COLUMNS.items()}
+        self.backlog = {"time_min": array("d"), "waiting": array("i"), "in_system": array("i")}
+
+    # ------------------------------------------------------------------ setup
+    def _declare_queues(self) -> None:
+        specs = self.policy.queues()
+        if not specs:
+            raise PolicyError(f"policy {self.policy_name!r} declared no queues")
+        for spec in specs:
+            if spec.name in self.queues:
+                raise PolicyError(f"policy {self.policy_name!r} declared queue {spec.name!r} twice")
+            unknown = [n for n in spec.teams if n not in self.team_by_name]
+            if unknown or not spec.teams:
+                raise PolicyError(
+                    f"policy {self.policy_name!r}: queue {spec.name!r} is served by unknown teams "
+                    f"{unknown or '(none)'}; teams: {list(self.team_by_name)}")
+            teams = [self.team_by_name[n] for n in spec.teams]
+            q = TicketQueue(spec.name, self._n_levels, teams)
+            self.queues[spec.name] = q
+            for team in teams:
+                team.serves.append(q)
+
+    def _help_queue(self, ticket: Ticket) -> TicketQueue:
+        """Swarm requests for one issue type: served first by every team able to resolve it."""
+        q = self.help_queues.get(ticket.issue_idx)
+        if q is None:
+            teams = [t for t in sorted(self.teams, key=lambda t: (t.tier, t.index))
+                     if t.can[ticket.issue_idx]]
+            q = TicketQueue(f"help:{ticket.issue}", self._n_levels, teams, is_help=True)
+            self.help_queues[ticket.issue_idx] = q
+            for team in teams:
+                team.serves.insert(0, q)
+        return q
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> RunResult:
+        env = self.env
+        first = self._block.arrival[0]
+        env.timeout(first).callbacks.append(self._arrive)
+        if self.backlog_every > 0:
+            env.timeout(self.warmup).callbacks.append(self._sample_backlog)
+        env.run(until=self.horizon)
+        self._close_horizon()
+        return RunResult(
+            policy=self.policy_name, replication=self.replication, columns=self.cols,
+            team_busy_min=[sum(a.busy_min for a in t.agents) for t in self.teams],
+            window_min=self.horizon - self.warmup, backlog=self.backlog, trace=self.trace,
+            arrivals=self.n_arrivals,
+        )
+
+    # ------------------------------------------------------------------ arrivals
+    def _arrive(self, _event) -> None:
+        b, r = self._block, self._row
+        now = self.env.now
+        seg, iss = b.segment[r], b.issue[r]
+        name, tier, skill = self._iss[iss]
+        tid = b.start + r
+        t = Ticket(tid, self._seg_names[seg], seg, name, iss, tier, skill, self._seg_level[seg],
+                   now, b.patience[r], b.work[r], b.rand[r], now >= self.warmup)
+        t.draws = b
+        t.row = r
+        self.live[tid] = t
+        self.n_arrivals += 1
+        # schedule the next arrival
+        r += 1
+        if r == len(b.arrival):
+            self._block = b = next(self._blocks)
+            r = 0
+        self._row = r
+        self.env.timeout(b.arrival[r] - now).callbacks.append(self._arrive)
+        if self.trace is not None:
+            self.trace.append((now, now, tid, "created", -1, "", ""))
+        qname = self.policy.route(t)
+        q = self.queues.get(qname)
+        if q is None:
+            raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
+                                             f"queues: {list(self.queues)}"))
+        self._enqueue(t, q)
+
+    def _where(self, t: Ticket, rule: str) -> str:
+        return (f"policy {self.policy_name!r}, replication {self.replication}, ticket {t.id} "
+                f"at t={self.env.now:.3f} min: {rule}")
+
+    # ------------------------------------------------------------------ queues
+    def _enqueue(self, t: Ticket, q: TicketQueue) -> None:
+        """Give the ticket to a free agent of the queue's teams, else make it wait."""
+        for team in q.teams:
+            if team.free:
+                agent = team.free.popleft()
+                agent.busy_since = self.env.now
+                self._take(agent, t)
+                return
+        now = self.env.now
+        t.state = State.QUEUED
+        t.queue = q
+        t.enqueued_at = now
+        t.visit += 1
+        q.push(t)
+        if self.trace is not None:
+            self.trace.append((now, now, t.id, "queued", -1, "", q.name))
+        if t.patience != math.inf:
+            self._arm_patience(t)
+
+    def _arm_patience(self, t: Ticket) -> None:
+        remaining = t.patience - t.queued_total
+        self.env.timeout(max(remaining, 0.0), (t, t.visit)).callbacks.append(self._patience_expired)
+
+    def _patience_expired(self, event) -> None:
+        t, visit = event.value
+        if t.visit != visit or t.state not in (State.QUEUED, State.AWAIT_HELP):
+            return
+        now = self.env.now
+        t.queued_total += now - t.enqueued_at
+        t.queue.discard(t)
+        t.queue = None
+        if t.state == State.AWAIT_HELP:     # the owner stops holding
+            owner = t.owner
+            self._charge(t, owner, now - t.hold_start)
+            self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
+            self._finish(t, Outcome.ABANDONED)
+            self._release(owner)
+        else:
+            self._finish(t, Outcome.ABANDONED)
+
+    # ------------------------------------------------------------------ agents
+    def _take(self, agent: Agent, t: Ticket) -> None:
+        """``agent`` (already marked busy) starts on ticket ``t``."""
+        now = self.env.now
+        if t.state == State.QUEUED:
+            t.queued_total += now - t.enqueued_at
+        t.state = State.IN_SERVICE
+        t.queue = None
+        t.owner = agent
+        if t.first_touch != t.first_touch:  # NaN: first time anyone touches it
+            t.first_touch = now
+        t.touched.add(agent.id)
+        team = agent.team
+        t.last_team = team.name
+        agent.ticket = t
+        rep = 0.0
+        if t.needs_repeat:
+            t.needs_repeat = False
+            rep = self._draw(t, Stream.REPEAT, t.n_repeat, self.repeat_dist)
+            t.n_repeat += 1
+            t.repeats += 1
+        if self.trace is not None:
+            self.trace.append((now, now, t.id, "taken", agent.id, team.name, ""))
+        if team.can[t.issue_idx]:
+            self._begin(agent, Phase.RESOLVE, rep + t.work, rep)
+        else:
+            diag = self._draw(t, Stream.DIAGNOSE, t.n_diag, team.diagnose, team.index)
+            t.n_diag += 1
+            self._begin(agent, Phase.DIAGNOSE, rep + diag, rep)
+
+    def _begin(self, agent: Agent, phase: int, duration: float, rep: float = 0.0) -> None:
+        agent.phase = phase
+        agent.phase_start = self.env.now
+        agent.phase_dur = duration
+        agent.rep_dur = rep
+        self.env.timeout(duration, agent).callbacks.append(self._phase_done)
+
+    def _phase_done(self, event) -> None:
+        agent: Agent = event.value
+        t = agent.ticket
+        phase = agent.phase
+        dur = agent.phase_dur
+        self._charge(t, agent, dur)
+        if self.trace is not None:
+            self._trace_phase(agent, t)
+        if phase == Phase.RESOLVE:
+            self._finish(t, Outcome.RESOLVED)
+            self._release(agent)
+        elif phase == Phase.DIAGNOSE:
+            self._decide(agent, t)
+        elif phase == Phase.HANDOFF:
+            q = agent.target
+            agent.target = None
+            t.handoffs += 1
+            if t.handoffs > MAX_HANDOFFS:
+                raise PolicyError(self._where(t, f"handed off more than {MAX_HANDOFFS} times; "
+                                                 "the policy never lets it be resolved"))
+            agent.ticket = None
+            self._enqueue(t, q)
+            self._release(agent)
+        elif phase == Phase.SWARM:
+            for helper in t.helpers_now:
+                self._charge(t, helper, dur)
+                if self.trace is not None:
+                    self._trace_interval(helper.phase_start, self.env.now, t, helper, Phase.HELP)
+            helpers = t.helpers_now
+            t.helpers_now = ()
+            self._finish(t, Outcome.RESOLVED)
+            for helper in helpers:
+                self._release(helper)
+            self._release(agent)
+        else:  # pragma: no cover
+            raise AssertionError(f"unexpected phase {phase}")
+
+    def _decide(self, agent: Agent, t: Ticket) -> None:
+        decision = self.policy.on_cannot_resolve(t, agent)
+        if isinstance(decision, HandOff):
+            q = self.queues.get(decision.to)
+            if q is None:
+                raise PolicyError(self._where(t, f"on_cannot_resolve() handed off to unknown queue "
+                                                 f"{decision.to!r}; queues: {list(self.queues)}"))
+            t.needs_repeat = not decision.warm
+            agent.target = q
+            h = self._draw(t, Stream.HANDOFF, t.n_handoff, self.handoff_dist)
+            t.n_handoff += 1
+            self._begin(agent, Phase.HANDOFF, h)
+        elif isinstance(decision, Swarm):
+            if decision.max_helpers < 1:
+                raise PolicyError(self._where(t, "Swarm(max_helpers) must be >= 1"))
+            self._request_swarm(agent, t, decision.max_helpers)
+        else:
+            raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
+                                             f"got {decision!r}"))
+
+    def _request_swarm(self, owner: Agent, t: Ticket, max_helpers: int) -> None:
+        q = self._help_queue(t)
+        now = self.env.now
+        if self.trace is not None:
+            self.trace.append((now, now, t.id, "swarm_requested", owner.id, owner.team.name, q.name))
+        helpers: list[Agent] = []
+        for team in q.teams:
+            while team.free and len(helpers) < max_helpers:
+                helper = team.free.popleft()
+                helper.busy_since = now
+                helpers.append(helper)
+        if helpers:
+            self._start_swarm(t, owner, helpers)
+            return
+        t.state = State.AWAIT_HELP
+        t.queue = q
+        t.hold_start = now
+        t.enqueued_at = now
+        t.visit += 1
+        owner.phase = Phase.HOLD
+        owner.phase_start = now
+        q.push(t)
+        if self.swarm_wait_is_queue and t.patience != math.inf:
+            self._arm_patience(t)
+
+    def _start_swarm(self, t: Ticket, owner: Agent, helpers: list[Agent]) -> None:
+        now = self.env.now
+        if t.state == State.AWAIT_HELP:
+            self._charge(t, owner, now - t.hold_start)
+            self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
+            if self.swarm_wait_is_queue:
+                t.queued_total += now - t.enqueued_at
+            t.queue = None
+        t.state = State.IN_SERVICE
+        for helper in helpers:
+            helper.ticket = t
+            helper.phase = Phase.HELP
+            helper.phase_start = now
+            t.touched.add(helper.id)
+            if self.trace is not None:
+                self.trace.append((now, now, t.id, "helper_joined", helper.id, helper.team.name, ""))
+        t.helpers += len(helpers)
+        t.helpers_now = helpers
+        self._begin(owner, Phase.SWARM, t.work * (1.0 + self.overhead) / (1 + len(helpers)))
+
+    def _release(self, agent: Agent) -> None:
+        """``agent`` is done with their ticket: take the next piece of work or go idle."""
+        agent.ticket = None
+        agent.phase = Phase.IDLE
+        for q in agent.team.serves:
+            if q.size:
+                t = q.pop()
+                if t is not None:
+                    if q.is_help:
+                        self._start_swarm(t, t.owner, [agent])
+                    else:
+                        self._take(agent, t)
+                    return
+        now = self.env.now
+        lo = self.warmup if agent.busy_since < self.warmup else agent.busy_since
+        if now > lo:
+            agent.busy_min += now - lo
+        agent.team.free.append(agent)
+
+    # ------------------------------------------------------------------ bookkeeping
+    def _charge(self, t: Ticket, agent: Agent, minutes: float) -> None:
+        team = agent.team
+        t.agent_min += minutes
+        t.cost += minutes * team.cost_per_min
+        if team.is_top and t.tier < self.top_tier:
+            t.expert_min += minutes
+
+    def _draw(self, t: Ticket, stream: int, k: int, dist, team_index: int = 0) -> float:
+        """The ticket's k-th draw of a per-ticket stream (common across policies)."""
+        if k < SLOTS:
+            if stream == Stream.DIAGNOSE:
+                return t.draws.diagnose[team_index][t.row][k]
+            if stream == Stream.HANDOFF:
+                return t.draws.handoff[t.row][k]
+            return t.draws.repeat[t.row][k]
+        return self.customers.overflow(stream, t.id, k, dist)
+
+    def _finish(self, t: Ticket, outcome: Outcome) -> None:
+        now = self.env.now
+        t.state = State.DONE
+        t.outcome = outcome
+        t.end = now
+        if self.trace is not None:
+            name = "resolved" if outcome == Outcome.RESOLVED else "abandoned"
+            self.trace.append((now, now, t.id, name, -1, "", ""))
+        del self.live[t.id]
+        if t.measured:
+            self._record(t)
+
+    def _record(self, t: Ticket) -> None:
+        c = self.cols
+        c["ticket_id"].append(t.id)
+        c["segment"].append(t.segment_idx)
+        c["issue"].append(t.issue_idx)
+        c["tier"].append(t.tier)
+        c["arrival_min"].append(t.arrival)
+        c["end_min"].append(t.end)
+        c["outcome"].append(int(t.outcome))
+        c["wait_min"].append(t.queued_total)
+        c["first_response_min"].append(t.first_touch - t.arrival)
+        c["handoffs"].append(t.handoffs)
+        c["repeats"].append(t.repeats)
+        c["agents_touched"].append(len(t.touched))
+        c["agent_min"].append(t.agent_min)
+        c["cost"].append(t.cost)
+        c["expert_min"].append(t.expert_min)
+        c["helpers"].append(t.helpers)
+
+    def _sample_backlog(self, _event) -> None:
+        now = self.env.now
+        waiting = sum(q.size for q in self.queues.values()) + sum(q.size for q in self.help_queues.values())
+        self.backlog["time_min"].append(now)
+        self.backlog["waiting"].append(waiting)
+        self.backlog["in_system"].append(len(self.live))
+        if now + self.backlog_every <= self.horizon:
+            self.env.timeout(self.backlog_every).callbacks.append(self._sample_backlog)
+
+    def _close_horizon(self) -> None:
+        """Stop the clock: charge work in progress up to the horizon, record open tickets."""
+        now = self.horizon
+        for agent in self.agents:
+            if agent.ticket is not None:
+                t = agent.ticket
+                if agent.phase == Phase.HOLD:
+                    self._charge(t, agent, now - t.hold_start)
+                    self._trace_interval(t.hold_start, now, t, agent, Phase.HOLD)
+                else:
+                    self._charge(t, agent, now - agent.phase_start)
+                    self._trace_interval(agent.phase_start, now, t, agent, agent.phase)
+                lo = max(self.warmup, agent.busy_since)
+                if now > lo:
+                    agent.busy_min += now - lo
+        for t in list(self.live.values()):
+            if t.state == State.QUEUED or (t.state == State.AWAIT_HELP and self.swarm_wait_is_queue):
+                t.queued_total += now - t.enqueued_at
+            t.end = math.nan
+            t.state = State.DONE
+            if self.trace is not None:
+                self.trace.append((now, now, t.id, "open", -1, "", ""))
+            if t.measured:
+                self._record(t)
+        self.live.clear()
+
+    # ------------------------------------------------------------------ tracing
+    def _trace_phase(self, agent: Agent, t: Ticket) -> None:
+        start, end = agent.phase_start, self.env.now
+        if agent.rep_dur > 0:
+            self.trace.append((start, start + agent.rep_dur, t.id, "repeat", agent.id, agent.team.name, ""))
+            start += agent.rep_dur
+        detail = agent.target.name if agent.phase == Phase.HANDOFF and agent.target else ""
+        self.trace.append((start, end, t.id, Phase.NAMES[agent.phase], agent.id, agent.team.name, detail))
+
+    def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
+        if self.trace is not None:
+            self.trace.append((start, end, t.id, Phase.NAMES[phase], agent.id, agent.team.name, ""))
+
+
+def run_replication(scenario: Scenario, policy: str, replication: int, seed: int | None = None,
+                    trace: bool = False, policy_cls: type[Policy] | None = None) -> RunResult:
+    """Simulate one replication of one policy (the unit of work for parallel runs)."""
+    from .policies import registry
+
+    cls = policy_cls or registry.get(policy)
+    if cls is None:
+        raise KeyError(f"unknown policy {policy!r}; available: {registry.names()}")
+    params = cls.Params.model_validate(scenario.policies.get(policy) or {})
+    engine = Engine(scenario, cls, params, replication, scenario.seed if seed is None else seed, trace)
+    return engine.run()

@@ -1,0 +1,204 @@
+"""Simulation results: tidy pandas tables, provenance, and atomic saving."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ._version import __version__
+from .analysis import replication_metrics, summarize
+from .engine import TICKET_COLUMNS, RunResult
+from .scenario import Scenario
+
+OUTCOMES = ["open", "resolved", "abandoned"]   # index = engine Outcome value
+
+
+@dataclass
+class SimulationResult:
+    """Everything one ``simulate`` call produced, plus how to reproduce it."""
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    policies: list[str]
+    tickets: pd.DataFrame
+    teams: pd.DataFrame
+    backlog: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    version: str = __version__
+
+    @property
+    def per_replication(self) -> pd.DataFrame:
+        return replication_metrics(self.tickets, self.teams)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return summarize(self.per_replication)
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "software": "supportsim", "version": self.version, "scenario": self.scenario.name,
+            "seed": self.seed, "replications": self.replications, "policies": self.policies,
+            "horizon_days": self.scenario.horizon.days, "warmup_days": self.scenario.horizon.warmup_days,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(), "warnings": self.warnings,
+        }
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write tickets.parquet, summary.csv and companions; each file appears whole or not at all.
+
+        ``meta.json`` is written last: its presence marks a complete result directory.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        meta = self.meta()
+        meta_text = json.dumps(meta, indent=2)
+        stale = out / "meta.json"
+        if stale.exists():
+            stale.unlink()      # the directory is being rewritten: not complete until the end
+        _atomic(out / "scenario.yaml", lambda p: p.write_text(
+            yaml.safe_dump(self.scenario.to_dict(), sort_keys=False), encoding="utf-8"))
+        _atomic(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
+        _atomic(out / "backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
+        _atomic(out / "teams.csv", lambda p: self.teams.to_csv(p, index=False))
+        per_rep = self.per_replication
+        _atomic(out / "per_replication.csv", lambda p: per_rep.to_csv(p, index=False))
+        summary = summarize(per_rep)
+        _atomic(out / "summary.csv", lambda p: _write_summary_csv(summary, p, meta))
+        _atomic(out / "meta.json", lambda p: p.write_text(meta_text, encoding="utf-8"))
+        return out
+
+
+def _write_summary_csv(summary: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
+    """Provenance travels in every row so a copied CSV still says where it came from."""
+    out = summary.copy()
+    out["scenario"] = meta["scenario"]
+    out["seed"] = meta["seed"]
+    out["version"] = meta["version"]
+    out.to_csv(path, index=False)
+
+
+def _write_parquet(df: pd.DataFrame, path: Path, meta_text: str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    md = dict(table.schema.metadata or {})
+    md[b"supportsim"] = meta_text.encode()
+    pq.write_table(table.replace_schema_metadata(md), path)
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def load_result(directory: str | os.PathLike) -> SimulationResult:
+    """Read a directory written by :meth:`SimulationResult.save`."""
+    from .scenario import load_scenario
+
+    d = Path(directory)
+    meta_path = d / "meta.json"
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{d}: no meta.json - not a complete supportsim result directory")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return SimulationResult(
+        scenario=load_scenario(d / "scenario.yaml"), seed=meta["seed"],
+        replications=meta["replications"], policies=meta["policies"],
+        tickets=pd.read_parquet(d / "tickets.parquet"), teams=pd.read_csv(d / "teams.csv"),
+        backlog=pd.read_parquet(d / "backlog.parquet"), warnings=meta.get("warnings", []),
+        version=meta.get("version", "?"),
+    )
+
+
+# ------------------------------------------------------------------------ assembly
+def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) -> pd.DataFrame:
+    """Concatenate the engine's column arrays into one tidy DataFrame (built once)."""
+    seg_names = [s.name for s in scenario.segments]
+    iss_names = [i.name for i in scenario.issues]
+    parts = {name: [] for name in TICKET_COLUMNS}
+    pol, rep = [], []
+    for run in runs:
+        n = len(run.columns["ticket_id"])
+        for name, arr in run.columns.items():
+            parts[name].append(np.frombuffer(arr, dtype=arr.typecode) if n else
+                               np.empty(0, dtype=np.dtype(arr.typecode)))
+        pol.append(np.full(n, policies.index(run.policy), dtype=np.int16))
+        rep.append(np.full(n, run.replication, dtype=np.int32))
+    cols = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+    cat = pd.Categorical.from_codes
+    arrival = cols["arrival_min"]
+    end = cols["end_min"]
+    outcome = cols["outcome"].astype(np.int8)
+    resolution = np.where(outcome == 1, end - arrival, np.nan)
+    df = pd.DataFrame({
+        "policy": cat(np.concatenate(pol) if pol else np.empty(0, np.int16), categories=policies),
+        "replication": np.concatenate(rep) if rep else np.empty(0, np.int32),
+        "ticket_id": cols["ticket_id"].astype(np.int64),
+        "segment": cat(cols["segment"].astype(np.int16), categories=seg_names),
+        "issue": cat(cols["issue"].astype(np.int16), categories=iss_names),
+        "tier": cols["tier"].astype(np.int16),
+        "arrival_min": arrival,
+        "end_min": end,
+        "outcome": cat(outcome, categories=OUTCOMES),
+        "wait_min": cols["wait_min"],
+        "resolution_min": resolution,
+        "handoffs": cols["handoffs"].astype(np.int32),
+        "repeats": cols["repeats"].astype(np.int32),
+        "agents_touched": cols["agents_touched"].astype(np.int32),
+        "agent_min": cols["agent_min"],
+        "cost": cols["cost"],
+        "first_response_min": cols["first_response_min"],
+        "expert_min": cols["expert_min"],
+        "helpers": cols["helpers"].astype(np.int32),
+    })
+    return df
+
+
+def teams_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        for spec, busy in zip(scenario.teams, run.team_busy_min):
+            capacity = spec.agents * run.window_min
+            rows.append({"policy": run.policy, "replication": run.replication, "team": spec.name,
+                         "agents": spec.agents, "busy_min": busy, "window_min": run.window_min,
+                         "utilisation": busy / capacity if capacity > 0 else np.nan})
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["policy"] = pd.Categorical(df["policy"], categories=policies)
+    return df
+
+
+def backlog_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
+    frames = []
+    for run in runs:
+        b = run.backlog
+        n = len(b["time_min"])
+        frames.append(pd.DataFrame({
+            "policy": pd.Categorical([run.policy] * n, categories=policies),
+            "replication": np.full(n, run.replication, dtype=np.int32),
+            "time_min": np.frombuffer(b["time_min"], dtype="d") if n else np.empty(0),
+            "waiting": np.frombuffer(b["waiting"], dtype=b["waiting"].typecode) if n else np.empty(0, np.int32),
+            "in_system": np.frombuffer(b["in_system"], dtype=b["in_system"].typecode) if n else np.empty(0, np.int32),
+        }))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["policy", "replication", "time_min", "waiting", "in_system"])

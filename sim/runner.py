@@ -1,0 +1,111 @@
+"""``simulate``: every requested policy x replication, optionally in parallel processes."""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+from .engine import RunResult, run_replication
+from .policies import registry
+from .results import SimulationResult, backlog_frame, teams_frame, tickets_frame
+from .scenario import Scenario, ScenarioError, scenario_warnings
+
+ProgressFn = Callable[[int, int], None]
+
+
+def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
+             replications: Optional[int] = None, seed: Optional[int] = None, workers: int = 1,
+             progress: Optional[ProgressFn] = None) -> SimulationResult:
+    """Run ``policies`` x ``replications`` on ``scenario``; ``None`` means the scenario's own.
+
+    Replication *r* of every policy uses the same customers (common random
+    numbers keyed by ``(seed, r)``), and results do not depend on ``workers``.
+    """
+    names = list(policies) if policies is not None else scenario.policy_names()
+    unknown = [p for p in names if registry.get(p) is None]
+    if unknown:
+        raise ScenarioError([f"policy {p!r}: unknown; available: {', '.join(registry.names())}"
+                             for p in unknown])
+    if not names:
+        raise ScenarioError(["no policies to run"])
+    reps = scenario.replications if replications is None else int(replications)
+    seed = scenario.seed if seed is None else int(seed)
+    if reps < 1:
+        raise ScenarioError([f"replications: must be >= 1, got {reps}"])
+    tasks = [(p, r) for p in names for r in range(reps)]
+    runs = _execute(scenario, tasks, seed, workers, progress)
+    runs.sort(key=lambda run: (names.index(run.policy), run.replication))
+    warnings = scenario_warnings(scenario)
+    result = SimulationResult(
+        scenario=scenario, seed=seed, replications=reps, policies=names,
+        tickets=tickets_frame(runs, scenario, names), teams=teams_frame(runs, scenario, names),
+        backlog=backlog_frame(runs, names), warnings=warnings)
+    result.warnings.extend(stability_warnings(result))
+    return result
+
+
+def _one(args) -> RunResult:
+    scenario, policy, rep, seed, cls = args
+    return run_replication(scenario, policy, rep, seed, policy_cls=cls)
+
+
+def _execute(scenario: Scenario, tasks, seed: int, workers: int,
+             progress: Optional[ProgressFn]) -> list[RunResult]:
+    total = len(tasks)
+    payload = [(scenario, p, r, seed, registry.get(p)) for p, r in tasks]
+    runs: list[RunResult] = []
+    if workers <= 1 or total == 1:
+        for i, args in enumerate(payload):
+            runs.append(_one(args))
+            if progress:
+                progress(i + 1, total)
+        return runs
+    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
+        for i, run in enumerate(pool.map(_one, payload, chunksize=1)):
+            runs.append(run)
+            if progress:
+                progress(i + 1, total)
+    return runs
+
+
+def stability_warnings(result: SimulationResult, util_limit: float = 0.95) -> list[str]:
+    """Flag runs that must not be read as steady-state results."""
+    out: list[str] = []
+    teams = result.teams
+    if len(teams):
+        mean_util = teams.groupby(["policy", "team"], observed=True)["utilisation"].mean()
+        for (policy, team), u in mean_util.items():
+            if u >= util_limit:
+                out.append(f"unstable under {policy}: team {team} is {u:.0%} utilised "
+                           f"(>= {util_limit:.0%}); its queue may not settle within the horizon")
+    bl = result.backlog
+    if len(bl):
+        for policy, g in bl.groupby("policy", observed=True):
+            growth = _backlog_growth(g)
+            if growth is not None:
+                out.append(f"unstable under {policy}: the backlog keeps growing "
+                           f"(about {growth:.1f} tickets/day over the second half of the horizon)")
+    return out
+
+
+def _backlog_growth(g) -> Optional[float]:
+    """Slope (tickets/day) of the waiting backlog over the second half, if clearly positive."""
+    per_rep = []
+    for _, r in g.groupby("replication"):
+        t = r["time_min"].to_numpy()
+        if len(t) < 10:
+            continue
+        half = t >= t[0] + (t[-1] - t[0]) / 2
+        slope = np.polyfit(t[half] / 1440.0, r["waiting"].to_numpy()[half], 1)[0]
+        per_rep.append(slope)
+    if not per_rep:
+        return None
+    per_rep = np.asarray(per_rep)
+    mean = per_rep.mean()
+    # a growing backlog: consistently upward across replications and not a trickle
+    if mean > 1.0 and (per_rep > 0).mean() >= 0.8:
+        return float(mean)
+    return None

@@ -1,0 +1,419 @@
+"""Scenarios: plain, validated data describing one support organisation.
+
+A scenario is parsed from YAML with ``yaml.safe_load`` (so a file can never
+construct Python objects or run code) and validated by pydantic models that
+forbid unknown keys.  Every problem is reported as one line
+``<file>: <field path>: <what is wrong / what is allowed>`` so a consultant can
+fix a client's file without reading a traceback.
+
+All durations are minutes; money is in the scenario's currency.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .distributions import Distribution, Dist, ZERO
+
+__all__ = [
+    "Scenario",
+    "Segment",
+    "IssueType",
+    "Team",
+    "Frictions",
+    "Horizon",
+    "Arrivals",
+    "ScenarioError",
+    "load_scenario",
+    "scenario_from_dict",
+    "scenario_warnings",
+]
+
+SHARE_TOLERANCE = 1e-6
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Horizon(_Model):
+    days: float = Field(gt=0, description="simulated days per replication")
+    warmup_days: float = Field(
+        default=0, ge=0, description="tickets arriving before this are simulated but not measured"
+    )
+
+
+class Arrivals(_Model):
+    per_hour: float = Field(gt=0, description="mean Poisson arrival rate")
+
+
+class Segment(_Model):
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, le=1)
+    priority: int = Field(default=0, ge=0, description="lower is served first")
+    patience: Optional[Distribution] = Field(
+        default=None, description="total queued minutes before the customer abandons; none = never"
+    )
+    first_response_target: Optional[float] = Field(
+        default=None, gt=0, description="minutes to first agent touch (service level)"
+    )
+    resolution_target: Optional[float] = Field(
+        default=None, gt=0, description="minutes from arrival to resolution"
+    )
+
+
+class IssueType(_Model):
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, le=1)
+    tier: int = Field(ge=1, description="lowest team tier able to resolve it")
+    skill: str = Field(min_length=1)
+    work: Distribution = Field(description="minutes a qualified agent needs to resolve it")
+
+
+class Team(_Model):
+    name: str = Field(min_length=1)
+    tier: int = Field(ge=1)
+    agents: int = Field(gt=0)
+    skills: list[str] = Field(min_length=1)
+    cost_per_hour: float = Field(ge=0)
+    diagnose: Optional[Distribution] = Field(
+        default=None, description="minutes to find out the team cannot resolve a ticket"
+    )
+
+    def can_resolve(self, issue: IssueType) -> bool:
+        return self.tier >= issue.tier and issue.skill in self.skills
+
+
+class Frictions(_Model):
+    handoff: Distribution = Field(default=ZERO, description="passing agent's minutes per handoff")
+    repeat: Distribution = Field(
+        default=ZERO, description="receiving agent's minutes hearing the customer re-explain"
+    )
+    swarm_overhead: float = Field(default=0.25, ge=0, description="extra joint effort of a swarm")
+    swarm_wait_is_queue: bool = Field(
+        default=True,
+        description="a customer whose owner waits for a swarm helper is waiting (counts to wait and patience)",
+    )
+
+
+class Scenario(_Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    horizon: Horizon
+    replications: int = Field(default=10, ge=1)
+    arrivals: Arrivals
+    segments: list[Segment] = Field(
+        default_factory=lambda: [Segment(name="all", share=1.0, priority=0)], min_length=1
+    )
+    issues: list[IssueType] = Field(min_length=1)
+    teams: list[Team] = Field(min_length=1)
+    frictions: Frictions = Field(default_factory=Frictions)
+    policies: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="policy name -> parameters; empty = all built-ins"
+    )
+
+    # ---- derived helpers (pure functions of the data) -------------------------------
+    @property
+    def horizon_min(self) -> float:
+        return self.horizon.days * 1440.0
+
+    @property
+    def warmup_min(self) -> float:
+        return self.horizon.warmup_days * 1440.0
+
+    @property
+    def top_tier(self) -> int:
+        return max(t.tier for t in self.teams)
+
+    def policy_names(self) -> list[str]:
+        from .policies import registry
+
+        return list(self.policies) if self.policies else registry.builtin_names()
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def replace(self, **changes: Any) -> "Scenario":
+        """A copy with top-level fields replaced, re-validated."""
+        data = self.to_dict()
+        data.update(changes)
+        return scenario_from_dict(data, source=f"<{self.name}>")
+
+
+class ScenarioError(ValueError):
+    """Raised with every problem found; ``problems`` holds one line each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# ---------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------
+
+
+def load_scenario(path: str | Path, extra_policies: Iterable[str] = ()) -> Scenario:
+    """Read and validate a YAML scenario file; raise :class:`ScenarioError`."""
+    path = Path(path)
+    src = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([f"{src}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"{src}: cannot read file ({exc.__class__.__name__}: {exc})"]) from None
+    data = parse_yaml(text, src)
+    return scenario_from_dict(data, source=src)
+
+
+def parse_yaml(text: str, src: str) -> Any:
+    """``yaml.safe_load`` with errors turned into one-line messages with a line number."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ScenarioError(
+            [
+                f"{src}{line}: YAML tag not allowed ({exc.problem}); scenarios are plain data "
+                "(mappings, lists, numbers, strings)"
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([f"{src}{where}: YAML syntax error: {problem}"]) from None
+
+
+def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`."""
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{source}: top level must be a mapping of scenario keys, got {_kind(data)}"])
+    try:
+        scn = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([f"{source}: {line}" for line in _format_pydantic(exc, Scenario)]) from None
+    problems = [f"{source}: {p}" for p in check_semantics(scn)]
+    if problems:
+        raise ScenarioError(problems)
+    return scn
+
+
+def check_semantics(scn: Scenario) -> list[str]:
+    """Cross-field rules pydantic cannot express field by field."""
+    problems: list[str] = []
+    for key, items in (("segments", scn.segments), ("issues", scn.issues)):
+        total = sum(i.share for i in items)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            problems.append(f"{key}: shares must sum to 1 (got {total:.6g})")
+    for key, items in (("segments", scn.segments), ("issues", scn.issues), ("teams", scn.teams)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.name in seen:
+                problems.append(f"{key}[{i}].name: duplicate name '{item.name}'; names must be unique")
+            seen.add(item.name)
+    if scn.horizon.warmup_days >= scn.horizon.days:
+        problems.append(
+            f"horizon.warmup_days: must be less than horizon.days ({scn.horizon.days:g}), "
+            f"got {scn.horizon.warmup_days:g}"
+        )
+    for i, issue in enumerate(scn.issues):
+        if not any(t.can_resolve(issue) for t in scn.teams):
+            problems.append(
+                f"issues[{i}]: no team can resolve '{issue.name}' (needs tier >= {issue.tier} "
+                f"and skill '{issue.skill}'); add the skill to a team of that tier or higher"
+            )
+    for i, team in enumerate(scn.teams):
+        cannot = [iss.name for iss in scn.issues if not team.can_resolve(iss)]
+        if cannot and team.diagnose is None:
+            problems.append(
+                f"teams[{i}].diagnose: required because team '{team.name}' cannot resolve "
+                f"{', '.join(repr(c) for c in cannot)}; give a distribution, e.g. "
+                "{dist: exponential, mean: 10}"
+            )
+    problems.extend(_check_policies(scn))
+    return problems
+
+
+def _check_policies(scn: Scenario) -> list[str]:
+    from .policies import registry
+
+    problems: list[str] = []
+    for name, params in scn.policies.items():
+        cls = registry.get(name)
+        if cls is None:
+            problems.append(
+                f"policies.{name}: unknown policy; available: {', '.join(registry.names())}"
+            )
+            continue
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            problems.append(f"policies.{name}: parameters must be a mapping, got {_kind(params)}")
+            continue
+        try:
+            cls.Params.model_validate(params)
+        except ValidationError as exc:
+            problems.extend(
+                f"policies.{name}.{line}" if not line.startswith(":") else f"policies.{name}{line}"
+                for line in _format_pydantic(exc, cls.Params)
+            )
+    return problems
+
+
+def scenario_warnings(scn: Scenario) -> list[str]:
+    """Non-fatal observations: mainly offered load against capacity.
+
+    The floor on the work any policy must do is every ticket's own work at a
+    qualified agent; if that alone exceeds the total agent count the scenario
+    is unstable under every policy (the horizon still bounds the run).
+    """
+    lam = scn.arrivals.per_hour / 60.0
+    min_work = sum(i.share * i.work.mean for i in scn.issues)
+    agents = sum(t.agents for t in scn.teams)
+    rho = lam * min_work / agents
+    out = []
+    if rho >= 1:
+        out.append(
+            f"unstable: offered work ({lam * min_work:.2f} agent-minutes per minute) exceeds the "
+            f"{agents} agents available (load {rho:.0%}) under every policy; queues will grow "
+            "until the horizon ends the run"
+        )
+    elif rho >= 0.9:
+        out.append(f"near capacity: the resolution work alone loads the organisation to {rho:.0%}")
+    return out
+
+
+# ---------------------------------------------------------------------------------
+# Error formatting
+# ---------------------------------------------------------------------------------
+
+_DIST_TAGS = {"fixed", "exponential", "lognormal", "gamma", "uniform", "triangular", "empirical"}
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    prev_str = False
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            prev_str = False
+            continue
+        part = str(part)
+        # pydantic inserts the union tag ("lognormal") and wrapper names into the path
+        if i > 0 and (part in _DIST_TAGS or part.startswith("function-") or part == "[key]"):
+            continue
+        out += ("." if out else "") + part
+        prev_str = True
+    del prev_str
+    return out
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[list[str]]:
+    """Walk ``loc`` through nested models to list the keys allowed where an extra key was found."""
+    import typing
+
+    from . import distributions as d
+
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = None
+            for fname, f in current.model_fields.items():
+                if part in (fname, f.alias):
+                    field = f
+                    break
+            if field is None:
+                if part in _DIST_TAGS:
+                    current = {
+                        "fixed": d.Fixed, "exponential": d.Exponential, "lognormal": d.LogNormal,
+                        "gamma": d.Gamma, "uniform": d.Uniform, "triangular": d.Triangular,
+                        "empirical": d.Empirical,
+                    }[part]
+                    continue
+                return None
+            current = _unwrap(field.annotation)
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    if current is typing.Any:
+        return None
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    import typing
+
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (list, typing.Union, getattr(__import__("types"), "UnionType", None)):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _format_pydantic(exc: ValidationError, model: type[BaseModel]) -> list[str]:
+    lines = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = _format_loc(loc) or "(top level)"
+        etype = err["type"]
+        if etype == "extra_forbidden":
+            allowed = _allowed_keys(model, loc)
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"{path}: unknown key{hint}")
+            continue
+        if etype == "missing":
+            lines.append(f"{path}: required key is missing")
+            continue
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        got = err.get("input")
+        if etype.endswith("_type") or etype.startswith(("greater", "less", "too_", "literal")) or etype in (
+            "int_from_float",
+        ):
+            msg = f"{msg} (got {_short(got)})"
+        if etype == "union_tag_invalid":
+            msg = (
+                f"unknown distribution {_short(got.get('dist') if isinstance(got, dict) else got)}; "
+                f"allowed: {', '.join(sorted(_DIST_TAGS))}"
+            )
+        if etype == "union_tag_not_found":
+            msg = f"a distribution needs a 'dist' key; allowed: {', '.join(sorted(_DIST_TAGS))}"
+        lines.append(f"{path}: {msg}")
+    return lines
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def is_zero(dist: Optional[Dist]) -> bool:
+    return dist is None or dist.is_zero
+
+
+def finite(x: float) -> bool:
+    return x is not None and math.isfinite(x)
