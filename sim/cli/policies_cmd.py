@@ -1,29 +1,57 @@
-"""``policies``: list available policies and their parameters."""
+"""``policies``: list built-in and installed policies with their parameters."""
 from __future__ import annotations
+
+import sys
+
+from pydantic_core import PydanticUndefined
 
 from ..policies import registry
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("policies", help="list available policies and their parameters")
+    p = sub.add_parser("policies", help="list available policies (built-in and plug-ins) and "
+                                        "their parameters")
     p.set_defaults(func=run)
 
 
 def describe(cls) -> list[str]:
-    lines = [f"{cls.name}: {cls.summary}"]
+    """The policy's name, summary and one line per parameter (type, default, description)."""
+    doc = (cls.__doc__ or "").strip().splitlines()
+    lines = [f"{cls.name}: {cls.summary or (doc[0] if doc else '')}"]
     for pname, field in cls.Params.model_fields.items():
-        ann = getattr(field.annotation, "__name__", str(field.annotation))
+        ann = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        default = "required" if field.default is PydanticUndefined and field.default_factory is None \
+            else f"default {field.get_default(call_default_factory=True)!r}"
+        bounds = _bounds(field)
         desc = f" - {field.description}" if field.description else ""
-        lines.append(f"    {pname} ({ann}, default {field.default!r}){desc}")
+        lines.append(f"    {pname} ({ann}{bounds}, {default}){desc}")
     return lines
 
 
+def _bounds(field) -> str:
+    out = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            value = getattr(meta, attr, None)
+            if value is not None:
+                out.append(f"{sym} {value}")
+    return f", {' '.join(out)}" if out else ""
+
+
 def run(args) -> int:
-    builtins = set(registry.builtin_names())
-    for name in registry.names():
-        cls = registry.get(name)
-        tag = "" if name in builtins else "  [plug-in]"
+    _, problems = registry.load_installed()
+    builtins = registry.builtin_names()
+    for name in builtins + registry.plugin_names():
+        try:
+            cls = registry.get(name)
+        except registry.PluginError:
+            continue        # reported below from load_installed()
+        if cls is None:
+            continue
         lines = describe(cls)
-        lines[0] += tag
+        if name not in builtins:
+            lines[0] += f"  [plug-in: {registry.source(name)}]"
         print("\n".join(lines))
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     return 0

@@ -1,20 +1,73 @@
 """Finding policies by name: built-ins, installed plug-ins, explicit ``--plugin`` classes.
 
-Scenario files only *name* policies; they can never cause code to be imported.
+Three ways a policy becomes available, in the order names are resolved:
+
+1. **Built-ins** (``sim/policies/*.py``), registered on first use.
+2. **Explicit classes**: ``--plugin package.module:ClassName`` on the command
+   line (:func:`load_plugin`) or :func:`register` from Python.
+3. **Installed plug-ins**: packages declaring an entry point in the group
+   ``supportsim.policies`` whose name is the policy's name, e.g. in their
+   ``pyproject.toml``::
+
+       [project.entry-points."supportsim.policies"]
+       follow_the_sun = "fts_policy:FollowTheSun"
+
+   An entry point is imported only when its name is asked for (or when
+   ``run_sim.py policies`` lists everything installed).
+
+A scenario file only *names* policies.  A name can resolve to a built-in or
+to code the user installed or passed on the command line, never to a module
+path written in the file, so opening someone else's YAML cannot import or run
+arbitrary code.
 """
 from __future__ import annotations
 
-from .base import Policy
+import importlib
+import os
+import sys
+from importlib import metadata
+
+from .base import Policy, policy_problems
+
+ENTRY_POINT_GROUP = "supportsim.policies"
 
 _BUILTIN: dict[str, type[Policy]] = {}
 _EXTRA: dict[str, type[Policy]] = {}
+_SOURCE: dict[str, str] = {}     # policy name -> where it came from (for listings)
 
 
-def register(cls: type[Policy], builtin: bool = False) -> type[Policy]:
-    if not cls.name:
-        raise ValueError(f"{cls.__qualname__} has no 'name'")
-    (_BUILTIN if builtin else _EXTRA)[cls.name] = cls
+class PluginError(ValueError):
+    """A plug-in could not be loaded or is not a valid policy (one line, names the plug-in)."""
+
+
+def register(cls: type[Policy], builtin: bool = False, source: str = "registered from Python"
+             ) -> type[Policy]:
+    """Make ``cls`` available under ``cls.name``; returns ``cls`` (usable as a decorator).
+
+    Registering the same class twice is harmless; a second class under a name
+    already taken (in particular a built-in's) is an error.
+    """
+    problems = policy_problems(cls)
+    if problems:
+        raise PluginError("; ".join(problems))
+    name = cls.name
+    if not builtin:
+        _load_builtins()
+    taken = _BUILTIN.get(name) or _EXTRA.get(name)
+    if taken is not None and taken is not cls:
+        kind = "a built-in policy" if name in _BUILTIN else f"{_qualname(taken)} ({_SOURCE.get(name)})"
+        raise PluginError(f"cannot register {_qualname(cls)}: the policy name {name!r} is already "
+                          f"taken by {kind}; choose another name")
+    (_BUILTIN if builtin else _EXTRA)[name] = cls
+    _SOURCE.setdefault(name, "built-in" if builtin else source)
     return cls
+
+
+def unregister(name: str) -> None:
+    """Forget a non-built-in policy (tests and notebooks that redefine a class)."""
+    _EXTRA.pop(name, None)
+    if name not in _BUILTIN:
+        _SOURCE.pop(name, None)
 
 
 def _load_builtins() -> None:
@@ -24,18 +77,113 @@ def _load_builtins() -> None:
     from . import tiered  # noqa: F401  (modules register themselves)
     from . import skill_routing  # noqa: F401
     from . import swarming  # noqa: F401
+    from . import tiered_warm_handoff  # noqa: F401
+
+
+def load_plugin(spec: str) -> type[Policy]:
+    """Import ``package.module:ClassName`` and register the class (``--plugin``).
+
+    The current directory is searched after ``sys.path``, so a policy in
+    ``./my_policy.py`` loads as ``my_policy:MyPolicy``.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise PluginError(f"--plugin {spec!r}: expected package.module:ClassName")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+    try:
+        obj = importlib.import_module(module_name)
+    except Exception as exc:  # the plug-in's own import errors, reported in one line
+        raise PluginError(f"--plugin {spec!r}: cannot import {module_name!r} "
+                          f"({type(exc).__name__}: {exc})") from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise PluginError(f"--plugin {spec!r}: module {module_name!r} has no {attr!r}") from None
+    problems = policy_problems(obj)
+    if problems:
+        raise PluginError(f"--plugin {spec!r}: " + "; ".join(problems))
+    return register(obj, source=f"--plugin {spec}")
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def _load_entry_point(ep: metadata.EntryPoint) -> type[Policy]:
+    dist = getattr(ep, "dist", None)
+    origin = f"entry point {ep.name!r} ({ep.value}" + (
+        f", from {dist.metadata['Name']} {dist.version})" if dist is not None else ")")
+    try:
+        cls = ep.load()
+    except Exception as exc:
+        raise PluginError(f"installed policy {origin}: cannot load "
+                          f"({type(exc).__name__}: {exc})") from exc
+    problems = policy_problems(cls)
+    if problems:
+        raise PluginError(f"installed policy {origin}: " + "; ".join(problems))
+    if cls.name != ep.name:
+        raise PluginError(f"installed policy {origin}: the class's name is {cls.name!r}; the entry "
+                          "point must be named after the policy")
+    return register(cls, source=origin)
 
 
 def get(name: str) -> type[Policy] | None:
+    """The policy class called ``name``, or None if there is none.
+
+    Raises :class:`PluginError` if ``name`` is an installed plug-in that fails to load.
+    """
     _load_builtins()
-    return _BUILTIN.get(name) or _EXTRA.get(name)
+    cls = _BUILTIN.get(name) or _EXTRA.get(name)
+    if cls is not None:
+        return cls
+    for ep in _entry_points():
+        if ep.name == name:
+            return _load_entry_point(ep)
+    return None
 
 
 def builtin_names() -> list[str]:
+    """Built-in policies, baseline first."""
     _load_builtins()
     return list(_BUILTIN)
 
 
-def names() -> list[str]:
+def plugin_names() -> list[str]:
+    """Explicitly loaded and installed (entry point) policies, loaded or not."""
     _load_builtins()
-    return list(_BUILTIN) + [n for n in _EXTRA if n not in _BUILTIN]
+    out = [n for n in _EXTRA if n not in _BUILTIN]
+    out += [ep.name for ep in _entry_points() if ep.name not in _BUILTIN and ep.name not in out]
+    return out
+
+
+def names() -> list[str]:
+    """Every policy name a scenario may use."""
+    return builtin_names() + plugin_names()
+
+
+def source(name: str) -> str:
+    """Where policy ``name`` came from (built-in, --plugin, entry point...)."""
+    return _SOURCE.get(name, "")
+
+
+def load_installed() -> tuple[list[type[Policy]], list[str]]:
+    """Load every installed plug-in: (classes, one problem line per plug-in that failed)."""
+    _load_builtins()
+    classes, problems = [], []
+    for ep in _entry_points():
+        if ep.name in _BUILTIN:
+            problems.append(f"installed policy entry point {ep.name!r} ({ep.value}) is ignored: "
+                            "the name belongs to a built-in policy")
+            continue
+        try:
+            classes.append(_load_entry_point(ep))
+        except PluginError as exc:
+            problems.append(str(exc))
+    return classes, problems
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import AgentView, Decision, Policy, PolicyParams, QueueSpec, Swarm, TicketView
+from .base import AgentView, Decision, Org, Policy, PolicyParams, QueueSpec, Swarm, TicketView
 from .registry import register
 
 
@@ -21,6 +21,10 @@ class Swarming(Policy):
     summary = "one intake queue; the owner keeps the ticket and pulls in qualified helpers"
     Params = SwarmingParams
 
+    def __init__(self, params: SwarmingParams, org: Org) -> None:
+        super().__init__(params, org)
+        self._swarm = Swarm(max_helpers=params.max_helpers)   # immutable: one per run
+
     def queues(self) -> list[QueueSpec]:
         return [QueueSpec("intake", tuple(t.name for t in self.org.by_tier()))]
 
@@ -28,7 +32,7 @@ class Swarming(Policy):
         return "intake"
 
     def on_cannot_resolve(self, ticket: TicketView, agent: AgentView) -> Decision:
-        return Swarm(max_helpers=self.params.max_helpers)
+        return self._swarm
 
 
 register(Swarming, builtin=True)

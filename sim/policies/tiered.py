@@ -1,7 +1,7 @@
 """Strict tiered support: L1 -> L2 -> L3, one tier at a time."""
 from __future__ import annotations
 
-from .base import AgentView, Decision, HandOff, Policy, TicketView
+from .base import AgentView, Decision, HandOff, Org, Policy, PolicyParams, TicketView
 from .registry import register
 
 
@@ -12,15 +12,30 @@ class Tiered(Policy):
     name = "tiered"
     summary = "every ticket starts at tier 1 and escalates one tier at a time"
 
+    def __init__(self, params: PolicyParams, org: Org) -> None:
+        super().__init__(params, org)
+        self._entry = org.by_tier()[0].name
+        self._up: dict[tuple[int, int, str], Decision] = {}   # decisions are immutable: reuse
+
     def route(self, ticket: TicketView) -> str:
-        return self.org.by_tier()[0].name
+        return self._entry
 
     def on_cannot_resolve(self, ticket: TicketView, agent: AgentView) -> Decision:
-        return HandOff(to=self.next_team_up(ticket, agent.team.tier))
+        key = (agent.team.tier, ticket.tier, ticket.skill)
+        decision = self._up.get(key)
+        if decision is None:
+            decision = self._up[key] = self.handoff(self.next_team_up(ticket, agent.team.tier))
+        return decision
+
+    def handoff(self, queue: str) -> HandOff:
+        """The handoff to the next tier's queue (a cold one: the customer re-explains)."""
+        return HandOff(to=queue)
 
     def next_team_up(self, ticket: TicketView, tier: int) -> str:
         """The lowest team above ``tier``; among several at that tier, one that can resolve it."""
         above = [t for t in self.org.by_tier() if t.tier > tier]
+        if not above:   # cannot happen: the top tier resolves everything it can ever receive
+            raise ValueError(f"no team above tier {tier} for ticket {ticket.id}")
         next_tier = [t for t in above if t.tier == above[0].tier]
         for team in next_tier:
             if team.can_resolve(ticket.tier, ticket.skill):
