@@ -36,7 +36,7 @@ from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
 from .models.tickets import Outcome, State, Ticket
-from .policies.base import HandOff, Org, Policy, PolicyError, PolicyParams, Swarm
+from .policies.base import HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec, Swarm
 from .scenario import Scenario
 
 MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops forever
@@ -134,10 +134,17 @@ class Engine:
 
     # ------------------------------------------------------------------ setup
     def _declare_queues(self) -> None:
-        specs = self.policy.queues()
+        try:
+            specs = list(self.policy.queues())
+        except Exception as exc:
+            raise PolicyError(f"policy {self.policy_name!r}: queues() raised "
+                              f"{type(exc).__name__}: {exc}") from exc
         if not specs:
             raise PolicyError(f"policy {self.policy_name!r} declared no queues")
         for spec in specs:
+            if not isinstance(spec, QueueSpec) or not isinstance(spec.name, str):
+                raise PolicyError(f"policy {self.policy_name!r}: queues() must return QueueSpec "
+                                  f"items with a str name, got {spec!r}")
             if spec.name in self.queues:
                 raise PolicyError(f"policy {self.policy_name!r} declared queue {spec.name!r} twice")
             unknown = [n for n in spec.teams if n not in self.team_by_name]
@@ -150,6 +157,7 @@ class Engine:
             self.queues[spec.name] = q
             for team in teams:
                 team.serves.append(q)
+        self.org.queue_names = tuple(self.queues)
 
     def _help_queue(self, ticket: Ticket) -> TicketQueue:
         """Swarm requests for one issue type: served first by every team able to resolve it."""
@@ -201,8 +209,11 @@ class Engine:
         self.env.timeout(b.arrival[r] - now).callbacks.append(self._arrive)
         if self.trace is not None:
             self.trace.append((now, now, tid, "created", -1, "", ""))
-        qname = self.policy.route(t)
-        q = self.queues.get(qname)
+        try:
+            qname = self.policy.route(t)
+        except Exception as exc:
+            raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
+        q = self.queues.get(qname) if qname.__class__ is str else None
         if q is None:
             raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
                                              f"queues: {list(self.queues)}"))
@@ -328,20 +339,30 @@ class Engine:
             raise AssertionError(f"unexpected phase {phase}")
 
     def _decide(self, agent: Agent, t: Ticket) -> None:
-        decision = self.policy.on_cannot_resolve(t, agent)
+        try:
+            decision = self.policy.on_cannot_resolve(t, agent)
+        except Exception as exc:
+            raise PolicyError(self._where(t, f"on_cannot_resolve() raised "
+                                             f"{type(exc).__name__}: {exc}")) from exc
         if isinstance(decision, HandOff):
-            q = self.queues.get(decision.to)
+            q = self.queues.get(decision.to) if decision.to.__class__ is str else None
             if q is None:
                 raise PolicyError(self._where(t, f"on_cannot_resolve() handed off to unknown queue "
                                                  f"{decision.to!r}; queues: {list(self.queues)}"))
+            effort = decision.effort
+            if effort != 1.0 and not (effort.__class__ in (int, float) and 1.0 <= effort < math.inf):
+                raise PolicyError(self._where(t, f"HandOff(effort={effort!r}): must be a finite "
+                                                 "number >= 1 (a handoff never costs less than "
+                                                 "the scenario's friction)"))
             t.needs_repeat = not decision.warm
             agent.target = q
             h = self._draw(t, Stream.HANDOFF, t.n_handoff, self.handoff_dist)
             t.n_handoff += 1
-            self._begin(agent, Phase.HANDOFF, h)
+            self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
         elif isinstance(decision, Swarm):
-            if decision.max_helpers < 1:
-                raise PolicyError(self._where(t, "Swarm(max_helpers) must be >= 1"))
+            if decision.max_helpers.__class__ is not int or decision.max_helpers < 1:
+                raise PolicyError(self._where(t, f"Swarm(max_helpers={decision.max_helpers!r}): "
+                                                 "must be a whole number >= 1"))
             self._request_swarm(agent, t, decision.max_helpers)
         else:
             raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
@@ -480,7 +501,14 @@ class Engine:
                     self._trace_interval(t.hold_start, now, t, agent, Phase.HOLD)
                 else:
                     self._charge(t, agent, now - agent.phase_start)
-                    self._trace_interval(agent.phase_start, now, t, agent, agent.phase)
+                    start = agent.phase_start
+                    if (self.trace is not None and agent.rep_dur > 0
+                            and agent.phase in (Phase.RESOLVE, Phase.DIAGNOSE)):
+                        # a repeat in progress or done: traced like a completed phase's
+                        rep_end = min(start + agent.rep_dur, now)
+                        self.trace.append((start, rep_end, t.id, "repeat", agent.id, agent.team.name, ""))
+                        start = rep_end
+                    self._trace_interval(start, now, t, agent, agent.phase)
                 lo = max(self.warmup, agent.busy_since)
                 if now > lo:
                     agent.busy_min += now - lo
