@@ -12,7 +12,7 @@ import sys
 from typing import Sequence
 
 from ..scenario import ScenarioError
-from . import policies_cmd, run_cmd, validate_cmd
+from . import plugins, policies_cmd, run_cmd, validate_cmd
 
 COMMANDS = [run_cmd, validate_cmd, policies_cmd]
 
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(sub)
+    plugins.add_option(sub)   # --plugin MODULE:CLASS on run, validate, policies
     return parser
 
 
@@ -43,8 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    from ..policies import PolicyError
+    from ..policies.registry import PluginError
+
     try:
+        plugins.load(args)
         return int(args.func(args) or 0)
+    except PluginError as exc:      # a --plugin or installed plug-in that cannot be loaded
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyError as exc:      # a policy's decision the engine cannot carry out
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ScenarioError as exc:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)

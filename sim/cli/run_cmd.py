@@ -8,6 +8,7 @@ from ..runner import simulate
 from ..scenario import load_scenario
 from .common import nonneg_int, positive_float, positive_int, resolve_scenario_path
 from .display import print_summary, progress_bar
+from .plugins import policies_to_run
 
 
 def add_parser(sub) -> None:
@@ -40,7 +41,7 @@ def load_for_run(args):
 def run(args) -> int:
     path, scn = load_for_run(args)
     with progress_bar("simulating") as advance:
-        result = simulate(scn, policies=args.policies, replications=args.replications,
+        result = simulate(scn, policies=policies_to_run(args, scn), replications=args.replications,
                           seed=args.seed, workers=args.workers, progress=advance)
     for w in result.warnings:
         print(f"warning: {path}: {w}", file=sys.stderr)
