@@ -145,14 +145,20 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
         pol.append(np.full(n, policies.index(run.policy), dtype=np.int16))
         rep.append(np.full(n, run.replication, dtype=np.int32))
     cols = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
+    pol_codes = np.concatenate(pol) if pol else np.empty(0, np.int16)
+    rep_codes = np.concatenate(rep) if rep else np.empty(0, np.int32)
+    # the engine records tickets as they finish; present them in arrival (id) order
+    order = np.lexsort((cols["ticket_id"], rep_codes, pol_codes))
+    cols = {k: v[order] for k, v in cols.items()}
+    pol_codes, rep_codes = pol_codes[order], rep_codes[order]
     cat = pd.Categorical.from_codes
     arrival = cols["arrival_min"]
     end = cols["end_min"]
     outcome = cols["outcome"].astype(np.int8)
     resolution = np.where(outcome == 1, end - arrival, np.nan)
     df = pd.DataFrame({
-        "policy": cat(np.concatenate(pol) if pol else np.empty(0, np.int16), categories=policies),
-        "replication": np.concatenate(rep) if rep else np.empty(0, np.int32),
+        "policy": cat(pol_codes, categories=policies),
+        "replication": rep_codes,
         "ticket_id": cols["ticket_id"].astype(np.int64),
         "segment": cat(cols["segment"].astype(np.int16), categories=seg_names),
         "issue": cat(cols["issue"].astype(np.int16), categories=iss_names),

@@ -230,8 +230,9 @@ def check_semantics(scn: Scenario) -> list[str]:
                 f"issues[{i}]: no team can resolve '{issue.name}' (needs tier >= {issue.tier} "
                 f"and skill '{issue.skill}'); add the skill to a team of that tier or higher"
             )
+    resolvable = [iss for iss in scn.issues if any(t.can_resolve(iss) for t in scn.teams)]
     for i, team in enumerate(scn.teams):
-        cannot = [iss.name for iss in scn.issues if not team.can_resolve(iss)]
+        cannot = [iss.name for iss in resolvable if not team.can_resolve(iss)]
         if cannot and team.diagnose is None:
             problems.append(
                 f"teams[{i}].diagnose: required because team '{team.name}' cannot resolve "
@@ -329,8 +330,14 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[list
     from . import distributions as d
 
     current: Any = model
+    tags = {"fixed": d.Fixed, "exponential": d.Exponential, "lognormal": d.LogNormal,
+            "gamma": d.Gamma, "uniform": d.Uniform, "triangular": d.Triangular,
+            "empirical": d.Empirical}
     for part in loc[:-1]:
         if isinstance(part, int):
+            continue
+        if part in tags:
+            current = tags[part]
             continue
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = None
@@ -339,13 +346,6 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[list
                     field = f
                     break
             if field is None:
-                if part in _DIST_TAGS:
-                    current = {
-                        "fixed": d.Fixed, "exponential": d.Exponential, "lognormal": d.LogNormal,
-                        "gamma": d.Gamma, "uniform": d.Uniform, "triangular": d.Triangular,
-                        "empirical": d.Empirical,
-                    }[part]
-                    continue
                 return None
             current = _unwrap(field.annotation)
         else:
