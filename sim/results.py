@@ -35,6 +35,7 @@ class SimulationResult:
     backlog: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     version: str = __version__
+    traces: list[Any] | None = None   # per run, with simulate(trace=True): see sim.eventlog
 
     @property
     def per_replication(self) -> pd.DataFrame:

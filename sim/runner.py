@@ -17,11 +17,13 @@ ProgressFn = Callable[[int, int], None]
 
 def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
              replications: Optional[int] = None, seed: Optional[int] = None, workers: int = 1,
-             progress: Optional[ProgressFn] = None) -> SimulationResult:
+             progress: Optional[ProgressFn] = None, trace: bool = False) -> SimulationResult:
     """Run ``policies`` x ``replications`` on ``scenario``; ``None`` means the scenario's own.
 
     Replication *r* of every policy uses the same customers (common random
     numbers keyed by ``(seed, r)``), and results do not depend on ``workers``.
+    ``trace=True`` keeps every run's activity trace (compactly, as
+    :class:`sim.eventlog.TraceTable`) in ``result.traces`` for event-log export.
     """
     names = list(policies) if policies is not None else scenario.policy_names()
     unknown = [p for p in names if registry.get(p) is None]
@@ -35,7 +37,7 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     if reps < 1:
         raise ScenarioError([f"replications: must be >= 1, got {reps}"])
     tasks = [(p, r) for p in names for r in range(reps)]
-    runs = _execute(scenario, tasks, seed, workers, progress)
+    runs = _execute(scenario, tasks, seed, workers, progress, trace)
     runs.sort(key=lambda run: (names.index(run.policy), run.replication))
     warnings = scenario_warnings(scenario)
     result = SimulationResult(
@@ -43,18 +45,25 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
         tickets=tickets_frame(runs, scenario, names), teams=teams_frame(runs, scenario, names),
         backlog=backlog_frame(runs, names), warnings=warnings)
     result.warnings.extend(stability_warnings(result))
+    if trace:
+        result.traces = [run.trace for run in runs]
     return result
 
 
 def _one(args) -> RunResult:
-    scenario, policy, rep, seed, cls = args
-    return run_replication(scenario, policy, rep, seed, policy_cls=cls)
+    scenario, policy, rep, seed, cls, trace = args
+    run = run_replication(scenario, policy, rep, seed, trace=trace, policy_cls=cls)
+    if trace:   # packed in the worker: a fifth of the size to keep and to send back
+        from .eventlog.trace import TraceTable
+
+        run.trace = TraceTable.from_trace(policy, rep, run.trace or [])
+    return run
 
 
 def _execute(scenario: Scenario, tasks, seed: int, workers: int,
-             progress: Optional[ProgressFn]) -> list[RunResult]:
+             progress: Optional[ProgressFn], trace: bool = False) -> list[RunResult]:
     total = len(tasks)
-    payload = [(scenario, p, r, seed, registry.get(p)) for p, r in tasks]
+    payload = [(scenario, p, r, seed, registry.get(p), trace) for p, r in tasks]
     runs: list[RunResult] = []
     if workers <= 1 or total == 1:
         for i, args in enumerate(payload):

@@ -10,12 +10,13 @@ All durations are minutes; money is in the scenario's currency.
 """
 from __future__ import annotations
 
+import datetime
 import math
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .distributions import Distribution, Dist, ZERO
 
@@ -104,6 +105,10 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str = ""
     seed: int = Field(default=1, ge=0)
+    start: Optional[datetime.datetime] = Field(
+        default=None, strict=False,
+        description="calendar time of simulated minute 0 (event logs); none = 2026-01-05T00:00 UTC",
+    )
     horizon: Horizon
     replications: int = Field(default=10, ge=1)
     arrivals: Arrivals
@@ -116,6 +121,22 @@ class Scenario(_Model):
     policies: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="policy name -> parameters; empty = all built-ins"
     )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _parse_start(cls, value: Any) -> Any:
+        """YAML gives dates as ``date`` objects and ``2026-01-05T08:00`` as a string: accept both."""
+        if value is None or isinstance(value, datetime.datetime):
+            return value
+        if isinstance(value, datetime.date):
+            return datetime.datetime.combine(value, datetime.time())
+        if isinstance(value, str):
+            try:
+                return datetime.datetime.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"must be an ISO date or date-time such as 2026-01-05 or "
+                         f"2026-01-05T08:00 (optionally with +01:00), got {value!r}")
 
     # ---- derived helpers (pure functions of the data) -------------------------------
     @property

@@ -1,0 +1,21 @@
+"""Event logs both ways: export simulated tickets for process mining, calibrate from real logs.
+
+- :func:`export_events` / :func:`simulate_events` / :func:`events_frame` write or build a
+  per-event log (CSV, Parquet, XES, OCEL 2.0) with process-mining column names.
+- :func:`read_event_log` reads CSV/Parquet/XES logs (with a column mapping) and
+  cleans what real exports look like, counting every repair.
+- :func:`calibrate` estimates a valid scenario from such a log.
+
+See ``docs/eventlog.md`` for the vocabulary, columns and calibration method.
+"""
+from __future__ import annotations
+
+from .export import events_frame, export_events, run_events, scenario_start, simulate_events
+from .trace import TraceTable
+from .vocabulary import ACTIVITIES, COLUMNS
+from .writers import FORMATS, ExportError, parse_formats
+
+__all__ = [
+    "ACTIVITIES", "COLUMNS", "FORMATS", "ExportError", "TraceTable", "events_frame",
+    "export_events", "parse_formats", "run_events", "scenario_start", "simulate_events",
+]

@@ -1,0 +1,90 @@
+"""The event-log vocabulary: activity names and column names shared by export and calibration.
+
+Why a separate module: the exporter writes these names and the calibrator
+reads them back (and maps a real log's own names onto them), so both sides
+must agree on one list.  Activity names are the public contract of the log.
+"""
+from __future__ import annotations
+
+# ---- activities (the `concept:name` values) -----------------------------------------
+CREATED = "created"
+QUEUED = "queued"
+TAKEN = "taken"
+REPEATED = "customer_repeated_issue"
+WORKED = "worked"
+DIAGNOSED = "diagnosed"
+HANDED_OFF = "handed_off"
+SWARM_REQUESTED = "swarm_requested"
+WAITED_FOR_HELPER = "waited_for_helper"
+HELPER_JOINED = "helper_joined"
+SWARM_WORKED = "swarm_worked"
+HELPED = "helped"
+HELPER_LEFT = "helper_left"
+RESOLVED = "resolved"
+ABANDONED = "abandoned"
+REOPENED = "reopened"
+
+#: every activity a supportsim log may contain, in the order a ticket meets them
+ACTIVITIES: tuple[str, ...] = (
+    CREATED, QUEUED, TAKEN, REPEATED, WORKED, DIAGNOSED, HANDED_OFF, SWARM_REQUESTED,
+    WAITED_FOR_HELPER, HELPER_JOINED, SWARM_WORKED, HELPED, HELPER_LEFT, RESOLVED, ABANDONED,
+    REOPENED,
+)
+
+#: activities that take an agent's time (rows carry `start_timestamp` and a cost)
+INTERVAL_ACTIVITIES = frozenset({REPEATED, WORKED, DIAGNOSED, HANDED_OFF, WAITED_FOR_HELPER,
+                                 SWARM_WORKED, HELPED})
+
+#: activities that end a ticket's life (a reopened ticket may end again later)
+TERMINAL_ACTIVITIES = frozenset({RESOLVED, ABANDONED})
+
+#: engine trace activity -> log activity; ``None`` = not written (``open`` is the simulator
+#: closing its books at the horizon: a real log has no such event, the ticket simply has no end)
+ENGINE_TO_LOG: dict[str, str | None] = {
+    "created": CREATED, "queued": QUEUED, "taken": TAKEN, "repeat": REPEATED, "work": WORKED,
+    "diagnose": DIAGNOSED, "handoff": HANDED_OFF, "swarm_requested": SWARM_REQUESTED,
+    "hold": WAITED_FOR_HELPER, "helper_joined": HELPER_JOINED, "swarm_work": SWARM_WORKED,
+    "help": HELPED, "resolved": RESOLVED, "abandoned": ABANDONED, "reopened": REOPENED,
+    "reopen": REOPENED, "open": None,
+}
+
+# ---- columns (process-mining names, as pm4py / Disco / Celonis expect them) ---------
+CASE = "case:concept:name"
+ACTIVITY = "concept:name"
+TIMESTAMP = "time:timestamp"
+START = "start_timestamp"
+LIFECYCLE = "lifecycle:transition"
+RESOURCE = "org:resource"
+GROUP = "org:group"
+ISSUE = "case:issue"
+SEGMENT = "case:segment"
+POLICY = "case:policy"
+REPLICATION = "case:replication"
+TICKET = "case:ticket_id"
+MEASURED = "case:measured"
+QUEUE = "queue"
+FROM_TEAM = "from_team"
+TO_TEAM = "to_team"
+COST = "cost"
+
+#: column order of the CSV/Parquet export
+COLUMNS: tuple[str, ...] = (
+    CASE, ACTIVITY, TIMESTAMP, START, LIFECYCLE, RESOURCE, GROUP, POLICY, REPLICATION, TICKET,
+    ISSUE, SEGMENT, MEASURED, QUEUE, FROM_TEAM, TO_TEAM, COST,
+)
+
+#: case-level columns (one value per ticket): trace attributes in XES
+CASE_COLUMNS: tuple[str, ...] = (POLICY, REPLICATION, TICKET, ISSUE, SEGMENT, MEASURED)
+
+LIFECYCLE_COMPLETE = "complete"
+LIFECYCLE_START = "start"     # an activity still running when the log ends (no end event)
+
+
+def case_id(policy: str, replication: int, ticket_id: int) -> str:
+    """Case ids unique across policies and replications: ``tiered/r0/t17``."""
+    return f"{policy}/r{replication}/t{ticket_id}"
+
+
+def resource_name(team: str, agent_id: int) -> str:
+    """A stable, readable agent name: agent ids are global, the team is a readable prefix."""
+    return f"{team}-a{agent_id}"
