@@ -21,6 +21,9 @@ def add_parser(sub) -> None:
     p.add_argument("--days", type=positive_float, help="override horizon.days")
     p.add_argument("--out", type=Path, help="directory for tickets.parquet, summary.csv, ...")
     p.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--events", nargs="?", const="csv", default=None, metavar="FORMAT",
+                   help="also write the per-event log into --out: csv (default), parquet, xes, "
+                        "ocel, a comma list, or all (see docs/eventlog.md)")
     p.set_defaults(func=run)
 
 
@@ -39,14 +42,36 @@ def load_for_run(args):
 
 
 def run(args) -> int:
+    events = _event_formats(args)
     path, scn = load_for_run(args)
     with progress_bar("simulating") as advance:
         result = simulate(scn, policies=policies_to_run(args, scn), replications=args.replications,
-                          seed=args.seed, workers=args.workers, progress=advance)
+                          seed=args.seed, workers=args.workers, progress=advance,
+                          trace=bool(events))
     for w in result.warnings:
         print(f"warning: {path}: {w}", file=sys.stderr)
     print_summary(result)
     if args.out is not None:
         out = result.save(args.out)
         print(f"results written to {out}")
+    if events:
+        from ..eventlog import export_events
+
+        for written in export_events(result, args.out, events):
+            print(f"event log written to {written}")
     return 0
+
+
+def _event_formats(args) -> list[str]:
+    """Check ``--events`` before simulating, so a typo costs no simulation time."""
+    if getattr(args, "events", None) is None:
+        return []
+    from ..eventlog import ExportError, parse_formats
+    from . import UserError
+
+    if args.out is None:
+        raise UserError("--events: needs --out DIR (the event log is written next to the results)")
+    try:
+        return parse_formats(args.events)
+    except ExportError as exc:
+        raise UserError(f"--events: {exc}") from None
