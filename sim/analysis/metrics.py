@@ -1,16 +1,21 @@
-"""Analysis: turns saved or in-memory results into metrics. Reads results only.
+"""Per-replication metrics and their confidence intervals. Reads results only.
 
 Replications are the independent observations: every metric is first
-computed per (policy, replication), then summarised across replications with
-a Student-t confidence interval.
+computed per (policy, replication) — optionally per segment or issue type
+too — then summarised across replications with a Student-t confidence
+interval.  Pooling tickets across replications would understate the
+uncertainty, because tickets of one replication share its queue history.
 """
 from __future__ import annotations
+
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["replication_metrics", "summarize", "t_interval", "METRIC_LABELS"]
+__all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
+           "ticket_targets", "metric_label"]
 
 METRIC_LABELS: dict[str, str] = {
     "tickets": "measured tickets",
@@ -20,16 +25,36 @@ METRIC_LABELS: dict[str, str] = {
     "resolution_mean_min": "mean resolution time (min)",
     "resolution_median_min": "median resolution time (min)",
     "resolution_p90_min": "p90 resolution time (min)",
+    "resolution_p95_min": "p95 resolution time (min)",
     "wait_mean_min": "mean time queued (min)",
     "handoffs_per_ticket": "handoffs per ticket",
     "repeats_per_ticket": "repeats per ticket",
+    "repeat_share": "share of tickets with ≥ 1 repeat",
     "agents_touched_per_ticket": "agents per ticket",
     "agent_min_per_ticket": "agent minutes per ticket",
     "cost_per_resolved": "labour cost per resolved ticket",
     "labour_cost": "labour cost of measured tickets",
     "expert_min_per_ticket": "top-tier minutes on lower-tier tickets, per ticket",
+    "expert_min": "top-tier minutes on lower-tier tickets (total)",
     "helpers_per_ticket": "swarm helpers per ticket",
+    "service_level": "share first touched within target",
+    "resolution_within_target": "share resolved within target",
 }
+
+# metrics where a smaller value is better (used for wording, never for arithmetic)
+LOWER_IS_BETTER = {
+    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
+    "wait_mean_min", "handoffs_per_ticket", "repeats_per_ticket", "repeat_share",
+    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "labour_cost",
+    "expert_min_per_ticket", "expert_min", "abandoned_share", "open_share",
+}
+
+
+def metric_label(metric: str) -> str:
+    """Readable name of a metric column, including the per-team utilisation columns."""
+    if metric.startswith("utilisation_"):
+        return f"utilisation of team {metric[len('utilisation_'):]}"
+    return METRIC_LABELS.get(metric, metric)
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -46,34 +71,113 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     return mean, half, n
 
 
-def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per (policy, replication), one column per metric."""
+def ticket_targets(tickets: pd.DataFrame, scenario: Any = None) -> pd.DataFrame:
+    """Per ticket: whether it counts for, and met, its segment's service targets.
+
+    ``sl_eligible``/``sl_met`` concern ``first_response_target`` (first agent
+    touch within the target), ``rt_eligible``/``rt_met`` ``resolution_target``.
+    A ticket never touched (abandoned or still waiting) missed the target —
+    except one still waiting at the horizon that has not yet waited as long as
+    the target: its outcome is unknown, so it is left out (censored).
+    """
+    n = len(tickets)
+    out = pd.DataFrame({"sl_eligible": np.zeros(n, bool), "sl_met": np.zeros(n, bool),
+                        "rt_eligible": np.zeros(n, bool), "rt_met": np.zeros(n, bool)},
+                       index=tickets.index)
+    if scenario is None or n == 0:
+        return out
+    segs = list(scenario.segments)
+    fr = {s.name: s.first_response_target for s in segs if s.first_response_target is not None}
+    rt = {s.name: s.resolution_target for s in segs if s.resolution_target is not None}
+    seg = tickets["segment"].astype(str).to_numpy()
+    age_at_end = scenario.horizon_min - tickets["arrival_min"].to_numpy(dtype=float)
+    still_open = (tickets["outcome"].astype(str) == "open").to_numpy()
+    if fr:
+        target = np.array([fr.get(s, np.nan) for s in seg], dtype=float)
+        first = tickets["first_response_min"].to_numpy(dtype=float)
+        has_target = ~np.isnan(target)
+        censored = np.isnan(first) & still_open & (age_at_end < target)
+        out["sl_eligible"] = has_target & ~censored
+        out["sl_met"] = out["sl_eligible"].to_numpy() & (first <= target)   # NaN compares False
+    if rt:
+        target = np.array([rt.get(s, np.nan) for s in seg], dtype=float)
+        res = tickets["resolution_min"].to_numpy(dtype=float)
+        has_target = ~np.isnan(target)
+        censored = still_open & (age_at_end < target)
+        out["rt_eligible"] = has_target & ~censored
+        out["rt_met"] = out["rt_eligible"].to_numpy() & (res <= target)
+    return out
+
+
+def _share(mask: np.ndarray, of: np.ndarray) -> float:
+    k = int(of.sum())
+    return float(mask[of].mean()) if k else np.nan
+
+
+def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
+    """All ticket-level metrics of one group of tickets (one policy, replication[, group])."""
+    n = len(g)
+    outcome = g["outcome"].astype(str).to_numpy()
+    resolved = outcome == "resolved"
+    res = g["resolution_min"].to_numpy(dtype=float)[resolved]
+    cost = float(g["cost"].sum())
+    n_res = int(resolved.sum())
+    repeats = g["repeats"].to_numpy()
+    nan = np.nan
+    return {
+        "tickets": n,
+        "resolved_share": n_res / n if n else nan,
+        "abandoned_share": float((outcome == "abandoned").mean()) if n else nan,
+        "open_share": float((outcome == "open").mean()) if n else nan,
+        "resolution_mean_min": float(res.mean()) if len(res) else nan,
+        "resolution_median_min": float(np.median(res)) if len(res) else nan,
+        "resolution_p90_min": float(np.percentile(res, 90)) if len(res) else nan,
+        "resolution_p95_min": float(np.percentile(res, 95)) if len(res) else nan,
+        "wait_mean_min": float(g["wait_min"].mean()) if n else nan,
+        "handoffs_per_ticket": float(g["handoffs"].mean()) if n else nan,
+        "repeats_per_ticket": float(repeats.mean()) if n else nan,
+        "repeat_share": float((repeats >= 1).mean()) if n else nan,
+        "agents_touched_per_ticket": float(g["agents_touched"].mean()) if n else nan,
+        "agent_min_per_ticket": float(g["agent_min"].mean()) if n else nan,
+        "cost_per_resolved": cost / n_res if n_res else nan,
+        "labour_cost": cost,
+        "expert_min_per_ticket": float(g["expert_min"].mean()) if n else nan,
+        "expert_min": float(g["expert_min"].sum()),
+        "helpers_per_ticket": float(g["helpers"].mean()) if n else nan,
+        "service_level": _share(t["sl_met"].to_numpy(), t["sl_eligible"].to_numpy()),
+        "resolution_within_target": _share(t["rt_met"].to_numpy(), t["rt_eligible"].to_numpy()),
+    }
+
+
+def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
+    targets = ticket_targets(tickets, scenario)
     rows = []
-    for (policy, rep), g in tickets.groupby(["policy", "replication"], observed=True, sort=True):
-        n = len(g)
-        resolved = g["outcome"] == "resolved"
-        res = g.loc[resolved, "resolution_min"].to_numpy()
-        cost = float(g["cost"].sum())
-        n_res = int(resolved.sum())
-        rows.append({
-            "policy": policy, "replication": rep, "tickets": n,
-            "resolved_share": n_res / n if n else np.nan,
-            "abandoned_share": float((g["outcome"] == "abandoned").mean()) if n else np.nan,
-            "open_share": float((g["outcome"] == "open").mean()) if n else np.nan,
-            "resolution_mean_min": float(res.mean()) if len(res) else np.nan,
-            "resolution_median_min": float(np.median(res)) if len(res) else np.nan,
-            "resolution_p90_min": float(np.percentile(res, 90)) if len(res) else np.nan,
-            "wait_mean_min": float(g["wait_min"].mean()),
-            "handoffs_per_ticket": float(g["handoffs"].mean()),
-            "repeats_per_ticket": float(g["repeats"].mean()),
-            "agents_touched_per_ticket": float(g["agents_touched"].mean()),
-            "agent_min_per_ticket": float(g["agent_min"].mean()),
-            "cost_per_resolved": cost / n_res if n_res else np.nan,
-            "labour_cost": cost,
-            "expert_min_per_ticket": float(g["expert_min"].mean()),
-            "helpers_per_ticket": float(g["helpers"].mean()),
-        })
+    for key, g in tickets.groupby(keys, observed=True, sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(keys, key))
+        row.update(_metrics(g, targets.loc[g.index]))
+        rows.append(row)
     out = pd.DataFrame(rows)
+    if len(out) == 0:
+        return out
+    # a target metric the scenario never asked for is noise, not a result
+    segs = scenario.segments if scenario is not None else []
+    if not any(s.first_response_target is not None for s in segs):
+        out = out.drop(columns="service_level")
+    if not any(s.resolution_target is not None for s in segs):
+        out = out.drop(columns="resolution_within_target")
+    return out
+
+
+def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None,
+                        scenario: Any = None) -> pd.DataFrame:
+    """One row per (policy, replication), one column per metric.
+
+    Pass ``scenario`` to get the service-level columns (they need the
+    segments' targets); without it, or if no segment sets a target, they are
+    left out.
+    """
+    out = _grouped(tickets, ["policy", "replication"], scenario)
     if teams is not None and len(teams) and len(out):
         util = teams.pivot_table(index=["policy", "replication"], columns="team",
                                  values="utilisation", observed=True)
@@ -82,13 +186,30 @@ def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None
     return out
 
 
-def summarize(per_rep: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Long table: policy, metric, mean, ci_low, ci_high, half_width, n."""
+def group_metrics(tickets: pd.DataFrame, by: str, scenario: Any = None) -> pd.DataFrame:
+    """One row per (policy, replication, ``by``) — ``by`` is ``"segment"`` or ``"issue"``.
+
+    Service level per segment uses that segment's own target.
+    """
+    if by not in tickets.columns:
+        raise ValueError(f"tickets have no column {by!r}")
+    out = _grouped(tickets, ["policy", "replication", by], scenario)
+    if len(out):
+        out[by] = out[by].astype(str)
+    return out
+
+
+def summarize(per_rep: pd.DataFrame, level: float = 0.95, by: Optional[str] = None,
+              metrics: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """Long table: policy[, by], metric, mean, ci_low, ci_high, half_width, n."""
+    keys = ["policy"] + ([by] if by else [])
+    if metrics is None:
+        metrics = [c for c in per_rep.columns if c not in (*keys, "replication")]
     rows = []
-    metrics = [c for c in per_rep.columns if c not in ("policy", "replication")]
-    for policy, g in per_rep.groupby("policy", observed=True, sort=False):
+    for key, g in per_rep.groupby(keys, observed=True, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
         for m in metrics:
             mean, half, n = t_interval(g[m].to_numpy(dtype=float), level)
-            rows.append({"policy": policy, "metric": m, "mean": mean, "ci_low": mean - half,
+            rows.append({**dict(zip(keys, key)), "metric": m, "mean": mean, "ci_low": mean - half,
                          "ci_high": mean + half, "half_width": half, "n": n})
     return pd.DataFrame(rows)

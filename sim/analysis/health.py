@@ -1,0 +1,136 @@
+"""Is the run fit to be read as a steady-state result? Warm-up and stability checks.
+
+Measured window: tickets arriving in ``[warmup, horizon)`` are measured;
+team utilisation is busy time within the same window.  The backlog is
+sampled hourly from the warm-up end, so its first samples show the state
+the warm-up left the system in.
+
+Warm-up check: the simulation starts empty, so a warm-up that is too short
+leaves the measured window starting with a backlog still climbing towards
+its usual level.  Per replication we compare the tickets in system at the
+start of the window (its first sample) with the mean level over the
+window's second half;
+the warm-up looks too short when that gap is both statistically clear (a
+paired Student-t interval over replications, Bonferroni-corrected across
+policies) and material (at least 20 % of the usual level and one ticket).
+
+Stability: :func:`sim.runner.stability_warnings` decides (team utilisation
+near or above 1, backlog still growing); :func:`stability_flags` only
+attributes its messages to policies, so the two can never disagree.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+import numpy as np
+import pandas as pd
+
+from .metrics import t_interval
+
+__all__ = ["WarmupFinding", "warmup_check", "stability_flags", "measured_window"]
+
+MATERIAL_SHARE = 0.2     # gap worth flagging, relative to the usual level
+MATERIAL_ABS = 1.0       # ... and in tickets
+
+
+@dataclass
+class WarmupFinding:
+    policy: str
+    status: str                  # "ok" | "too_short" | "not_assessed"
+    early: float = math.nan      # mean tickets in system at the window's first sample
+    steady: float = math.nan     # mean tickets in system over the window's second half
+    gap_half: float = math.nan   # CI half-width of early - steady
+    suggested_warmup_days: Optional[float] = None
+    message: str = ""
+
+
+def measured_window(scenario: Any) -> str:
+    """One sentence saying what is measured, for reports."""
+    h = scenario.horizon
+    return (f"Each replication simulates {h.days:g} days from an empty system; tickets arriving "
+            f"in the first {h.warmup_days:g} day(s) (warm-up) are simulated but not measured, so "
+            f"the measured window is day {h.warmup_days:g} to day {h.days:g} "
+            f"({h.days - h.warmup_days:g} days). Tickets still open at the end count as open.")
+
+
+def warmup_check(backlog: pd.DataFrame, scenario: Any, skip: Iterable[str] = (),
+                 level: float = 0.95) -> list[WarmupFinding]:
+    """One finding per policy in ``backlog``; policies in ``skip`` (unstable) are not assessed."""
+    skip = set(skip)
+    policies = [str(p) for p in pd.unique(backlog["policy"].astype(str))] if len(backlog) else []
+    level_each = 1 - (1 - level) / max(1, len(policies))
+    out = []
+    for policy in policies:
+        if policy in skip:
+            out.append(WarmupFinding(policy, "not_assessed", message=(
+                f"{policy}: warm-up not assessed - the run is unstable, so its backlog trend "
+                f"is not a warm-up effect")))
+            continue
+        g = backlog[backlog["policy"].astype(str) == policy]
+        out.append(_assess(policy, g, scenario, level_each))
+    return out
+
+
+def _assess(policy: str, g: pd.DataFrame, scenario: Any, level: float) -> WarmupFinding:
+    start = scenario.warmup_min
+    early_vals, steady_vals, curves = [], [], []
+    for _, r in g.groupby("replication"):
+        t = r["time_min"].to_numpy(dtype=float)
+        y = r["in_system"].to_numpy(dtype=float)
+        if len(t) < 8:
+            continue
+        second_half = t >= t[0] + (t[-1] - t[0]) / 2
+        early_vals.append(y[0])
+        steady_vals.append(y[second_half].mean())
+        curves.append(pd.Series(y, index=t))
+    if len(early_vals) < 2:
+        return WarmupFinding(policy, "not_assessed", message=(
+            f"{policy}: warm-up not assessed - needs at least 2 replications and a window of "
+            f"8 hours or more"))
+    early_vals, steady_vals = np.asarray(early_vals), np.asarray(steady_vals)
+    gap, half, _ = t_interval(early_vals - steady_vals, level)
+    steady = float(steady_vals.mean())
+    early = float(early_vals.mean())
+    clear = half == half and abs(gap) > half
+    material = abs(gap) >= max(MATERIAL_ABS, MATERIAL_SHARE * steady)
+    days = scenario.horizon.warmup_days
+    if not (clear and material):
+        return WarmupFinding(policy, "ok", early, steady, half, message=(
+            f"{policy}: warm-up of {days:g} day(s) looks adequate - {early:.1f} tickets in system "
+            f"at the start of the measured window vs {steady:.1f} later"))
+    suggestion = _suggest(curves, steady, scenario)
+    direction = "below" if gap < 0 else "above"
+    hint = (f"; try horizon.warmup_days: {suggestion:g}" if suggestion is not None else
+            "; lengthen horizon.days and horizon.warmup_days")
+    return WarmupFinding(policy, "too_short", early, steady, half, suggestion, message=(
+        f"{policy}: warm-up of {days:g} day(s) looks too short - the measured window starts with "
+        f"{early:.1f} tickets in system, clearly {direction} the usual {steady:.1f}, so early "
+        f"tickets see an unrepresentative queue{hint}"))
+
+
+def _suggest(curves: list[pd.Series], steady: float, scenario: Any) -> Optional[float]:
+    """Warm-up (days) = current + twice the time the mean backlog needs to reach its usual level."""
+    mean = pd.concat(curves, axis=1).mean(axis=1).sort_index()
+    smooth = mean.rolling(3, min_periods=1).mean()
+    tol = max(MATERIAL_ABS, MATERIAL_SHARE * steady)
+    reached = smooth.index[(smooth - steady).abs() <= tol]
+    settle_min = float(reached[0] - mean.index[0]) if len(reached) else float(mean.index[-1] - mean.index[0])
+    extra_days = max(1.0, 2 * settle_min / 1440.0)
+    proposal = math.ceil((scenario.horizon.warmup_days + extra_days) * 2) / 2
+    if proposal >= scenario.horizon.days * 0.5:
+        return None     # would eat most of the horizon: the horizon must grow too
+    return proposal
+
+
+def stability_flags(result: Any) -> dict[str, list[str]]:
+    """Policy -> the stability warnings that concern it (empty list = stable)."""
+    from ..runner import stability_warnings   # runner imports results imports analysis
+
+    flags: dict[str, list[str]] = {str(p): [] for p in result.policies}
+    for w in stability_warnings(result):
+        for p in flags:
+            if w.startswith(f"unstable under {p}:"):
+                flags[p].append(w)
+    return flags
