@@ -1,0 +1,90 @@
+"""The decision report: self-contained HTML plus a Markdown summary, from a result.
+
+    >>> from sim.report import build_report
+    >>> paths = build_report(result, "reports/default")   # result: simulate() or load_result()
+    >>> paths.html, paths.markdown
+
+Reads results only (through :mod:`sim.analysis`); never runs the simulation.
+Files are written atomically, the HTML last, so a directory holding
+``report.html`` holds a complete report.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..analysis import Analysis, analyze
+from .content import ReportContent, build_content
+from .figures import render_figures
+from .writers import render_html, render_markdown
+
+__all__ = ["build_report", "ReportPaths", "default_report_dir", "slug"]
+
+DEFAULT_ROOT = "reports"
+
+
+@dataclass
+class ReportPaths:
+    directory: Path
+    html: Path
+    markdown: Path
+    figures: list[Path]
+    analysis: Analysis
+    content: ReportContent
+
+
+def slug(name: str) -> str:
+    """A scenario name made safe as one directory name (no separators, no dot-dirs)."""
+    s = re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._")
+    return s or "scenario"
+
+
+def default_report_dir(scenario_name: str, root: str | os.PathLike = DEFAULT_ROOT) -> Path:
+    return Path(root) / slug(scenario_name)
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
+                 baseline: Optional[str] = None) -> ReportPaths:
+    """Analyse ``result`` and write ``report.html``, ``summary.md`` and ``figures/*.png``.
+
+    ``out_dir`` defaults to ``reports/<scenario-name>/``; ``baseline`` to ``tiered``
+    (or the first policy run if tiered was not).
+    """
+    out = Path(out_dir) if out_dir is not None else default_report_dir(result.scenario.name)
+    analysis = analyze(result, baseline=baseline)
+    content = build_content(result, analysis)
+    figures = render_figures(result, analysis)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    fig_paths = []
+    for f in figures:
+        p = fig_dir / f"{f.key}.png"
+        _write(p, f.png)
+        fig_paths.append(p)
+    md = out / "summary.md"
+    _write(md, render_markdown(content, figures).encode("utf-8"))
+    html_path = out / "report.html"
+    _write(html_path, render_html(content, figures).encode("utf-8"))
+    return ReportPaths(out, html_path, md, fig_paths, analysis, content)

@@ -1,0 +1,257 @@
+"""What the report says, as plain-text tables and paragraphs, independent of the output format.
+
+Every string here is *unescaped* plain text (it may contain user-supplied
+names); the HTML and Markdown writers escape every cell and paragraph they
+emit, so escaping happens in exactly one place per format.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from ..analysis import Analysis, measured_window, metric_label
+from .verdict import VERDICT_METRICS, VerdictRow, fmt_pct, verdict_rows
+
+__all__ = ["Table", "ReportContent", "build_content", "fmt_metric"]
+
+KEY_METRICS = [
+    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
+    "wait_mean_min", "resolved_share", "abandoned_share", "open_share", "service_level",
+    "resolution_within_target", "handoffs_per_ticket", "repeats_per_ticket", "repeat_share",
+    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "labour_cost",
+    "expert_min_per_ticket", "expert_min", "helpers_per_ticket",
+]
+GROUP_METRICS = ["tickets", "resolution_mean_min", "resolution_p90_min", "wait_mean_min",
+                 "abandoned_share", "service_level", "repeats_per_ticket", "handoffs_per_ticket",
+                 "cost_per_resolved"]
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    row_status: list[str] = field(default_factory=list)   # optional css class per row
+
+
+@dataclass
+class ReportContent:
+    title: str
+    description: str
+    provenance: list[tuple[str, str]]
+    alerts: list[tuple[str, str]]          # (level: "danger"|"warning"|"info", text)
+    verdict: Table
+    verdict_rows: list[VerdictRow]
+    tables: list[Table]
+    scenario_tables: list[Table]
+    scenario_yaml: str
+    method: list[str]
+    reproduce: str
+
+
+def _is_share(metric: str) -> bool:
+    return (metric.endswith("_share") or metric.startswith("utilisation_")
+            or metric in ("service_level", "resolution_within_target"))
+
+
+def fmt_metric(metric: str, mean: float, half: float = math.nan) -> str:
+    """A metric value with its CI half-width, formatted for its kind."""
+    if mean is None or math.isnan(mean):
+        return "-"
+    if _is_share(metric):
+        text = f"{mean:.1%}"
+        return text if math.isnan(half) else f"{text} ± {half:.1%}"
+    if metric == "tickets":
+        return f"{mean:,.0f}"
+    digits = 2 if abs(mean) < 10 else 1 if abs(mean) < 1000 else 0
+    text = f"{mean:,.{digits}f}"
+    return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
+
+
+def _verdict_table(rows: list[VerdictRow], baseline: str) -> Table:
+    header = ["Policy", "Status", *VERDICT_METRICS.values(), "In plain words"]
+    body, status = [], []
+    for r in rows:
+        if r.status == "ok":
+            cells = [r.cells[m].text() if m in r.cells else "-" for m in VERDICT_METRICS]
+            label = "stable" + (" (see warm-up warning)" if r.caveats else "")
+        else:
+            cells = ["not compared"] * len(VERDICT_METRICS)
+            label = "UNSTABLE" if r.status == "unstable" else "baseline UNSTABLE"
+        sentence = r.sentence + ("" if not r.caveats else " Caveat: " + "; ".join(r.caveats) + ".")
+        body.append([r.policy, label, *cells, sentence])
+        status.append("ok" if r.status == "ok" and not r.caveats else
+                      "warning" if r.status == "ok" else "danger")
+    note = (f"Relative change vs {baseline}: mean over replications of policy/{baseline} − 1, paired on "
+            f"the same customers, with its 95 % Student-t half-width. “not clear” = the interval "
+            f"includes 0.")
+    return Table(f"Verdict: each policy compared with {baseline}", header, body, note, status)
+
+
+def _key_metrics(a: Analysis, policies: list[str]) -> Table:
+    idx = a.summary.assign(policy=a.summary["policy"].astype(str)).set_index(["policy", "metric"])
+    present = set(a.summary["metric"])
+    metrics = [m for m in KEY_METRICS if m in present]
+    metrics += sorted(m for m in present if m.startswith("utilisation_"))
+    rows = []
+    for m in metrics:
+        cells = []
+        for p in policies:
+            if (p, m) in idx.index:
+                r = idx.loc[(p, m)]
+                cells.append(fmt_metric(m, float(r["mean"]), float(r["half_width"])))
+            else:
+                cells.append("-")
+        rows.append([metric_label(m), *cells])
+    return Table("Key metrics (mean ± 95 % CI over replications)", ["metric", *policies], rows)
+
+
+def _paired_table(a: Analysis) -> Table | None:
+    p = a.paired
+    if p is None or p.empty:
+        return None
+    others = list(pd.unique(p["policy"]))
+    metrics = [m for m in KEY_METRICS if m in set(p["metric"])]
+    metrics += sorted(m for m in set(p["metric"]) if m.startswith("utilisation_"))
+    idx = p.set_index(["policy", "metric"])
+    rows = []
+    for m in metrics:
+        cells = []
+        for pol in others:
+            r = idx.loc[(pol, m)]
+            d, h, u = float(r["diff_mean"]), float(r["diff_half"]), float(r["unpaired_half"])
+            if math.isnan(d):
+                cells.append("-")
+                continue
+            text = fmt_metric(m, d, h)
+            if not math.isnan(u):
+                text += f" [unpaired ± {fmt_metric(m, u)}]"
+            cells.append(text + (" ✔ clear" if bool(r["clear"]) else " · not clear"))
+        rows.append([metric_label(m), *cells])
+    note = ("Difference policy − baseline per replication (same customers), mean ± 95 % Student-t "
+            "half-width. In brackets, the half-width the same comparison would have if the runs were "
+            "independent: the paired interval is what common random numbers buy.")
+    return Table(f"All paired differences vs {a.baseline}", ["metric", *[f"{o} − {a.baseline}" for o in others]],
+                 rows, note)
+
+
+def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]) -> Table | None:
+    if summary is None or summary.empty:
+        return None
+    s = summary.assign(policy=summary["policy"].astype(str))
+    metrics = [m for m in GROUP_METRICS if m in set(s["metric"])]
+    idx = s.set_index([by, "policy", "metric"])
+    rows = []
+    for g in pd.unique(s[by]):
+        for p in policies:
+            if (g, p, metrics[0]) not in idx.index:
+                continue
+            cells = []
+            for m in metrics:
+                r = idx.loc[(g, p, m)] if (g, p, m) in idx.index else None
+                cells.append("-" if r is None else fmt_metric(m, float(r["mean"]), float(r["half_width"])))
+            rows.append([str(g), p, *cells])
+    return Table(title, [by, "policy", *[metric_label(m) for m in metrics]], rows)
+
+
+def _scenario_tables(scn: Any) -> list[Table]:
+    def dist(d: Any) -> str:
+        if d is None:
+            return "-"
+        data = d.model_dump(mode="json", exclude_none=True) if hasattr(d, "model_dump") else d
+        if isinstance(data, dict):
+            kind = data.get("dist", "")
+            rest = ", ".join(f"{k}={v}" for k, v in data.items() if k != "dist")
+            return f"{kind}({rest})"
+        return str(data)
+
+    segs = Table("Customer segments", ["name", "share", "priority", "patience (min)",
+                                       "first-response target (min)", "resolution target (min)"],
+                 [[s.name, f"{s.share:g}", str(s.priority), dist(s.patience) if s.patience else "never abandons",
+                   "-" if s.first_response_target is None else f"{s.first_response_target:g}",
+                   "-" if s.resolution_target is None else f"{s.resolution_target:g}"] for s in scn.segments])
+    issues = Table("Issue types", ["name", "share", "tier", "skill", "work (min)"],
+                   [[i.name, f"{i.share:g}", str(i.tier), i.skill, dist(i.work)] for i in scn.issues])
+    teams = Table("Teams", ["name", "tier", "agents", "skills", "cost per hour", "diagnose (min)"],
+                  [[t.name, str(t.tier), str(t.agents), ", ".join(t.skills), f"{t.cost_per_hour:g}",
+                    dist(t.diagnose)] for t in scn.teams])
+    fr = scn.frictions
+    other = Table("Arrivals, horizon and frictions", ["parameter", "value"], [
+        ["arrivals per hour (Poisson)", f"{scn.arrivals.per_hour:g}"],
+        ["horizon (days)", f"{scn.horizon.days:g}"], ["warm-up (days)", f"{scn.horizon.warmup_days:g}"],
+        ["handoff (agent min)", dist(fr.handoff)], ["repeat (min)", dist(fr.repeat)],
+        ["swarm overhead", f"{fr.swarm_overhead:g}"],
+    ])
+    pol = Table("Policies and parameters", ["policy", "parameters"],
+                [[name, ", ".join(f"{k}={v}" for k, v in (params or {}).items()) or "defaults"]
+                 for name, params in (scn.policies or {}).items()])
+    return [t for t in (segs, issues, teams, other, pol) if t.rows]
+
+
+def build_content(result: Any, a: Analysis) -> ReportContent:
+    scn = result.scenario
+    policies = [str(p) for p in result.policies]
+    rows = verdict_rows(a)
+    alerts: list[tuple[str, str]] = []
+    for p in a.unstable:
+        for w in a.stability[p]:
+            alerts.append(("danger", w))
+    for w in a.warmup:
+        if w.status == "too_short":
+            alerts.append(("warning", w.message))
+    seen = {t for _, t in alerts}
+    for w in result.warnings:
+        if w not in seen and not w.startswith("unstable under "):
+            alerts.append(("warning", w))
+    for n in a.notes:
+        alerts.append(("info", n))
+    if len(policies) < 2:
+        alerts.append(("info", "only one policy was run, so there is nothing to compare"))
+    if result.replications < 2:
+        alerts.append(("warning", "only one replication: no confidence intervals, no statistically "
+                                  "clear differences; run at least 5"))
+    if not alerts:
+        alerts.append(("ok", "No stability or warm-up problems detected: every team stays below 95 % "
+                             "utilisation, no backlog keeps growing, and the warm-up looks adequate."))
+    tables = [_key_metrics(a, policies)]
+    for t in (_paired_table(a),
+              _group_table(a.by_segment_summary, "segment", "By customer segment", policies),
+              _group_table(a.by_issue_summary, "issue", "By issue type", policies)):
+        if t is not None:
+            tables.append(t)
+    created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    provenance = [
+        ("scenario", scn.name), ("seed", str(result.seed)), ("replications", str(result.replications)),
+        ("policies", ", ".join(policies)), ("baseline", a.baseline),
+        ("horizon", f"{scn.horizon.days:g} days, warm-up {scn.horizon.warmup_days:g} days"),
+        ("software", f"supportsim {result.version}"), ("report created", created),
+    ]
+    method = [
+        measured_window(scn),
+        "All policies see exactly the same customers in each replication (common random numbers), "
+        "so differences are compared replication by replication (paired).",
+        f"Confidence intervals are 95 % Student-t intervals over {result.replications} independent "
+        f"replications; a difference is called statistically clear when its interval excludes zero.",
+        "Stability: a team at or above 95 % utilisation, or a backlog still growing over the second half "
+        "of the horizon, marks the policy UNSTABLE; its numbers are then not compared.",
+        "Warm-up check: the number of tickets in the system at the start of the measured window is "
+        "compared with its level over the window's second half; a clear and material gap "
+        "(≥ 20 %) means the warm-up is too short.",
+        "Service level: share of tickets first touched by an agent within their segment's "
+        "first-response target; a ticket never touched counts as missed, except one still waiting at "
+        "the end that has not yet waited that long.",
+    ]
+    reproduce = (f"python run_sim.py run scenario.yaml --seed {result.seed} --replications "
+                 f"{result.replications} " + " ".join(f"--policy {p}" for p in policies))
+    return ReportContent(
+        title=f"supportsim report: {scn.name}", description=scn.description or "",
+        provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline),
+        verdict_rows=rows, tables=tables, scenario_tables=_scenario_tables(scn),
+        scenario_yaml=yaml.safe_dump(scn.to_dict(), sort_keys=False, allow_unicode=True),
+        method=method, reproduce=reproduce)

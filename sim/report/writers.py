@@ -1,0 +1,128 @@
+"""Render :class:`~sim.report.content.ReportContent` as self-contained HTML and as Markdown.
+
+HTML: one file, inline CSS, figures embedded as base64 PNG data URIs, no
+scripts and no external resources, so it opens offline and can be mailed.
+Every piece of text goes through :func:`html.escape` (``_e``) exactly once.
+Markdown: the same content; user text is HTML-escaped too (Markdown
+renderers pass raw HTML through) and table pipes are backslash-escaped.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import re
+from typing import Iterable
+
+from .content import ReportContent, Table
+from .figures import FigureOut
+
+__all__ = ["render_html", "render_markdown", "md_escape"]
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1150px;
+ color:#1d2329;line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #dde;padding-bottom:.2rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid #d5d9de;padding:.3rem .5rem;vertical-align:top;text-align:left}
+th{background:#f2f4f7}td.num{text-align:right;white-space:nowrap}
+tr.danger td{background:#fde8e8}tr.warning td{background:#fff6dc}
+.alert{padding:.5rem .8rem;border-radius:4px;margin:.4rem 0}
+.alert.danger{background:#fde8e8;border-left:4px solid #c0392b}
+.alert.warning{background:#fff6dc;border-left:4px solid #d4a017}
+.alert.info{background:#eaf2fb;border-left:4px solid #2e6da4}
+.alert.ok{background:#e8f6ec;border-left:4px solid #2e8b57}
+.note{color:#555;font-size:.85rem}figure{margin:1.2rem 0}figure img{max-width:100%;border:1px solid #eee}
+figcaption{color:#444;font-size:.88rem}pre{background:#f6f8fa;padding:.8rem;overflow:auto;font-size:.85rem}
+dl.prov{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.prov dt{font-weight:600}
+dl.prov dd{margin:0}.verdict td:last-child{min-width:22rem}
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _html_table(t: Table, cls: str = "") -> str:
+    out = [f"<h3>{_e(t.title)}</h3>" if t.title else "", f'<table class="{_e(cls)}">', "<thead><tr>"]
+    out += [f"<th>{_e(h)}</th>" for h in t.header]
+    out.append("</tr></thead><tbody>")
+    for i, row in enumerate(t.rows):
+        status = t.row_status[i] if i < len(t.row_status) else ""
+        out.append(f'<tr class="{_e(status)}">' if status else "<tr>")
+        for j, cell in enumerate(row):
+            num = j > 0 and bool(re.match(r"^[−+\-±]?[\d.,]+", str(cell)))
+            out.append(f'<td class="num">{_e(cell)}</td>' if num else f"<td>{_e(cell)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    if t.note:
+        out.append(f'<p class="note">{_e(t.note)}</p>')
+    return "\n".join(out)
+
+
+def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{_e(c.title)}</title>", f"<style>{CSS}</style></head><body>",
+             f"<h1>{_e(c.title)}</h1>"]
+    if c.description:
+        parts.append(f"<p><em>{_e(c.description)}</em></p>")
+    parts.append('<dl class="prov">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in c.provenance)
+                 + "</dl>")
+    parts.append("<h2>Can these numbers be trusted?</h2>")
+    parts += [f'<div class="alert {_e(level)}">{_e(text)}</div>' for level, text in c.alerts]
+    parts.append('<h2 id="verdict">Verdict</h2>')
+    parts.append(_html_table(c.verdict, "verdict"))
+    parts.append('<h2 id="figures">Figures</h2>')
+    for f in figures:
+        data = base64.b64encode(f.png).decode("ascii")
+        parts.append(f'<figure id="fig-{_e(f.key)}"><h3>{_e(f.title)}</h3>'
+                     f'<img alt="{_e(f.title)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{_e(f.caption)}</figcaption></figure>")
+    parts.append('<h2 id="details">Details</h2>')
+    parts += [_html_table(t) for t in c.tables]
+    parts.append('<h2 id="method">How this was measured</h2><ul>')
+    parts += [f"<li>{_e(m)}</li>" for m in c.method]
+    parts.append("</ul>")
+    parts.append('<h2 id="scenario">Scenario</h2>')
+    parts += [_html_table(t) for t in c.scenario_tables]
+    parts.append("<h3>Scenario file (as simulated)</h3>")
+    parts.append(f"<pre>{_e(c.scenario_yaml)}</pre>")
+    parts.append("<h3>Reproduce</h3>")
+    parts.append(f"<p>Save the scenario above as <code>scenario.yaml</code>, then run:</p><pre>{_e(c.reproduce)}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!])")
+
+
+def md_escape(text: object) -> str:
+    """Plain text safe inside Markdown (and its table cells): no raw HTML, no markup."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+
+
+def _md_table(t: Table, heading: str = "###") -> str:
+    out = [f"{heading} {md_escape(t.title)}", ""] if t.title else []
+    out.append("| " + " | ".join(md_escape(h) for h in t.header) + " |")
+    out.append("|" + "|".join("---" for _ in t.header) + "|")
+    out += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in t.rows]
+    if t.note:
+        out += ["", f"_{md_escape(t.note)}_"]
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(c: ReportContent, figures: Iterable[FigureOut], figure_dir: str = "figures") -> str:
+    icon = {"danger": "**UNSTABLE**", "warning": "**Warning**", "info": "Note", "ok": "OK"}
+    lines = [f"# {md_escape(c.title)}", ""]
+    if c.description:
+        lines += [f"_{md_escape(c.description)}_", ""]
+    lines += [f"- **{md_escape(k)}**: {md_escape(v)}" for k, v in c.provenance] + [""]
+    lines += [f"- {icon.get(level, level)}: {md_escape(text)}" for level, text in c.alerts] + [""]
+    lines.append(_md_table(c.verdict, "##"))
+    lines += [_md_table(c.tables[0], "##")] if c.tables else []
+    lines += ["## Figures", ""]
+    lines += [f"- [{md_escape(f.title)}]({figure_dir}/{f.key}.png)" for f in figures]
+    lines += ["", "## How this was measured", ""] + [f"- {md_escape(m)}" for m in c.method]
+    lines += ["", "Full details (all paired differences, segments, issue types, scenario) are in "
+                  "`report.html`.", "", "## Reproduce", "", "```", c.reproduce.replace("`", "'"), "```", ""]
+    return "\n".join(lines)
