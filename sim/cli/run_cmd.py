@@ -24,6 +24,10 @@ def add_parser(sub) -> None:
     p.add_argument("--events", nargs="?", const="csv", default=None, metavar="FORMAT",
                    help="also write the per-event log into --out: csv (default), parquet, xes, "
                         "ocel, a comma list, or all (see docs/eventlog.md)")
+    p.add_argument("--report", type=Path, default=None, metavar="DIR",
+                   help="write the HTML + Markdown decision report here (default: into --out DIR, "
+                        "or reports/<scenario-name>/ when no scenario is given)")
+    p.add_argument("--no-report", action="store_true", help="do not write the decision report")
     p.set_defaults(func=run)
 
 
@@ -59,7 +63,24 @@ def run(args) -> int:
 
         for written in export_events(result, args.out, events):
             print(f"event log written to {written}")
+    _report(args, result)
     return 0
+
+
+def _report(args, result) -> None:
+    """The decision report: into --report, else --out, else reports/<name>/ for the default run."""
+    if getattr(args, "no_report", False):
+        return
+    from ..report import default_report_dir
+    from .report_cmd import write_report
+
+    target = args.report if args.report is not None else args.out
+    if target is None and args.scenario is None:
+        target = default_report_dir(result.scenario.name)
+    if target is None:
+        print("(add --report DIR or --out DIR to also write the HTML decision report)")
+        return
+    write_report(result, target)
 
 
 def _event_formats(args) -> list[str]:
