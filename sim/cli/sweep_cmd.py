@@ -1,0 +1,103 @@
+"""``sweep FILE``: run a grid of scenario variants x policies x replications, resumably.
+
+Locally on a process pool (``--workers``, default all cores) or on an existing
+Dask cluster (``--scheduler tcp://host:port``); results stream to ``--out``.
+Exit code: 0 all runs done, 1 some runs failed (recorded in DIR/failed/),
+2 bad input (nothing ran).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+
+from .common import positive_int
+
+EXIT_FAILED_RUNS = 1
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="run a sweep file: scenario variants x policies x replications")
+    p.add_argument("file", type=Path, help="sweep YAML file (see scenarios/sweeps/)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="results directory (default: results/sweeps/<sweep name>)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help=f"local worker processes (default: all cores, here {os.cpu_count()})")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs the tasks on that cluster)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a sweep in --out, skipping runs already done (re-running does the same)")
+    p.add_argument("--tickets", action="store_true", help="also write per-ticket rows (large)")
+    p.set_defaults(func=run)
+
+
+@contextlib.contextmanager
+def sweep_progress(label: str) -> Iterator[Callable[[int, int, int], None]]:
+    """``update(done, total, failed)``: a rich bar on a terminal, silent otherwise."""
+    console = Console(file=sys.stderr)
+    if not console.is_terminal:
+        yield lambda done, total, failed: None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(),
+               TextColumn("[red]{task.fields[failed]} failed"), TextColumn("eta"), TimeRemainingColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as prog:
+        task = prog.add_task(label, total=None, failed=0)
+        start: list[int] = []
+
+        def update(done: int, total: int, failed: int) -> None:
+            if not start:        # runs found complete before this call do not count towards the ETA
+                start.append(done)
+                prog.reset(task, total=total - done, completed=0, failed=failed)
+                prog.update(task, description=label)
+            prog.update(task, total=total - start[0], completed=done - start[0], failed=failed)
+
+        yield update
+
+
+def run(args) -> int:
+    from ..sweep import load_sweep, run_sweep, write_report, write_summary
+    from ..sweep.store import Layout
+
+    plan = load_sweep(args.file)           # every point validated before anything runs
+    out = args.out if args.out is not None else Path("results") / "sweeps" / plan.name
+    if Layout(out).manifest.exists() and not args.resume:
+        print(f"{out}: continuing the sweep found there (completed runs are skipped)", file=sys.stderr)
+    _warn_unstable(plan)
+    backend = f"Dask scheduler {args.scheduler}" if args.scheduler else \
+        f"{args.workers or os.cpu_count()} local worker(s)"
+    print(f"sweep {plan.name}: {len(plan.points)} point(s) x {len(plan.policies)} policies x "
+          f"{plan.replications} replication(s) = {plan.total_tasks} runs on {backend}", file=sys.stderr)
+    with sweep_progress("sweeping") as update:
+        outcome = run_sweep(plan, out, workers=args.workers, scheduler=args.scheduler,
+                            resume=args.resume, tickets=args.tickets, progress=update)
+    for (point, policy, rep), error in outcome.errors:
+        print(f"failed: point {point}, {policy}, replication {rep}: {error}", file=sys.stderr)
+    summary = write_summary(out, plan)
+    report = write_report(out, plan, failed=outcome.failed)
+    print(f"summary: {summary}\nreport:  {report}")
+    skipped = f" ({outcome.skipped} already done)" if outcome.skipped else ""
+    missing = outcome.total - outcome.complete
+    line = (f"sweep {plan.name}: {outcome.complete}/{outcome.total} runs complete{skipped}, "
+            f"{missing} failed in {outcome.seconds:.1f} s")
+    if missing:
+        print(f"{line}; errors in {Layout(out).root / 'failed'}; re-run the same command to retry them")
+        return EXIT_FAILED_RUNS
+    print(line)
+    return 0
+
+
+def _warn_unstable(plan) -> None:
+    from ..scenario import scenario_warnings
+
+    unstable = [p.index for p in plan.points if any(w.startswith("unstable") for w in scenario_warnings(p.scenario))]
+    if unstable:
+        shown = ", ".join(map(str, unstable[:10])) + (" ..." if len(unstable) > 10 else "")
+        print(f"warning: {len(unstable)} point(s) offer more work than the agents can do under any policy "
+              f"(queues grow until the horizon): points {shown}", file=sys.stderr)

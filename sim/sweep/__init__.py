@@ -1,0 +1,15 @@
+"""Scenario sweeps: a grid of scenario variants x policies x replications.
+
+``load_sweep`` expands and validates a sweep file (nothing runs);
+``run_sweep`` executes its tasks on a local process pool or a Dask cluster,
+streaming one small Parquet file per task into a results directory;
+``write_summary`` and ``write_report`` turn that directory into
+``sweep_summary.parquet`` and a report with the regime map.
+"""
+from .expand import Axis, Point, SweepPlan, load_sweep, plan_sweep, point_seed
+from .execute import SweepOutcome, run_sweep
+from .report import write_report
+from .summary import read_runs, write_summary
+
+__all__ = ["Axis", "Point", "SweepPlan", "load_sweep", "plan_sweep", "point_seed", "run_sweep",
+           "SweepOutcome", "write_summary", "read_runs", "write_report"]

@@ -1,0 +1,95 @@
+"""``sweep_summary.parquet``: one row per (point, policy), metrics as mean and CI over replications.
+
+Built point by point from the per-run files, with the same
+``sim.analysis.summarize`` (Student-t interval over replications) that
+``run`` uses, so a sweep row and ``run`` on that point's scenario agree.
+Only the files of the tasks the sweep defines are read, so stray or stale
+files can never add a row.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..analysis import summarize
+from .expand import Point, SweepPlan
+from .store import Layout, write_table
+
+__all__ = ["read_runs", "read_point_runs", "summary_frame", "write_summary", "META_COLUMNS"]
+
+META_COLUMNS = ("point", "policy", "replication", "seed", "arrivals")
+
+
+def read_point_runs(layout: Layout, plan: SweepPlan, point: Point) -> pd.DataFrame:
+    """Per-run rows of one point (completed tasks only), with ``point`` and ``policy`` columns."""
+    frames = []
+    for policy in plan.policies:
+        for rep in range(plan.replications):
+            path = layout.runs_file(point.index, policy, rep)
+            if path.exists():
+                df = pq.read_table(path).to_pandas()
+                df.insert(0, "policy", policy)
+                df.insert(0, "point", point.index)
+                frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def iter_point_runs(out: str | os.PathLike, plan: SweepPlan) -> Iterator[tuple[Point, pd.DataFrame]]:
+    layout = Layout(out)
+    for point in plan.points:
+        yield point, read_point_runs(layout, plan, point)
+
+
+def read_runs(out: str | os.PathLike, plan: SweepPlan) -> pd.DataFrame:
+    """All per-run rows of the sweep, sorted by (point, policy order, replication)."""
+    frames = [df for _, df in iter_point_runs(out, plan) if len(df)]
+    if not frames:
+        return pd.DataFrame(columns=list(META_COLUMNS))
+    df = pd.concat(frames, ignore_index=True)
+    order = {p: i for i, p in enumerate(plan.policies)}
+    df = df.sort_values(["point", "policy", "replication"],
+                        key=lambda s: s.map(order) if s.name == "policy" else s, kind="stable")
+    return df.reset_index(drop=True)
+
+
+def summary_frame(out: str | os.PathLike, plan: SweepPlan, level: float = 0.95) -> pd.DataFrame:
+    """One row per (point, policy): varied parameters, replications, and per metric mean/ci_low/ci_high."""
+    params = plan.param_columns
+    rows = []
+    for point, runs in iter_point_runs(out, plan):
+        if not len(runs):
+            continue
+        metrics = [c for c in runs.columns if c not in META_COLUMNS and c not in params]
+        per_rep = runs[["policy", "replication", *metrics]]
+        long = summarize(per_rep, level)
+        for policy in plan.policies:
+            g = long[long["policy"] == policy]
+            if not len(g):
+                continue
+            row = {"point": point.index, "policy": policy, "seed": point.seed, **point.params,
+                   "replications": int((runs["policy"] == policy).sum())}
+            for rec in g.itertuples(index=False):
+                row[f"{rec.metric}_mean"] = rec.mean
+                row[f"{rec.metric}_ci_low"] = rec.ci_low
+                row[f"{rec.metric}_ci_high"] = rec.ci_high
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    if len(df):
+        df["point"] = df["point"].astype(np.int64)
+        df["replications"] = df["replications"].astype(np.int64)
+    return df
+
+
+def write_summary(out: str | os.PathLike, plan: SweepPlan) -> Path:
+    layout = Layout(out)
+    df = summary_frame(out, plan)
+    write_table(layout.summary, pa.Table.from_pandas(df, preserve_index=False))
+    return layout.summary
