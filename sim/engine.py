@@ -25,6 +25,8 @@ bytes of their result row.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 from array import array
 from dataclasses import dataclass, field
@@ -178,7 +180,8 @@ class Engine:
         env.timeout(first).callbacks.append(self._arrive)
         if self.backlog_every > 0:
             env.timeout(self.warmup).callbacks.append(self._sample_backlog)
-        env.run(until=self.horizon)
+        with _relaxed_gc():
+            env.run(until=self.horizon)
         self._close_horizon()
         return RunResult(
             policy=self.policy_name, replication=self.replication, columns=self.cols,
@@ -535,6 +538,24 @@ class Engine:
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:
             self.trace.append((start, end, t.id, Phase.NAMES[phase], agent.id, agent.team.name, ""))
+
+
+@contextlib.contextmanager
+def _relaxed_gc(gen0: int = 50_000):
+    """Collect cyclic garbage less often while the event loop runs.
+
+    The engine allocates a few short-lived container objects per event (timeouts,
+    tickets) and creates no reference cycles per ticket, so CPython's default
+    generation-0 threshold (700) makes the cyclic collector run every few
+    tickets for nothing: profiling showed it at about 20 % of run time.  Cycles
+    (e.g. from a plug-in policy) are still collected, just in larger batches.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(gen0, old[0]), max(old[1], 20), max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 def run_replication(scenario: Scenario, policy: str, replication: int, seed: int | None = None,
