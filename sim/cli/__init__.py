@@ -14,8 +14,9 @@ from typing import Sequence
 from ..scenario import ScenarioError
 from . import plugins, policies_cmd, report_cmd, run_cmd, validate_cmd
 from . import sweep_cmd
+from . import calibrate_cmd
 
-COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd]
+COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd]
 
 EXIT_BAD_INPUT = 2
 

@@ -1,0 +1,388 @@
+"""Reading ticket event logs as real exports look: CSV, Parquet or XES, with a column mapping.
+
+Real exports (ServiceNow, Jira, Zendesk, ...) have their own column and
+activity names, duplicate rows, activities that started but never ended,
+tickets still open, clocks that disagree and mixed time zones.  The reader
+maps columns and activity names onto :mod:`.vocabulary`, normalises every
+timestamp to UTC and repairs what it can - and counts every repair in a
+:class:`Report`, so a consultant sees exactly how much of the log was usable.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import vocabulary as V
+
+#: canonical field -> default column (the process-mining names the exporter writes)
+DEFAULT_COLUMNS: dict[str, str] = {
+    "case": V.CASE, "activity": V.ACTIVITY, "timestamp": V.TIMESTAMP, "start": V.START,
+    "lifecycle": V.LIFECYCLE, "resource": V.RESOURCE, "group": V.GROUP, "issue": V.ISSUE,
+    "segment": V.SEGMENT, "cost": V.COST, "from_team": V.FROM_TEAM, "to_team": V.TO_TEAM,
+}
+REQUIRED = ("case", "activity", "timestamp")
+
+#: common activity names in ticketing exports -> vocabulary (lower-cased, spaces/underscores alike)
+BUILTIN_ALIASES: dict[str, str] = {
+    "ticket created": V.CREATED, "create": V.CREATED, "new": V.CREATED, "opened": V.CREATED,
+    "open": V.CREATED, "ticket opened": V.CREATED, "submitted": V.CREATED,
+    "assigned": V.TAKEN, "accepted": V.TAKEN, "in progress": V.TAKEN, "take": V.TAKEN,
+    "work": V.WORKED, "working": V.WORKED, "work on ticket": V.WORKED,
+    "diagnose": V.DIAGNOSED, "triage": V.DIAGNOSED, "investigate": V.DIAGNOSED,
+    "handoff": V.HANDED_OFF, "hand off": V.HANDED_OFF, "escalated": V.HANDED_OFF,
+    "escalate": V.HANDED_OFF, "escalation": V.HANDED_OFF, "reassigned": V.HANDED_OFF,
+    "repeat": V.REPEATED, "customer repeated": V.REPEATED,
+    "resolve": V.RESOLVED, "solved": V.RESOLVED, "closed": V.RESOLVED, "close": V.RESOLVED,
+    "ticket closed": V.RESOLVED, "ticket resolved": V.RESOLVED, "done": V.RESOLVED,
+    "abandon": V.ABANDONED, "cancelled": V.ABANDONED, "canceled": V.ABANDONED,
+    "withdrawn": V.ABANDONED, "reopen": V.REOPENED, "re-opened": V.REOPENED,
+}
+_KNOWN = set(V.ACTIVITIES)
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+
+
+class LogError(ValueError):
+    """The log cannot be used at all (one line for the user, exit 2)."""
+
+
+@dataclass
+class Mapping:
+    """Which column holds which field, how activities are named, and the zone of naive times."""
+
+    columns: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
+    activities: dict[str, str] = field(default_factory=dict)   # log name (lower) -> vocabulary
+    timezone: str = "UTC"
+
+    @classmethod
+    def build(cls, yaml_path: Optional[str | Path] = None, pairs: list[str] = (),
+              activity_pairs: list[str] = (), timezone: Optional[str] = None) -> "Mapping":
+        """Defaults, overridden by a mapping YAML, overridden by ``field=column`` pairs."""
+        m = cls()
+        if yaml_path is not None:
+            m._apply_yaml(Path(yaml_path))
+        for pair in pairs:
+            key, col = _split_pair(pair, "--map", "FIELD=COLUMN")
+            m._set_column(key, col, "--map")
+        for pair in activity_pairs:
+            name, target = _split_pair(pair, "--activity", "LOG_NAME=ACTIVITY")
+            m._set_activity(name, target, "--activity")
+        if timezone:
+            m.timezone = timezone
+        m._check_timezone()
+        return m
+
+    def _set_column(self, key: str, column: str, where: str) -> None:
+        if key not in DEFAULT_COLUMNS:
+            raise LogError(f"{where}: unknown field {key!r}; allowed: {', '.join(DEFAULT_COLUMNS)}")
+        self.columns[key] = column
+
+    def _set_activity(self, name: str, target: str, where: str) -> None:
+        if target not in _KNOWN:
+            raise LogError(f"{where}: unknown activity {target!r} for {name!r}; allowed: "
+                           f"{', '.join(V.ACTIVITIES)}")
+        self.activities[_norm(name)] = target
+
+    def _apply_yaml(self, path: Path) -> None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise LogError(f"{path}: mapping file not found") from None
+        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
+            raise LogError(f"{path}: cannot read mapping ({exc.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise LogError(f"{path}: top level must be a mapping with columns/activities/timezone")
+        unknown = set(data) - {"columns", "activities", "timezone"}
+        if unknown:
+            raise LogError(f"{path}: unknown key {sorted(unknown)[0]!r}; allowed: columns, "
+                           "activities, timezone")
+        cols = data.get("columns") or {}
+        if not isinstance(cols, dict):
+            raise LogError(f"{path}: columns: must be a mapping FIELD: COLUMN")
+        for key, col in cols.items():
+            self._set_column(str(key), str(col), f"{path}: columns")
+        acts = data.get("activities") or {}
+        if not isinstance(acts, dict):
+            raise LogError(f"{path}: activities: must be a mapping ACTIVITY: [log names]")
+        for target, names in acts.items():
+            for name in names if isinstance(names, list) else [names]:
+                self._set_activity(str(name), str(target), f"{path}: activities")
+        if data.get("timezone"):
+            self.timezone = str(data["timezone"])
+
+    def _check_timezone(self) -> None:
+        try:
+            pd.Timestamp("2026-01-05").tz_localize(self.timezone)
+        except Exception:
+            raise LogError(f"timezone: unknown time zone {self.timezone!r}; use an IANA name "
+                           "such as UTC or Europe/Berlin") from None
+
+    def activity(self, raw: str) -> str:
+        key = _norm(raw)
+        if key in self.activities:
+            return self.activities[key]
+        snake = key.replace(" ", "_")
+        if snake in _KNOWN:
+            return snake
+        return BUILTIN_ALIASES.get(key, raw)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_]+", " ", str(name).strip().lower())
+
+
+def _split_pair(pair: str, flag: str, form: str) -> tuple[str, str]:
+    if "=" not in pair:
+        raise LogError(f"{flag}: expected {form}, got {pair!r}")
+    a, b = pair.split("=", 1)
+    if not a.strip() or not b.strip():
+        raise LogError(f"{flag}: expected {form}, got {pair!r}")
+    return a.strip(), b.strip()
+
+
+@dataclass
+class Report:
+    """What was found and repaired: ``(count, message)`` lines, plus fit reports."""
+
+    lines: list[tuple[int | None, str]] = field(default_factory=list)
+
+    def add(self, count: int | None, message: str) -> None:
+        self.lines.append((count, message))
+
+    def problem(self, count: int, message: str) -> None:
+        """A data-quality finding: only reported when it happened."""
+        if count:
+            self.lines.append((int(count), message))
+
+    def text(self) -> list[str]:
+        return [f"{c:>8}  {m}" if c is not None else f"{'':>8}  {m}" for c, m in self.lines]
+
+
+# --------------------------------------------------------------------------- reading files
+def read_raw(path: Path) -> pd.DataFrame:
+    """The file's rows as a DataFrame, by suffix: .csv (.gz), .parquet, .xes."""
+    name = path.name.lower()
+    if not path.exists():
+        raise LogError(f"{path}: file not found")
+    try:
+        if name.endswith((".parquet", ".pq")):
+            return pd.read_parquet(path)
+        if name.endswith((".xes", ".xes.gz")):
+            return read_xes(path)
+        if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+            return pd.read_csv(path, dtype=str, sep=_delimiter(path), keep_default_na=False,
+                               na_values=[""])
+    except LogError:
+        raise
+    except Exception as exc:   # a broken file: one line, not a traceback
+        raise LogError(f"{path}: cannot read ({exc.__class__.__name__}: "
+                       f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    raise LogError(f"{path}: unknown log format; use .csv, .parquet or .xes")
+
+
+def _delimiter(path: Path) -> str:
+    """Comma, semicolon (European spreadsheets) or tab: whichever the header line uses most."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        head = fh.readline()
+    return max([",", ";", "\t"], key=head.count)
+
+
+def read_xes(path: Path) -> pd.DataFrame:
+    """XES as rows: event attributes by key, trace attributes as ``case:<key>``."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    rows: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    with opener(path, "rb") as fh:
+        for event, elem in ET.iterparse(fh, events=("end",)):
+            tag = _local(elem.tag)
+            if tag == "event":
+                pending.append(_xes_attrs(elem))
+                elem.clear()
+            elif tag == "trace":
+                trace_attrs = {f"case:{k}": v for k, v in _xes_attrs(elem).items()}
+                for row in pending:
+                    row.update(trace_attrs)
+                rows.extend(pending)
+                pending = []
+                elem.clear()
+    df = pd.DataFrame(rows)
+    if "cost:total" in df.columns and V.COST not in df.columns:   # XES cost extension
+        df = df.rename(columns={"cost:total": V.COST})
+    return df
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xes_attrs(elem) -> dict[str, Any]:
+    out = {}
+    for child in elem:
+        tag = _local(child.tag)
+        if tag in ("string", "date", "int", "float", "boolean", "id") and "key" in child.attrib:
+            out[child.attrib["key"]] = child.attrib.get("value")
+    return out
+
+
+# --------------------------------------------------------------------------- normalising
+def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str) -> pd.Series:
+    """Any ISO-ish timestamps -> UTC; naive ones are read in ``timezone``. Counts each kind."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC")
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        report.problem(int(values.notna().sum()) if what == "time:timestamp" else 0,
+                       f"{what}: timestamps without a time zone, read as {timezone}")
+        return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    text = values.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    offset = text.str.extract(_OFFSET, expand=False)
+    aware = present & offset.notna()
+    naive = present & offset.isna()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if aware.any():
+        out[aware] = _to_datetime(text[aware], utc=True)
+        offs = offset[aware].str.upper().str.replace(":", "", regex=False)
+        non_utc = ~offs.isin(["Z", "+0000", "-0000"])
+        if what == "time:timestamp":
+            report.problem(int(non_utc.sum()), f"{what}: timestamps with a UTC offset other than 0 "
+                           f"({', '.join(sorted(set(offset[aware][non_utc])))[:60]}); converted to UTC")
+    if naive.any():
+        local = _to_datetime(text[naive], utc=False)
+        if local.dt.tz is not None:
+            local = local.dt.tz_convert(None)
+        out[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        if what == "time:timestamp":
+            report.problem(int(naive.sum()), f"{what}: timestamps without a time zone, read as {timezone}")
+    return out
+
+
+def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
+    parsed = pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce")
+    bad = parsed.isna()
+    if bad.any():   # other layouts ("05.01.2026 08:00", ...): pandas' own guess per value
+        retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=False)
+        parsed = parsed.copy()
+        parsed[bad] = retry
+    return parsed
+
+
+def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) -> pd.DataFrame:
+    """Map columns and activities, parse times, drop unusable rows and duplicates (counted)."""
+    report.add(len(raw), f"rows read from {source}")
+    cols = mapping.columns
+    missing = [f"{k} (column {cols[k]!r})" for k in REQUIRED if cols[k] not in raw.columns]
+    if missing:
+        raise LogError(f"{source}: missing required column(s) {', '.join(missing)}; columns found: "
+                       f"{', '.join(map(str, raw.columns[:12]))}; map them with --map FIELD=COLUMN")
+    df = pd.DataFrame(index=raw.index)
+    for key, col in cols.items():
+        if col in raw.columns:
+            df[key] = raw[col]
+        else:
+            df[key] = None
+    absent = [k for k in ("resource", "group", "issue", "segment", "start", "lifecycle")
+              if cols[k] not in raw.columns]
+    for k in absent:
+        report.add(None, f"no {k} column ({cols[k]!r}): estimates that need it use assumptions")
+
+    for key in ("case", "activity", "resource", "group", "issue", "segment", "from_team", "to_team",
+                "lifecycle"):
+        s = df[key].astype("string").str.strip()
+        df[key] = s.where(s != "", pd.NA)
+    df["ts"] = parse_timestamps(df["timestamp"], mapping.timezone, report, "time:timestamp")
+    df["start"] = parse_timestamps(df["start"], mapping.timezone, report, "start_timestamp") \
+        if cols["start"] in raw.columns else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+    bad_ts = df["timestamp"].notna() & df["ts"].isna()
+    report.problem(int(bad_ts.sum()), "rows with an unreadable timestamp: dropped")
+    no_key = df["case"].isna() | df["activity"].isna() | df["timestamp"].isna()
+    report.problem(int(no_key.sum()), "rows without case id, activity or timestamp: dropped")
+    df = df[~(bad_ts | no_key)]
+    df["cost"] = pd.to_numeric(df["cost"], errors="coerce")
+    df["lifecycle"] = df["lifecycle"].str.lower().fillna(V.LIFECYCLE_COMPLETE)
+
+    raw_act = df["activity"].astype(str)
+    uniq = {a: mapping.activity(a) for a in raw_act.unique()}
+    df["activity"] = raw_act.map(uniq)
+    unknown = ~df["activity"].isin(_KNOWN)
+    if unknown.any():
+        names = df.loc[unknown, "activity"].value_counts().index[:5]
+        report.problem(int(unknown.sum()), f"rows with activities not in the vocabulary (ignored): "
+                       f"{', '.join(map(str, names))}{' ...' if unknown.sum() > 5 else ''}; "
+                       "map them with --activity NAME=ACTIVITY")
+
+    df = df.drop(columns=["timestamp"])
+    keycols = ["case", "activity", "ts", "start", "lifecycle", "resource", "group"]
+    dup = df.duplicated(subset=keycols, keep="first")
+    report.problem(int(dup.sum()), "duplicate rows (same case, activity, time, resource): dropped")
+    df = df[~dup]
+    if not len(df):
+        raise LogError(f"{source}: no usable rows (every row lacked a case, activity or readable "
+                       "timestamp)")
+    return df.sort_values(["case", "ts"], kind="stable").reset_index(drop=True)
+
+
+def pair_lifecycle(df: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Logs with separate ``start``/``complete`` rows: join each pair into one timed row.
+
+    A start with no matching complete is an activity whose end event is missing:
+    it stays out of duration estimates (its resource still counts as active).
+    """
+    is_start = df["lifecycle"] == V.LIFECYCLE_START
+    if not is_start.any():
+        return df
+    sub = df[df["lifecycle"].isin([V.LIFECYCLE_START, V.LIFECYCLE_COMPLETE])]
+    sub = sub.sort_values(["case", "activity", "ts"], kind="stable")
+    open_starts: dict[tuple, list] = {}
+    start_of: dict[int, Any] = {}
+    matched_start: set[int] = set()
+    for idx, case, act, res, life, ts, st in zip(sub.index, sub["case"], sub["activity"],
+                                                  sub["resource"], sub["lifecycle"], sub["ts"],
+                                                  sub["start"]):
+        key = (case, act, res if res is not pd.NA else None)
+        if life == V.LIFECYCLE_START:
+            open_starts.setdefault(key, []).append((idx, ts))
+        elif pd.isna(st):
+            stack = open_starts.get(key)
+            if stack:
+                s_idx, s_ts = stack.pop()
+                start_of[idx] = s_ts
+                matched_start.add(s_idx)
+    if start_of:
+        df.loc[list(start_of), "start"] = pd.Series(start_of)
+    unmatched = [i for stack in open_starts.values() for i, _ in stack]
+    report.problem(len(unmatched), "activities started but never completed (missing end event): "
+                   "kept as activity, left out of durations")
+    df["open_activity"] = False
+    df.loc[unmatched, "open_activity"] = True
+    return df.drop(index=list(matched_start)).reset_index(drop=True)
+
+
+def read_event_log(path: str | Path, mapping: Optional[Mapping] = None,
+                   report: Optional[Report] = None) -> tuple[pd.DataFrame, Report]:
+    """Read, map and clean a log; returns canonical rows and the report of repairs."""
+    path = Path(path)
+    mapping = mapping or Mapping()
+    report = report or Report()
+    raw = read_raw(path)
+    if not len(raw):
+        raise LogError(f"{path}: the log has no rows")
+    df = normalise(raw, mapping, report, str(path))
+    df = pair_lifecycle(df, report)
+    if "open_activity" not in df:
+        df["open_activity"] = df["lifecycle"] == V.LIFECYCLE_START
+    neg = df["start"].notna() & (df["start"] > df["ts"])
+    report.problem(int(neg.sum()), "activities ending before they start (clock skew): duration "
+                   "left out")
+    df.loc[neg, "start"] = pd.NaT
+    return df, report
