@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -28,6 +28,9 @@ __all__ = [
     "Frictions",
     "Horizon",
     "Arrivals",
+    "Shift",
+    "Learning",
+    "WEEKDAYS",
     "ScenarioError",
     "load_scenario",
     "scenario_from_dict",
@@ -48,8 +51,50 @@ class Horizon(_Model):
     )
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _profile_ok(values: Optional[list[float]], n: int) -> Optional[list[float]]:
+    if values is None:
+        return None
+    if len(values) != n:
+        raise ValueError(f"needs exactly {n} multipliers, got {len(values)}")
+    if any((not math.isfinite(v)) or v < 0 for v in values):
+        raise ValueError("multipliers must be finite numbers >= 0")
+    if not any(v > 0 for v in values):
+        raise ValueError("at least one multiplier must be > 0 (otherwise nobody ever arrives)")
+    return values
+
+
 class Arrivals(_Model):
-    per_hour: float = Field(gt=0, description="mean Poisson arrival rate")
+    per_hour: float = Field(gt=0, description="mean Poisson arrival rate (base rate with a profile)")
+    hourly_profile: Optional[list[float]] = Field(
+        default=None, description="24 multipliers of per_hour, hour 0 = 00:00-01:00 of the scenario clock"
+    )
+    weekday_profile: Optional[list[float]] = Field(
+        default=None, description="7 multipliers of per_hour, Monday first"
+    )
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _hourly(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+        return _profile_ok(v, 24)
+
+    @field_validator("weekday_profile")
+    @classmethod
+    def _weekday(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+        return _profile_ok(v, 7)
+
+    @property
+    def has_profile(self) -> bool:
+        return self.hourly_profile is not None or self.weekday_profile is not None
+
+    @property
+    def mean_per_hour(self) -> float:
+        """Average arrival rate over a week (equals ``per_hour`` without a profile)."""
+        h = sum(self.hourly_profile) / 24 if self.hourly_profile is not None else 1.0
+        w = sum(self.weekday_profile) / 7 if self.weekday_profile is not None else 1.0
+        return self.per_hour * h * w
 
 
 class Segment(_Model):
@@ -65,6 +110,12 @@ class Segment(_Model):
     resolution_target: Optional[float] = Field(
         default=None, gt=0, description="minutes from arrival to resolution"
     )
+    sla_penalty: float = Field(
+        default=0.0, ge=0, description="money per breached target (first response and resolution each)"
+    )
+    customer_cost_per_hour: float = Field(
+        default=0.0, ge=0, description="value of one hour of the customer's time (waiting + repeating)"
+    )
 
 
 class IssueType(_Model):
@@ -73,6 +124,36 @@ class IssueType(_Model):
     tier: int = Field(ge=1, description="lowest team tier able to resolve it")
     skill: str = Field(min_length=1)
     work: Distribution = Field(description="minutes a qualified agent needs to resolve it")
+    reopen_probability: float = Field(
+        default=0.0, ge=0, lt=1, description="chance a resolution fails and the customer comes back"
+    )
+    reopen_delay: Optional[Distribution] = Field(
+        default=None, description="minutes from a failed resolution to the customer coming back"
+    )
+    reopen_to: Literal["entry", "last_queue"] = Field(
+        default="entry",
+        description="entry: the policy routes the re-contact like a new ticket; last_queue: back to "
+                    "the queue of the agent who resolved it",
+    )
+
+
+class Shift(_Model):
+    """When a team works, in the team's local time (``utc_offset`` hours from UTC)."""
+
+    start: float = Field(ge=0, lt=24, description="hour the shift starts (8.5 = 08:30)")
+    end: float = Field(gt=0, le=24, description="hour it ends; <= start means the next day")
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: list(WEEKDAYS), min_length=1,
+        description="days on which a shift starts",
+    )
+    utc_offset: float = Field(default=0.0, ge=-12, le=14, description="team's time zone, hours from UTC")
+    shift_end: Literal["finish", "handover"] = Field(
+        default="finish", description="work in progress at shift end: finish it, or hand it over"
+    )
+
+    @property
+    def length_h(self) -> float:
+        return self.end - self.start if self.end > self.start else self.end + 24 - self.start
 
 
 class Team(_Model):
@@ -84,6 +165,7 @@ class Team(_Model):
     diagnose: Optional[Distribution] = Field(
         default=None, description="minutes to find out the team cannot resolve a ticket"
     )
+    shift: Optional[Shift] = Field(default=None, description="working hours; none = always on")
 
     def can_resolve(self, issue: IssueType) -> bool:
         return self.tier >= issue.tier and issue.skill in self.skills
@@ -99,6 +181,22 @@ class Frictions(_Model):
         default=True,
         description="a customer whose owner waits for a swarm helper is waiting (counts to wait and patience)",
     )
+    context_switch: Distribution = Field(
+        default=ZERO,
+        description="minutes an agent interrupted to help a swarm needs to get back into their own ticket",
+    )
+
+
+class Learning(_Model):
+    """Agents learning to resolve what they used to pass on (off unless a count is given)."""
+
+    swarms_to_learn: Optional[int] = Field(
+        default=None, ge=1, description="swarms on a skill an owner takes part in before learning it"
+    )
+    escalations_to_learn: Optional[int] = Field(
+        default=None, ge=1, description="escalation write-ups on a skill before learning it"
+    )
+    up_to_tier: int = Field(ge=1, description="highest issue tier a learned skill lets the agent resolve")
 
 
 class Scenario(_Model):
@@ -118,6 +216,7 @@ class Scenario(_Model):
     issues: list[IssueType] = Field(min_length=1)
     teams: list[Team] = Field(min_length=1)
     frictions: Frictions = Field(default_factory=Frictions)
+    learning: Optional[Learning] = Field(default=None, description="none = agents never learn")
     policies: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="policy name -> parameters; empty = all built-ins"
     )
@@ -150,6 +249,27 @@ class Scenario(_Model):
     @property
     def top_tier(self) -> int:
         return max(t.tier for t in self.teams)
+
+    @property
+    def clock(self) -> tuple[float, float]:
+        """(minute of the week of simulated minute 0, Monday 00:00 = 0; UTC offset in hours).
+
+        The scenario clock is the wall clock of ``start`` (default 2026-01-05 00:00 UTC, a
+        Monday): arrival profiles follow it, team shifts convert from it to local time.
+        """
+        start = self.start or datetime.datetime(2026, 1, 5)
+        off = start.utcoffset()
+        week_min = start.weekday() * 1440 + start.hour * 60 + start.minute + start.second / 60
+        return float(week_min), (off.total_seconds() / 3600 if off is not None else 0.0)
+
+    @property
+    def operating_features(self) -> bool:
+        """Whether any feature beyond the stationary engine is switched on (see docs/model.md)."""
+        return (self.arrivals.has_profile or self.learning is not None
+                or any(t.shift is not None for t in self.teams)
+                or any(i.reopen_probability > 0 for i in self.issues)
+                or any(s.customer_cost_per_hour > 0 for s in self.segments)
+                or not self.frictions.context_switch.is_zero)
 
     def policy_names(self) -> list[str]:
         from .policies import registry
@@ -246,6 +366,25 @@ def check_semantics(scn: Scenario) -> list[str]:
             f"got {scn.horizon.warmup_days:g}"
         )
     for i, issue in enumerate(scn.issues):
+        if issue.reopen_probability > 0 and issue.reopen_delay is None:
+            problems.append(
+                f"issues[{i}].reopen_delay: required because reopen_probability is "
+                f"{issue.reopen_probability:g}; give a distribution, e.g. {{dist: exponential, mean: 1440}}"
+            )
+    for i, team in enumerate(scn.teams):
+        if team.shift is not None and team.shift.start == team.shift.end:
+            problems.append(
+                f"teams[{i}].shift: start and end are both {team.shift.start:g}; use start: 0, end: 24 "
+                "for a 24-hour shift"
+            )
+    if scn.learning is not None:
+        if scn.learning.swarms_to_learn is None and scn.learning.escalations_to_learn is None:
+            problems.append("learning: give swarms_to_learn and/or escalations_to_learn "
+                            "(without either, nobody ever learns; leave the block out instead)")
+        if scn.learning.up_to_tier > max(t.tier for t in scn.teams):
+            problems.append(f"learning.up_to_tier: must be at most the top team tier "
+                            f"({max(t.tier for t in scn.teams)}), got {scn.learning.up_to_tier}")
+    for i, issue in enumerate(scn.issues):
         if not any(t.can_resolve(issue) for t in scn.teams):
             problems.append(
                 f"issues[{i}]: no team can resolve '{issue.name}' (needs tier >= {issue.tier} "
@@ -297,15 +436,17 @@ def scenario_warnings(scn: Scenario) -> list[str]:
     qualified agent; if that alone exceeds the total agent count the scenario
     is unstable under every policy (the horizon still bounds the run).
     """
-    lam = scn.arrivals.per_hour / 60.0
+    lam = scn.arrivals.mean_per_hour / 60.0
     min_work = sum(i.share * i.work.mean for i in scn.issues)
-    agents = sum(t.agents for t in scn.teams)
+    # with shifts: average agents on duty over a week
+    agents = sum(t.agents * (1.0 if t.shift is None else t.shift.length_h * len(t.shift.days) / 168)
+                 for t in scn.teams)
     rho = lam * min_work / agents
     out = []
     if rho >= 1:
         out.append(
             f"unstable: offered work ({lam * min_work:.2f} agent-minutes per minute) exceeds the "
-            f"{agents} agents available (load {rho:.0%}) under every policy; queues will grow "
+            f"{agents:.4g} agents available (load {rho:.0%}) under every policy; queues will grow "
             "until the horizon ends the run"
         )
     elif rho >= 0.9:

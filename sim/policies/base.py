@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Policy", "PolicyParams", "QueueSpec", "HandOff", "Swarm", "Decision", "Org",
-    "TicketView", "AgentView", "TeamView", "PolicyError", "policy_problems",
+    "TicketView", "AgentView", "TeamView", "PolicyError", "policy_problems", "HELPER_MODES",
 ]
 
 
@@ -122,10 +122,20 @@ class Swarm:
     owner holds the ticket until the first qualified agent becomes free
     (helpers take swarm requests before new tickets).  The swarm then shares
     ``work * (1 + frictions.swarm_overhead)`` agent-minutes equally.
+
+    ``mode`` says whom the request may pull in (the engine does the mechanics,
+    ``docs/model.md``): ``"when_free"`` (default, as above), ``"interrupt"``
+    (if no qualified agent is free, busy qualified agents drop their own
+    ticket to help and resume it afterwards, paying a
+    ``frictions.context_switch`` draw) or ``"idle_only"`` (helpers take the
+    request only once their own queues are empty).
     """
 
     max_helpers: int = 1
+    mode: str = "when_free"
 
+
+HELPER_MODES = ("when_free", "interrupt", "idle_only")
 
 Decision = Union[HandOff, Swarm]
 

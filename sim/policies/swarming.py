@@ -1,6 +1,8 @@
 """Swarming: whoever takes a ticket owns it to the end and pulls in help."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from .base import AgentView, Decision, Org, Policy, PolicyParams, QueueSpec, Swarm, TicketView
@@ -9,6 +11,10 @@ from .registry import register
 
 class SwarmingParams(PolicyParams):
     max_helpers: int = Field(default=1, ge=1, description="most helpers an owner pulls in")
+    helper_mode: Literal["when_free", "interrupt", "idle_only"] = Field(
+        default="when_free",
+        description="when_free: helpers come when free, before new work; interrupt: busy helpers "
+                    "drop their own ticket; idle_only: only helpers whose queues are empty")
 
 
 class Swarming(Policy):
@@ -23,7 +29,7 @@ class Swarming(Policy):
 
     def __init__(self, params: SwarmingParams, org: Org) -> None:
         super().__init__(params, org)
-        self._swarm = Swarm(max_helpers=params.max_helpers)   # immutable: one per run
+        self._swarm = Swarm(max_helpers=params.max_helpers, mode=params.helper_mode)   # immutable
 
     def queues(self) -> list[QueueSpec]:
         return [QueueSpec("intake", tuple(t.name for t in self.org.by_tier()))]
