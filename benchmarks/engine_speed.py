@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim import load_scenario, scenario_from_dict, simulate  # noqa: E402
+from sim.policies import registry  # noqa: E402
 
 SERVERS, MEAN_WORK, LOAD = 10, 10.0, 0.8
 PER_HOUR = LOAD * SERVERS / MEAN_WORK * 60   # 48 tickets/hour
@@ -122,7 +123,7 @@ def main() -> None:
     if args.quick:
         default = default.replace(horizon={"days": 20, "warmup_days": 0})
     rates = {}
-    for policy in default.policy_names():
+    for policy in registry.builtin_names():
         rates[policy] = best_of(lambda: project_rate(default, policy)[0], repeat)
     for policy, rate in rates.items():
         print(f"{policy:22s} {rate:10,.0f} tickets/s   slowdown vs tiered {rates['tiered'] / rate:5.2f}x"
