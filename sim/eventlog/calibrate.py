@@ -278,7 +278,10 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             continue
         report.add(None, f"{label} arrival profile (relative rate, {mapping.timezone}): {prof} "
                    f"(chi-square p={p:.3g} against a flat rate)")
-        if key in Arrivals.model_fields:
+        if not p < 0.05:
+            prof_notes.append(f"{label} profile not distinguishable from flat (p={p:.2g}): "
+                              "constant rate")
+        elif key in Arrivals.model_fields:
             arrivals[key] = prof
         else:
             prof_notes.append(f"{label} profile (not a scenario key yet): {prof}")
