@@ -32,10 +32,14 @@ class Tiered(Policy):
         return HandOff(to=queue)
 
     def next_team_up(self, ticket: TicketView, tier: int) -> str:
-        """The lowest team above ``tier``; among several at that tier, one that can resolve it."""
+        """The lowest team above ``tier``; among several at that tier, one that can resolve it.
+
+        With no team above (several top-tier teams with different skills), the
+        ticket goes sideways to the lowest-tier team able to resolve it.
+        """
         above = [t for t in self.org.by_tier() if t.tier > tier]
-        if not above:   # cannot happen: the top tier resolves everything it can ever receive
-            raise ValueError(f"no team above tier {tier} for ticket {ticket.id}")
+        if not above:
+            return self.org.qualified(ticket.tier, ticket.skill)[0].name
         next_tier = [t for t in above if t.tier == above[0].tier]
         for team in next_tier:
             if team.can_resolve(ticket.tier, ticket.skill):
