@@ -17,37 +17,25 @@ def resolve_scenario_path(name: str | None) -> Path:
     return project if project.exists() else here
 
 
-def positive_int(text: str) -> int:
+def _number(kind: type, minimum: float, strict: bool):
+    """An argparse type: a number of ``kind`` that is > (strict) or >= ``minimum``."""
     import argparse
 
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    noun = "a whole number" if kind is int else "a number"
+    op = ">" if strict else ">="
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        if value < minimum or (strict and value == minimum) or value != value:
+            raise argparse.ArgumentTypeError(f"must be {op} {minimum:g}, got {value}")
+        return value
+
+    return parse
 
 
-def nonneg_int(text: str) -> int:
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+positive_int = _number(int, 1, strict=False)
+nonneg_int = _number(int, 0, strict=False)
+positive_float = _number(float, 0, strict=True)
