@@ -89,24 +89,41 @@ def ticket_targets(tickets: pd.DataFrame, scenario: Any = None) -> pd.DataFrame:
     segs = list(scenario.segments)
     fr = {s.name: s.first_response_target for s in segs if s.first_response_target is not None}
     rt = {s.name: s.resolution_target for s in segs if s.resolution_target is not None}
-    seg = tickets["segment"].astype(str).to_numpy()
     age_at_end = scenario.horizon_min - tickets["arrival_min"].to_numpy(dtype=float)
-    still_open = (tickets["outcome"].astype(str) == "open").to_numpy()
+    still_open = _is(tickets["outcome"], "open")
     if fr:
-        target = np.array([fr.get(s, np.nan) for s in seg], dtype=float)
+        target = _per_label(tickets["segment"], fr)
         first = tickets["first_response_min"].to_numpy(dtype=float)
         has_target = ~np.isnan(target)
         censored = np.isnan(first) & still_open & (age_at_end < target)
         out["sl_eligible"] = has_target & ~censored
         out["sl_met"] = out["sl_eligible"].to_numpy() & (first <= target)   # NaN compares False
     if rt:
-        target = np.array([rt.get(s, np.nan) for s in seg], dtype=float)
+        target = _per_label(tickets["segment"], rt)
         res = tickets["resolution_min"].to_numpy(dtype=float)
         has_target = ~np.isnan(target)
         censored = still_open & (age_at_end < target)
         out["rt_eligible"] = has_target & ~censored
         out["rt_met"] = out["rt_eligible"].to_numpy() & (res <= target)
     return out
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Category codes and names of a label column (fast; str conversion of 10^5 rows is not)."""
+    cat = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+    return cat.cat.codes.to_numpy(), [str(c) for c in cat.cat.categories]
+
+
+def _is(series: pd.Series, value: str) -> np.ndarray:
+    codes, names = _codes(series)
+    return codes == names.index(value) if value in names else np.zeros(len(series), bool)
+
+
+def _per_label(series: pd.Series, values: dict[str, float]) -> np.ndarray:
+    """Look a float up per row by its label (NaN where the label has no value)."""
+    codes, names = _codes(series)
+    table = np.array([values.get(n, np.nan) for n in names] + [np.nan], dtype=float)
+    return table[codes]        # code -1 (missing label) picks the trailing NaN
 
 
 def _share(mask: np.ndarray, of: np.ndarray) -> float:
@@ -117,8 +134,7 @@ def _share(mask: np.ndarray, of: np.ndarray) -> float:
 def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
     """All ticket-level metrics of one group of tickets (one policy, replication[, group])."""
     n = len(g)
-    outcome = g["outcome"].astype(str).to_numpy()
-    resolved = outcome == "resolved"
+    resolved = g["_resolved"].to_numpy()
     res = g["resolution_min"].to_numpy(dtype=float)[resolved]
     cost = float(g["cost"].sum())
     n_res = int(resolved.sum())
@@ -127,8 +143,8 @@ def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
     return {
         "tickets": n,
         "resolved_share": n_res / n if n else nan,
-        "abandoned_share": float((outcome == "abandoned").mean()) if n else nan,
-        "open_share": float((outcome == "open").mean()) if n else nan,
+        "abandoned_share": float(g["_abandoned"].mean()) if n else nan,
+        "open_share": float(g["_open"].mean()) if n else nan,
         "resolution_mean_min": float(res.mean()) if len(res) else nan,
         "resolution_median_min": float(np.median(res)) if len(res) else nan,
         "resolution_p90_min": float(np.percentile(res, 90)) if len(res) else nan,
@@ -151,11 +167,15 @@ def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
 
 def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
     targets = ticket_targets(tickets, scenario)
+    # outcome flags once for all groups, not per group
+    out_col = tickets["outcome"]
+    data = tickets.assign(_resolved=_is(out_col, "resolved"), _abandoned=_is(out_col, "abandoned"),
+                          _open=_is(out_col, "open"))
     rows = []
-    for key, g in tickets.groupby(keys, observed=True, sort=True):
+    for key, idx in data.groupby(keys, observed=True, sort=True).indices.items():
         key = key if isinstance(key, tuple) else (key,)
         row = dict(zip(keys, key))
-        row.update(_metrics(g, targets.loc[g.index]))
+        row.update(_metrics(data.iloc[idx], targets.iloc[idx]))
         rows.append(row)
     out = pd.DataFrame(rows)
     if len(out) == 0:

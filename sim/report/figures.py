@@ -81,10 +81,10 @@ def fig_ecdf(result: Any, a: Analysis) -> plt.Figure:
 
 
 def _count_shares(t: pd.DataFrame, col: str) -> pd.DataFrame:
-    v = t[col].clip(upper=3).to_numpy()
-    d = pd.DataFrame({"policy": t["policy"].astype(str).to_numpy(), "count": v})
-    share = d.groupby(["policy", "count"]).size() / d.groupby("policy").size()
+    d = pd.DataFrame({"policy": t["policy"], "count": t[col].clip(upper=3).to_numpy()})
+    share = d.groupby(["policy", "count"], observed=True).size() / d.groupby("policy", observed=True).size()
     out = share.rename("share").reset_index()
+    out["policy"] = out["policy"].astype(str)
     out["count"] = out["count"].map(lambda c: "3+" if c >= 3 else str(int(c)))
     return out
 
