@@ -168,7 +168,9 @@ def check_run(scenario: Scenario, run: RunResult, max_handoffs: int = 25) -> lis
     """Check one traced run's trace and table against the rules; return every violation found."""
     if run.trace is None:
         raise ValueError("check_run needs a run made with trace=True")
-    return _TraceChecker(scenario, run, max_handoffs).check()
+    found = _TraceChecker(scenario, run, max_handoffs).check()
+    # earliest first: the first thing that went wrong is usually the cause of the rest
+    return sorted(found, key=lambda v: math.inf if v.time is None else v.time)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,14 +70,24 @@ def unregister(name: str) -> None:
         _SOURCE.pop(name, None)
 
 
+_LOADED = False
+
+
 def _load_builtins() -> None:
-    if _BUILTIN:
+    global _LOADED
+    if _LOADED:
         return
+    _LOADED = True
     # import order is listing order: the baseline (tiered) first
     from . import tiered  # noqa: F401  (modules register themselves)
     from . import skill_routing  # noqa: F401
     from . import swarming  # noqa: F401
     from . import tiered_warm_handoff  # noqa: F401
+    # listing order does not depend on which module someone imported first
+    order = ("tiered", "skill_routing", "swarming", "tiered_warm_handoff")
+    ranked = sorted(_BUILTIN.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    _BUILTIN.clear()
+    _BUILTIN.update(ranked)
 
 
 def load_plugin(spec: str) -> type[Policy]:
