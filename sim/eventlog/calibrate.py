@@ -501,8 +501,18 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         comments["start"] = "first day of the log"
     try:
         scenario_from_dict(data, source=f"<calibrated from {path.name}>")
-    except ScenarioError as exc:   # a bug here, not the user's: still one clear line each
-        raise LogError("calibrated scenario is not valid: " + "; ".join(exc.problems)) from None
+    except ScenarioError as exc:
+        profiles = [k for k in ("hourly_profile", "weekday_profile") if k in arrivals]
+        if not profiles:    # a bug here, not the user's: still one clear line each
+            raise LogError("calibrated scenario is not valid: " + "; ".join(exc.problems)) from None
+        # the profile keys exist but want another form: keep the profile as a comment
+        for k in profiles:
+            comments["arrivals"] += f"; {k} (rejected by this version's scenario: " \
+                                    f"{exc.problems[0]}): {arrivals.pop(k)}"
+        try:
+            scenario_from_dict(data, source=f"<calibrated from {path.name}>")
+        except ScenarioError as exc2:
+            raise LogError("calibrated scenario is not valid: " + "; ".join(exc2.problems)) from None
     header = [f"Calibrated by supportsim from {path.name} "
               f"({_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC).",
               "Fit report (counts of repairs first):"] + report.text()
