@@ -249,7 +249,7 @@ def _run_dask(address: str, batches: Iterator[list[Task]], handle: Callable[[Tas
     try:
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
         window = max(4, 2 * threads)
-        futures = as_completed()
+        futures = as_completed(loop=client.loop)
         owner: dict[str, list[Task]] = {}
         exhausted = False
         serial = itertools.count()

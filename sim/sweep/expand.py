@@ -136,7 +136,7 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
             check_path(data, steps)
             set_path(data, steps, value)
         except PathError as exc:
-            problems.append(f"{src}: set: {text}: {exc}")
+            problems.append(f"{src}: set: {exc}")
 
     axes: list[Axis] = []
     seen: dict[str, str] = {}
@@ -162,7 +162,7 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
                 check_path(data, steps)
                 parsed[text] = steps
             except PathError as exc:
-                problems.append(f"{src}: {where}: {text}: {exc}")
+                problems.append(f"{src}: {where}: {exc}")
                 bad = True
         if len(lengths) > 1:
             sizes = ", ".join(f"{k}: {len(v)}" for k, v in group.items())

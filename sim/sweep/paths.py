@@ -45,6 +45,13 @@ def parse_path(text: str) -> tuple[Step, ...]:
     """``teams[L3].agents`` -> (key teams, name L3, key agents); raise :class:`PathError`."""
     if not isinstance(text, str) or not text.strip():
         raise PathError("empty path")
+    try:
+        return _parse(text)
+    except PathError as exc:
+        raise PathError(f"{text}: {exc}") from None
+
+
+def _parse(text: str) -> tuple[Step, ...]:
     steps: list[Step] = []
     i, n = 0, len(text)
     expect_key = True
@@ -206,7 +213,8 @@ def check_path(data: dict, steps: tuple[Step, ...]) -> None:
                 cls = registry.get(steps[1].key or "")
                 model = cls.Params if cls is not None else None
             if model is None or step.key not in {f.alias or k for k, f in model.model_fields.items()}:
-                known = sorted(set(map(str, node)) | (set(model.model_fields) if model else set()))
+                fields = {f.alias or k for k, f in model.model_fields.items()} if model else set()
+                known = sorted(set(map(str, node)) | fields)
                 raise PathError(f"{_describe(steps)}: unknown key; allowed here: {', '.join(known) or 'none'}")
             return
         child = _child(node, step, steps[:i])
