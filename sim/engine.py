@@ -34,19 +34,20 @@ from typing import Callable
 
 import simpy
 
+from .mechanics.interruptions import InterruptionsMixin
+from .mechanics.learning import LearningMixin
+from .mechanics.phases import Phase
+from .mechanics.reopen import ReopenMixin
+from .mechanics.shifts import ShiftsMixin
 from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
 from .models.tickets import Outcome, State, Ticket
-from .policies.base import HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec, Swarm
+from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
+                            Swarm)
 from .scenario import Scenario
 
 MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops forever
-
-
-class Phase:
-    IDLE, RESOLVE, DIAGNOSE, HANDOFF, HOLD, SWARM, HELP = range(7)
-    NAMES = ("idle", "work", "diagnose", "handoff", "hold", "swarm_work", "help")
 
 
 TICKET_COLUMNS = {
@@ -56,6 +57,11 @@ TICKET_COLUMNS = {
     "handoffs": "i", "repeats": "i", "agents_touched": "i", "agent_min": "d", "cost": "d",
     "expert_min": "d", "helpers": "i",
 }
+
+#: per-ticket values of optional features, kept as {ticket_id: value} only for the tickets
+#: concerned (``RunResult.extra``) and joined onto the ticket table; absent means 0
+EXTRA_COLUMNS = {"reopens": "i", "handovers": "i", "interruptions": "i", "switch_min": "d",
+                 "repeat_min": "d"}
 
 
 @dataclass
@@ -72,10 +78,24 @@ class RunResult:
     arrivals: int = 0
     events: int = 0
     notes: list[str] = field(default_factory=list)
+    #: EXTRA_COLUMNS name -> {ticket_id: value}; "repeat_min" only when tracked
+    extra: dict[str, dict[int, float]] = field(default_factory=dict)
+    #: on-shift agent-minutes per team in the measured window (capacity for utilisation)
+    team_capacity_min: list[float] | None = None
+    team_overtime_min: list[float] | None = None
+    #: (time_min, agent_id, team, skill, up_to_tier, how) for every skill an agent learned
+    learned: list[tuple] = field(default_factory=list)
+    #: {(agent_id, day): times the agent was pulled off their own work to help a swarm}
+    interruptions: dict[tuple[int, int], int] = field(default_factory=dict)
+    agent_teams: list[str] = field(default_factory=list)
 
 
-class Engine:
-    """One replication of one policy on one scenario."""
+class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
+    """One replication of one policy on one scenario.
+
+    The optional mechanics (shifts, helper modes, learning, reopens) live in the mixins
+    of :mod:`sim.mechanics`; here they cost a cheap branch when switched off.
+    """
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: PolicyParams,
                  replication: int, seed: int, trace: bool = False,
@@ -134,6 +154,21 @@ class Engine:
         self.cols = {name: array(code) for name, code in TICKET_COLUMNS.items()}
         self.backlog = {"time_min": array("d"), "waiting": array("i"), "in_system": array("i")}
 
+        # optional mechanics (sim/mechanics): each off unless the scenario switches it on
+        self.extra: dict[str, dict[int, float]] = {name: {} for name in EXTRA_COLUMNS if name != "repeat_min"}
+        self._track_repeat = scenario.operating_features
+        if self._track_repeat:
+            self.extra["repeat_min"] = {}
+        self._hooked = False             # _release must check shifts / suspended work
+        self.handover_queues: dict[int, TicketQueue] = {}
+        self.interruptions: dict[tuple[int, int], int] = {}
+        self.learned: list[tuple] = []
+        cs = scenario.frictions.context_switch
+        self._switch_dist = None if cs.is_zero else cs
+        self._setup_shifts()
+        self._setup_learning()
+        self._setup_reopen()
+
     # ------------------------------------------------------------------ setup
     def _declare_queues(self) -> None:
         try:
@@ -187,7 +222,11 @@ class Engine:
             policy=self.policy_name, replication=self.replication, columns=self.cols,
             team_busy_min=[sum(a.busy_min for a in t.agents) for t in self.teams],
             window_min=self.horizon - self.warmup, backlog=self.backlog, trace=self.trace,
-            arrivals=self.n_arrivals,
+            arrivals=self.n_arrivals, extra=self.extra,
+            team_capacity_min=[t.capacity_min for t in self.teams],
+            team_overtime_min=[t.overtime_min for t in self.teams],
+            learned=self.learned, interruptions=self.interruptions,
+            agent_teams=[a.team.name for a in self.agents],
         )
 
     # ------------------------------------------------------------------ arrivals
@@ -212,6 +251,10 @@ class Engine:
         self.env.timeout(b.arrival[r] - now).callbacks.append(self._arrive)
         if self.trace is not None:
             self.trace.append((now, now, tid, "created", -1, "", ""))
+        self._enqueue(t, self._route(t))
+
+    def _route(self, t: Ticket) -> TicketQueue:
+        """The queue the policy sends a new (or returning) ticket to."""
         try:
             qname = self.policy.route(t)
         except Exception as exc:
@@ -220,7 +263,7 @@ class Engine:
         if q is None:
             raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
                                              f"queues: {list(self.queues)}"))
-        self._enqueue(t, q)
+        return q
 
     def _where(self, t: Ticket, rule: str) -> str:
         return (f"policy {self.policy_name!r}, replication {self.replication}, ticket {t.id} "
@@ -229,6 +272,7 @@ class Engine:
     # ------------------------------------------------------------------ queues
     def _enqueue(self, t: Ticket, q: TicketQueue) -> None:
         """Give the ticket to a free agent of the queue's teams, else make it wait."""
+        t.queue = q                     # kept while in service: where a handover returns it
         for team in q.teams:
             if team.free:
                 agent = team.free.popleft()
@@ -237,7 +281,6 @@ class Engine:
                 return
         now = self.env.now
         t.state = State.QUEUED
-        t.queue = q
         t.enqueued_at = now
         t.visit += 1
         q.push(t)
@@ -274,7 +317,6 @@ class Engine:
         if t.state == State.QUEUED:
             t.queued_total += now - t.enqueued_at
         t.state = State.IN_SERVICE
-        t.queue = None
         t.owner = agent
         if t.first_touch != t.first_touch:  # NaN: first time anyone touches it
             t.first_touch = now
@@ -288,9 +330,11 @@ class Engine:
             rep = self._draw(t, Stream.REPEAT, t.n_repeat, self.repeat_dist)
             t.n_repeat += 1
             t.repeats += 1
+            if self._track_repeat:
+                self._count(t, "repeat_min", rep)
         if self.trace is not None:
             self.trace.append((now, now, t.id, "taken", agent.id, team.name, ""))
-        if team.can[t.issue_idx]:
+        if agent.can[t.issue_idx]:
             self._begin(agent, Phase.RESOLVE, rep + t.work, rep)
         else:
             diag = self._draw(t, Stream.DIAGNOSE, t.n_diag, team.diagnose, team.index)
@@ -302,7 +346,8 @@ class Engine:
         agent.phase_start = self.env.now
         agent.phase_dur = duration
         agent.rep_dur = rep
-        self.env.timeout(duration, agent).callbacks.append(self._phase_done)
+        agent.ev = ev = self.env.timeout(duration, agent)     # kept so shifts/interrupts can cancel
+        ev.callbacks.append(self._phase_done)
 
     def _phase_done(self, event) -> None:
         agent: Agent = event.value
@@ -334,10 +379,14 @@ class Engine:
                     self._trace_interval(helper.phase_start, self.env.now, t, helper, Phase.HELP)
             helpers = t.helpers_now
             t.helpers_now = ()
+            if self._learn_swarms:
+                self._learn_from(agent, t, "swarm", self._learn_swarms)
             self._finish(t, Outcome.RESOLVED)
             for helper in helpers:
                 self._release(helper)
             self._release(agent)
+        elif phase == Phase.SWITCH:
+            self._switch_done(agent)
         else:  # pragma: no cover
             raise AssertionError(f"unexpected phase {phase}")
 
@@ -359,6 +408,8 @@ class Engine:
                                                  "the scenario's friction)"))
             t.needs_repeat = not decision.warm
             agent.target = q
+            if self._learn_escalations:
+                self._learn_from(agent, t, "escalation", self._learn_escalations)
             h = self._draw(t, Stream.HANDOFF, t.n_handoff, self.handoff_dist)
             t.n_handoff += 1
             self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
@@ -366,13 +417,25 @@ class Engine:
             if decision.max_helpers.__class__ is not int or decision.max_helpers < 1:
                 raise PolicyError(self._where(t, f"Swarm(max_helpers={decision.max_helpers!r}): "
                                                  "must be a whole number >= 1"))
-            self._request_swarm(agent, t, decision.max_helpers)
+            mode = decision.mode
+            if mode == "when_free":
+                self._request_swarm(agent, t, decision.max_helpers)
+            elif mode == "idle_only":
+                self._request_swarm(agent, t, decision.max_helpers, self._idle_help_queue(t))
+            elif mode == "interrupt":
+                self._hooked = True
+                self._request_swarm(agent, t, decision.max_helpers, interrupt=True)
+            else:
+                raise PolicyError(self._where(t, f"Swarm(mode={mode!r}): must be one of "
+                                                 f"{', '.join(HELPER_MODES)}"))
         else:
             raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
                                              f"got {decision!r}"))
 
-    def _request_swarm(self, owner: Agent, t: Ticket, max_helpers: int) -> None:
-        q = self._help_queue(t)
+    def _request_swarm(self, owner: Agent, t: Ticket, max_helpers: int,
+                       q: TicketQueue | None = None, interrupt: bool = False) -> None:
+        if q is None:
+            q = self._help_queue(t)
         now = self.env.now
         if self.trace is not None:
             self.trace.append((now, now, t.id, "swarm_requested", owner.id, owner.team.name, q.name))
@@ -382,10 +445,16 @@ class Engine:
                 helper = team.free.popleft()
                 helper.busy_since = now
                 helpers.append(helper)
+        if not helpers and interrupt:
+            helpers = self._interrupt_helpers(t, owner, q, max_helpers)
         if helpers:
             self._start_swarm(t, owner, helpers)
             return
+        if not owner.team.on_duty:      # in overtime after shift end: hand over, do not wait
+            self._start_handover(owner, t, self._handover_queue(t))
+            return
         t.state = State.AWAIT_HELP
+        owner.target = t.queue          # remember where the ticket came from while it waits
         t.queue = q
         t.hold_start = now
         t.enqueued_at = now
@@ -403,7 +472,8 @@ class Engine:
             self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
             if self.swarm_wait_is_queue:
                 t.queued_total += now - t.enqueued_at
-            t.queue = None
+            t.queue = owner.target
+            owner.target = None
         t.state = State.IN_SERVICE
         for helper in helpers:
             helper.ticket = t
@@ -420,6 +490,18 @@ class Engine:
         """``agent`` is done with their ticket: take the next piece of work or go idle."""
         agent.ticket = None
         agent.phase = Phase.IDLE
+        if self._hooked:
+            if agent.suspended is not None:      # back to the ticket they were pulled off
+                if agent.team.on_duty or not agent.team.handover:
+                    self._resume(agent)
+                else:
+                    own = agent.suspended[0]
+                    agent.suspended = None
+                    self._start_handover(agent, own, own.queue)
+                return
+            if not agent.team.on_duty:
+                self._go_off(agent)
+                return
         for q in agent.team.serves:
             if q.size:
                 t = q.pop()
@@ -462,8 +544,15 @@ class Engine:
             name = "resolved" if outcome == Outcome.RESOLVED else "abandoned"
             self.trace.append((now, now, t.id, name, -1, "", ""))
         del self.live[t.id]
+        if self._reopens and outcome == Outcome.RESOLVED and self._try_reopen(t):
+            return                          # the customer will be back: recorded when it ends
         if t.measured:
             self._record(t)
+
+    def _count(self, t: Ticket, column: str, amount: float) -> None:
+        """Add to an optional per-ticket column (EXTRA_COLUMNS)."""
+        d = self.extra[column]
+        d[t.id] = d.get(t.id, 0) + amount
 
     def _record(self, t: Ticket) -> None:
         c = self.cols
@@ -486,7 +575,8 @@ class Engine:
 
     def _sample_backlog(self, _event) -> None:
         now = self.env.now
-        waiting = sum(q.size for q in self.queues.values()) + sum(q.size for q in self.help_queues.values())
+        waiting = (sum(q.size for q in self.queues.values()) + sum(q.size for q in self.help_queues.values())
+                   + sum(q.size for q in self.handover_queues.values()))
         self.backlog["time_min"].append(now)
         self.backlog["waiting"].append(waiting)
         self.backlog["in_system"].append(len(self.live))
@@ -504,17 +594,19 @@ class Engine:
                     self._trace_interval(t.hold_start, now, t, agent, Phase.HOLD)
                 else:
                     self._charge(t, agent, now - agent.phase_start)
-                    start = agent.phase_start
-                    if (self.trace is not None and agent.rep_dur > 0
-                            and agent.phase in (Phase.RESOLVE, Phase.DIAGNOSE)):
-                        # a repeat in progress or done: traced like a completed phase's
-                        rep_end = min(start + agent.rep_dur, now)
-                        self.trace.append((start, rep_end, t.id, "repeat", agent.id, agent.team.name, ""))
-                        start = rep_end
-                    self._trace_interval(start, now, t, agent, agent.phase)
+                    if self.trace is not None:
+                        self._trace_partial(agent, t, now)
                 lo = max(self.warmup, agent.busy_since)
                 if now > lo:
                     agent.busy_min += now - lo
+                if not agent.team.on_duty:       # overtime still running at the horizon
+                    lo = max(self.warmup, agent.team.off_since)
+                    if now > lo:
+                        agent.team.overtime_min += now - lo
+        for t in self.dormant.values():          # resolved; the customer has not come back yet
+            if t.measured:
+                self._record(t)
+        self.dormant.clear()
         for t in list(self.live.values()):
             if t.state == State.QUEUED or (t.state == State.AWAIT_HELP and self.swarm_wait_is_queue):
                 t.queued_total += now - t.enqueued_at
@@ -534,6 +626,16 @@ class Engine:
             start += agent.rep_dur
         detail = agent.target.name if agent.phase == Phase.HANDOFF and agent.target else ""
         self.trace.append((start, end, t.id, Phase.NAMES[agent.phase], agent.id, agent.team.name, detail))
+
+    def _trace_partial(self, agent: Agent, t: Ticket, now: float) -> None:
+        """Trace an activity cut short at ``now`` (horizon, shift end, interruption)."""
+        start = agent.phase_start
+        if agent.rep_dur > 0 and agent.phase in (Phase.RESOLVE, Phase.DIAGNOSE):
+            # a repeat in progress or done: traced like a completed phase's
+            rep_end = min(start + agent.rep_dur, now)
+            self.trace.append((start, rep_end, t.id, "repeat", agent.id, agent.team.name, ""))
+            start = rep_end
+        self._trace_interval(start, now, t, agent, agent.phase)
 
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:

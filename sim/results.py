@@ -16,7 +16,7 @@ import yaml
 
 from ._version import __version__
 from .analysis import replication_metrics, summarize
-from .engine import TICKET_COLUMNS, RunResult
+from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
 from .scenario import Scenario
 
 OUTCOMES = ["open", "resolved", "abandoned"]   # index = engine Outcome value
@@ -36,6 +36,10 @@ class SimulationResult:
     warnings: list[str] = field(default_factory=list)
     version: str = __version__
     traces: list[Any] | None = None   # per run, with simulate(trace=True): see sim.eventlog
+    #: when each agent learned what (scenario ``learning``): see learned_frame
+    learned: pd.DataFrame | None = None
+    #: times each agent was pulled off their own work to help a swarm, per day: interruptions_frame
+    interruptions: pd.DataFrame | None = None
 
     @property
     def per_replication(self) -> pd.DataFrame:
@@ -71,6 +75,10 @@ class SimulationResult:
         _atomic(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
         _atomic(out / "backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
         _atomic(out / "teams.csv", lambda p: self.teams.to_csv(p, index=False))
+        for name in ("learned", "interruptions"):      # operating-reality tables, when present
+            table = getattr(self, name)
+            if table is not None and len(table):
+                _atomic(out / f"{name}.csv", lambda p, table=table: table.to_csv(p, index=False))
         per_rep = self.per_replication
         _atomic(out / "per_replication.csv", lambda p: per_rep.to_csv(p, index=False))
         summary = summarize(per_rep)
@@ -128,6 +136,9 @@ def load_result(directory: str | os.PathLike) -> SimulationResult:
         tickets=pd.read_parquet(d / "tickets.parquet"), teams=pd.read_csv(d / "teams.csv"),
         backlog=pd.read_parquet(d / "backlog.parquet"), warnings=meta.get("warnings", []),
         version=meta.get("version", "?"),
+        learned=pd.read_csv(d / "learned.csv") if (d / "learned.csv").exists() else None,
+        interruptions=(pd.read_csv(d / "interruptions.csv") if (d / "interruptions.csv").exists()
+                       else None),
     )
 
 
@@ -137,12 +148,18 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
     seg_names = [s.name for s in scenario.segments]
     iss_names = [i.name for i in scenario.issues]
     parts = {name: [] for name in TICKET_COLUMNS}
+    extra_names = [name for name in EXTRA_COLUMNS if name != "repeat_min"]
+    if runs and all("repeat_min" in run.extra for run in runs):
+        extra_names.append("repeat_min")
+    parts.update({name: [] for name in extra_names})
     pol, rep = [], []
     for run in runs:
         n = len(run.columns["ticket_id"])
         for name, arr in run.columns.items():
             parts[name].append(np.frombuffer(arr, dtype=arr.typecode) if n else
                                np.empty(0, dtype=np.dtype(arr.typecode)))
+        for name in extra_names:
+            parts[name].append(_extra_column(run, name, n))
         pol.append(np.full(n, policies.index(run.policy), dtype=np.int16))
         rep.append(np.full(n, run.replication, dtype=np.int32))
     cols = {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
@@ -178,17 +195,74 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
         "expert_min": cols["expert_min"],
         "helpers": cols["helpers"].astype(np.int32),
     })
+    for name in extra_names:
+        df[name] = cols[name].astype(np.int32 if EXTRA_COLUMNS[name] == "i" else np.float64)
+    _add_customer_columns(df, scenario)
     return df
 
 
+def _extra_column(run: RunResult, name: str, n: int) -> np.ndarray:
+    """An optional per-ticket value (kept sparsely by the engine) aligned with the run's rows."""
+    values = run.extra.get(name) or {}
+    dtype = np.int64 if EXTRA_COLUMNS[name] == "i" else np.float64
+    out = np.zeros(n, dtype=dtype)
+    if values and n:
+        ids = np.frombuffer(run.columns["ticket_id"], dtype="q")
+        keys = np.fromiter(values.keys(), dtype=np.int64, count=len(values))
+        vals = np.fromiter(values.values(), dtype=np.float64, count=len(values))
+        order = np.argsort(keys)
+        keys, vals = keys[order], vals[order]
+        pos = np.clip(np.searchsorted(keys, ids), 0, len(keys) - 1)
+        hit = keys[pos] == ids
+        out[hit] = vals[pos[hit]]
+    return out
+
+
+def _add_customer_columns(df: pd.DataFrame, scenario: Scenario) -> None:
+    """SLA breaches, their penalty, and the customer's own time and its cost (docs/model.md).
+
+    A target is breached when it was missed, or when the ticket ended (abandoned) or was
+    still waiting at the horizon after the target had passed without it being met.  A
+    ticket still open at the horizon whose target has not passed yet is not (yet) breached.
+    """
+    segs = list(scenario.segments)
+    seg = df["segment"].cat.codes.to_numpy() if len(df) else np.zeros(0, np.int64)
+    fr_t = np.array([s.first_response_target or np.nan for s in segs], dtype=float)[seg]
+    rt_t = np.array([s.resolution_target or np.nan for s in segs], dtype=float)[seg]
+    age = scenario.horizon_min - df["arrival_min"].to_numpy(dtype=float)
+    outcome = df["outcome"].astype(str).to_numpy()
+    first = df["first_response_min"].to_numpy(dtype=float)
+    res = df["resolution_min"].to_numpy(dtype=float)
+    fr_late = np.where(np.isnan(first), (outcome != "open") | (age > fr_t), first > fr_t)
+    rt_late = np.where(outcome == "resolved", res > rt_t, (outcome != "open") | (age > rt_t))
+    df["first_response_breached"] = ~np.isnan(fr_t) & fr_late
+    df["resolution_breached"] = ~np.isnan(rt_t) & rt_late
+    penalty = np.array([s.sla_penalty for s in segs], dtype=float)[seg]
+    df["sla_penalty"] = penalty * (df["first_response_breached"].to_numpy(int)
+                                   + df["resolution_breached"].to_numpy(int))
+    per_min = np.array([s.customer_cost_per_hour / 60.0 for s in segs], dtype=float)[seg]
+    customer_min = df["wait_min"].to_numpy(dtype=float)
+    if "repeat_min" in df.columns:
+        customer_min = customer_min + df["repeat_min"].to_numpy(dtype=float)
+        df["customer_min"] = customer_min
+    df["customer_cost"] = per_min * customer_min
+
+
 def teams_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) -> pd.DataFrame:
+    shifts = any(t.shift is not None for t in scenario.teams)
     rows = []
     for run in runs:
-        for spec, busy in zip(scenario.teams, run.team_busy_min):
+        for i, (spec, busy) in enumerate(zip(scenario.teams, run.team_busy_min)):
             capacity = spec.agents * run.window_min
-            rows.append({"policy": run.policy, "replication": run.replication, "team": spec.name,
-                         "agents": spec.agents, "busy_min": busy, "window_min": run.window_min,
-                         "utilisation": busy / capacity if capacity > 0 else np.nan})
+            if shifts and run.team_capacity_min is not None:   # on-shift time only
+                capacity = run.team_capacity_min[i]
+            row = {"policy": run.policy, "replication": run.replication, "team": spec.name,
+                   "agents": spec.agents, "busy_min": busy, "window_min": run.window_min,
+                   "utilisation": busy / capacity if capacity > 0 else np.nan}
+            if shifts:
+                row["on_shift_min"] = capacity
+                row["overtime_min"] = (run.team_overtime_min or [0.0] * len(scenario.teams))[i]
+            rows.append(row)
     df = pd.DataFrame(rows)
     if len(df):
         df["policy"] = pd.Categorical(df["policy"], categories=policies)
@@ -209,3 +283,25 @@ def backlog_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
         }))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["policy", "replication", "time_min", "waiting", "in_system"])
+
+
+def learned_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
+    """One row per skill an agent learned: when, who, what, up to which tier, and how."""
+    rows = [{"policy": run.policy, "replication": run.replication, "time_min": time,
+             "agent": agent, "team": team, "skill": skill, "up_to_tier": tier, "how": how}
+            for run in runs for time, agent, team, skill, tier, how in run.learned]
+    df = pd.DataFrame(rows, columns=["policy", "replication", "time_min", "agent", "team", "skill",
+                                     "up_to_tier", "how"])
+    df["policy"] = pd.Categorical(df["policy"], categories=policies)
+    return df
+
+
+def interruptions_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
+    """Per policy, replication, agent and day (0 = first simulated day): times pulled off own work."""
+    rows = [{"policy": run.policy, "replication": run.replication,
+             "team": run.agent_teams[agent] if run.agent_teams else "", "agent": agent, "day": day,
+             "interruptions": n}
+            for run in runs for (agent, day), n in sorted(run.interruptions.items())]
+    df = pd.DataFrame(rows, columns=["policy", "replication", "team", "agent", "day", "interruptions"])
+    df["policy"] = pd.Categorical(df["policy"], categories=policies)
+    return df

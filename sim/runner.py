@@ -9,7 +9,8 @@ import numpy as np
 
 from .engine import RunResult, run_replication
 from .policies import registry
-from .results import SimulationResult, backlog_frame, teams_frame, tickets_frame
+from .results import (SimulationResult, backlog_frame, interruptions_frame, learned_frame,
+                      teams_frame, tickets_frame)
 from .scenario import Scenario, ScenarioError, scenario_warnings
 
 ProgressFn = Callable[[int, int], None]
@@ -43,7 +44,9 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     result = SimulationResult(
         scenario=scenario, seed=seed, replications=reps, policies=names,
         tickets=tickets_frame(runs, scenario, names), teams=teams_frame(runs, scenario, names),
-        backlog=backlog_frame(runs, names), warnings=warnings)
+        backlog=backlog_frame(runs, names), warnings=warnings,
+        learned=learned_frame(runs, names) if scenario.learning is not None else None,
+        interruptions=interruptions_frame(runs, names) if any(r.interruptions for r in runs) else None)
     result.warnings.extend(stability_warnings(result))
     if trace:
         result.traces = [run.trace for run in runs]

@@ -25,6 +25,12 @@ RAND_SLOTS = 4        # uniforms a policy may use for its own per-ticket decisio
 
 class Stream:
     ARRIVAL, SEGMENT, ISSUE, WORK, PATIENCE, POLICY, DIAGNOSE, HANDOFF, REPEAT = range(9)
+    # streams of optional features: drawn only when the feature is on, so they never shift
+    # the draws above (a scenario without the feature sees exactly the same customers)
+    THINNING = 9        # acceptance uniforms of the arrival-profile thinning
+    REOPEN = 10         # k-th resolution of a ticket fails if its uniform < reopen_probability
+    REOPEN_DELAY = 11   # k-th reopen's delay
+    SWITCH = 12         # k-th context switch paid on resuming a ticket after an interruption
     OVERFLOW = 1000   # + stream id: per-(ticket, k) generators for rare extra draws
 
 
@@ -37,7 +43,7 @@ class TicketDraws:
     """One block of pre-drawn ticket attributes, as Python lists (fast scalar access)."""
 
     __slots__ = ("start", "arrival", "segment", "issue", "work", "patience", "rand", "diagnose",
-                 "handoff", "repeat")
+                 "handoff", "repeat", "reopen", "reopen_delay", "switch")
 
 
 class CustomerStream:
@@ -48,6 +54,26 @@ class CustomerStream:
         self.replication = replication
         self.seed = seed
         self._rngs = {s: stream_rng(seed, replication, s) for s in range(9)}
+        arr = scenario.arrivals
+        self._profile = None
+        if arr.has_profile:
+            hourly = np.asarray(arr.hourly_profile if arr.hourly_profile is not None else [1.0] * 24)
+            weekly = np.asarray(arr.weekday_profile if arr.weekday_profile is not None else [1.0] * 7)
+            # multiplier of each hour of the week (168 values, Monday 00:00 first)
+            week = (weekly[:, None] * hourly[None, :]).ravel()
+            self._profile = week / week.max()              # acceptance probability by hour of week
+            self._week0 = scenario.clock[0]                # minute of the week of simulated minute 0
+            self._rngs[Stream.THINNING] = stream_rng(seed, replication, Stream.THINNING)
+            self._pending = np.empty(0)
+            self._cand_clock = 0.0
+            self._cand_gap = 60.0 / (arr.per_hour * float(week.max()))
+        self._reopen = any(i.reopen_probability > 0 for i in scenario.issues)
+        if self._reopen:
+            for s in (Stream.REOPEN, Stream.REOPEN_DELAY):
+                self._rngs[s] = stream_rng(seed, replication, s)
+        self._switch = not scenario.frictions.context_switch.is_zero
+        if self._switch:
+            self._rngs[Stream.SWITCH] = stream_rng(seed, replication, Stream.SWITCH)
         self._seg_cum = np.cumsum([s.share for s in scenario.segments])
         self._seg_cum[-1] = 1.0
         self._iss_cum = np.cumsum([i.share for i in scenario.issues])
@@ -67,9 +93,12 @@ class CustomerStream:
         b = TicketDraws()
         b.start = self._next_start
         self._next_start += n
-        gaps = -self._mean_gap * np.log1p(-rng[Stream.ARRIVAL].random(n))
-        arrival = self._clock + np.cumsum(gaps)
-        self._clock = float(arrival[-1])
+        if self._profile is None:
+            gaps = -self._mean_gap * np.log1p(-rng[Stream.ARRIVAL].random(n))
+            arrival = self._clock + np.cumsum(gaps)
+            self._clock = float(arrival[-1])
+        else:
+            arrival = self._thinned(n)
         b.arrival = arrival.tolist()
         seg = np.searchsorted(self._seg_cum, rng[Stream.SEGMENT].random(n), side="right")
         iss = np.searchsorted(self._iss_cum, rng[Stream.ISSUE].random(n), side="right")
@@ -95,9 +124,44 @@ class CustomerStream:
         b.diagnose = [d.from_uniform(u_diag).tolist() if d is not None else None for d in self._diag_dists]
         b.handoff = scn.frictions.handoff.from_uniform(rng[Stream.HANDOFF].random((n, SLOTS))).tolist()
         b.repeat = scn.frictions.repeat.from_uniform(rng[Stream.REPEAT].random((n, SLOTS))).tolist()
+        if self._reopen:
+            b.reopen = rng[Stream.REOPEN].random((n, SLOTS)).tolist()
+            u_delay = rng[Stream.REOPEN_DELAY].random((n, SLOTS))
+            delay = np.zeros((n, SLOTS))
+            for j, issue in enumerate(scn.issues):
+                if issue.reopen_delay is not None:
+                    mask = iss == j
+                    delay[mask] = issue.reopen_delay.from_uniform(u_delay[mask])
+            b.reopen_delay = delay.tolist()
+        if self._switch:
+            b.switch = scn.frictions.context_switch.from_uniform(
+                rng[Stream.SWITCH].random((n, SLOTS))).tolist()
         return b
 
-    def overflow(self, stream: int, ticket_id: int, k: int, dist: Dist) -> float:
-        """The k-th draw (k >= SLOTS) of a per-ticket stream: rare, so built on demand."""
+    def _thinned(self, n: int) -> np.ndarray:
+        """The next ``n`` arrival times of the non-homogeneous Poisson process, by thinning.
+
+        Candidates come from a Poisson process at the peak rate (stream ARRIVAL); each is
+        kept with probability rate(t) / peak (stream THINNING).  Candidates are drawn in
+        fixed-size chunks and surplus accepted times carry over to the next block, so the
+        i-th arrival never depends on the run length.
+        """
+        rng = self._rngs
+        out = self._pending
+        while len(out) < n:
+            gaps = -self._cand_gap * np.log1p(-rng[Stream.ARRIVAL].random(BLOCK))
+            cand = self._cand_clock + np.cumsum(gaps)
+            self._cand_clock = float(cand[-1])
+            hour = ((cand + self._week0) // 60.0).astype(np.int64) % 168
+            keep = rng[Stream.THINNING].random(BLOCK) < self._profile[hour]
+            out = np.concatenate((out, cand[keep]))
+        self._pending = out[n:]
+        return out[:n]
+
+    def overflow(self, stream: int, ticket_id: int, k: int, dist: Dist | None) -> float:
+        """The k-th draw (k >= SLOTS) of a per-ticket stream: rare, so built on demand.
+
+        ``dist=None`` returns the raw uniform.
+        """
         u = stream_rng(self.seed, self.replication, Stream.OVERFLOW + stream, ticket_id, k).random(1)
-        return float(dist.from_uniform(u)[0])
+        return float(u[0]) if dist is None else float(dist.from_uniform(u)[0])
