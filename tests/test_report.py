@@ -65,7 +65,7 @@ def assert_complete_report(paths, policies: list[str]) -> str:
         assert f"fig-{key}" in ids, key
     assert "verdict" in ids and any(t == "table" and a.get("class") == "verdict" for t, a in tags)
     others = [p for p in policies if p != paths.analysis.baseline]
-    assert len(paths.content.verdict.rows) == len(others)
+    assert [r.policy for r in paths.content.verdict_rows] == others
     for p in others:
         assert f"<td>{html.escape(p)}</td>" in text
     md = paths.markdown.read_text(encoding="utf-8")
@@ -144,6 +144,15 @@ def test_unstable_policy_is_never_presented_as_a_normal_result(tmp_path):
     assert verdict[1] == "UNSTABLE" and "not compared" in verdict[2]
     text = paths.html.read_text(encoding="utf-8")
     assert 'class="alert danger"' in text and "unstable under tiered" in text
+
+
+def test_single_policy_single_replication_says_what_it_cannot_tell(tmp_path):
+    scn = scenario_from_dict(three_tier_dict(horizon={"days": 1, "warmup_days": 0.25}), "one")
+    paths = build_report(simulate(scn, policies=["tiered"], replications=1), tmp_path / "rep")
+    assert paths.content.verdict_rows == []
+    assert "nothing to compare" in paths.content.verdict.rows[0][-1]
+    alerts = " ".join(t for _, t in paths.content.alerts)
+    assert "only one replication" in alerts and "only one policy" in alerts
 
 
 def test_verdict_sentence_reads_plainly(tmp_path):

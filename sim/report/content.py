@@ -88,6 +88,10 @@ def _verdict_table(rows: list[VerdictRow], baseline: str) -> Table:
         body.append([r.policy, label, *cells, sentence])
         status.append("ok" if r.status == "ok" and not r.caveats else
                       "warning" if r.status == "ok" else "danger")
+    if not body:
+        body.append(["-", "-", *["-"] * len(VERDICT_METRICS),
+                     f"Only {baseline} was run: there is nothing to compare it with."])
+        status.append("")
     note = (f"Relative change vs {baseline}: mean over replications of policy/{baseline} − 1, paired on "
             f"the same customers, with its 95 % Student-t half-width. “not clear” = the interval "
             f"includes 0.")

@@ -139,6 +139,8 @@ def _sentence(policy: str, baseline: str, cells: dict[str, VerdictCell]) -> str:
         counts = ["removes all handoffs and repeats"]
     elif rk == hk == "neither":
         counts = []
+    elif rk == hk == "unclear":
+        counts = ["no clear change in handoffs or repeats"]
     else:
         counts = [p for p in (hp, rp) if p]
     parts = [res] + counts
