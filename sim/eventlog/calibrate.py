@@ -185,10 +185,10 @@ def _profile(arrivals: pd.Series, tz: str, key: str, n: int) -> tuple[list[float
     from scipy import stats
 
     local = arrivals.dt.tz_convert(tz)
-    idx = local.dt.hour if key == "hour" else local.dt.weekday
+    idx = local.dt.hour if key == "hour" else local.dt.day_of_week
     # exposure: how many of each hour/weekday the window covers
     span = pd.date_range(local.min().floor("h"), local.max().ceil("h"), freq="h", inclusive="left")
-    exp_idx = span.hour if key == "hour" else span.weekday
+    exp_idx = span.hour if key == "hour" else span.day_of_week
     exposure = np.bincount(np.asarray(exp_idx), minlength=n).astype(float)
     counts = np.bincount(idx.to_numpy(), minlength=n).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -456,8 +456,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                     "waits differ by > 2 standard errors)")
             if ab and exposure > 0:
                 entry["patience"] = {"dist": "exponential", "mean": round(exposure / ab, 2)}
-                note += (f"; patience: {ab} abandonments over {exposure:.0f} queued minutes "
-                         "(ASSUMPTION: exponential patience)")
+                note += (f"; ASSUMPTION: exponential patience, mean = queued minutes per "
+                         f"abandonment ({exposure:.0f} min / {ab})")
             segments_out.append(entry)
             comments[f"segments.{seg}"] = note
         report.add(None, "segments: " + ", ".join(
@@ -539,7 +539,15 @@ def render_yaml(cal: Calibration) -> str:
     out = [f"# {line}" if line.strip() else "#" for line in cal.header]
     out.append("")
 
+    def assumptions_first(note: Optional[str]) -> Optional[str]:
+        """A comment with an assumption starts with ``ASSUMPTION:``: it must not hide."""
+        if not note:
+            return note
+        parts = note.split("; ")
+        return "; ".join(sorted(parts, key=lambda p: not p.startswith("ASSUMPTION:")))
+
     def line(key: str, value: Any, comment: Optional[str] = None) -> None:
+        comment = assumptions_first(comment)
         text = f"{key}: {_flow(value)}"
         out.append(f"{text}  # {comment}" if comment else text)
 
@@ -551,7 +559,7 @@ def render_yaml(cal: Calibration) -> str:
             out.append(f"# {c[key]}")
         out.append(f"{key}:")
         for item in d[key]:
-            note = c.get(f"{label}.{item['name']}")
+            note = assumptions_first(c.get(f"{label}.{item['name']}"))
             text = f"  - {_flow(item)}"
             out.append(f"{text}  # {note}" if note else text)
     if c.get("frictions"):

@@ -180,6 +180,8 @@ def read_raw(path: Path) -> pd.DataFrame:
                                na_values=[""])
     except LogError:
         raise
+    except pd.errors.EmptyDataError:
+        raise LogError(f"{path}: the log has no rows (empty file)") from None
     except Exception as exc:   # a broken file: one line, not a traceback
         raise LogError(f"{path}: cannot read ({exc.__class__.__name__}: "
                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
@@ -249,9 +251,9 @@ def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str
     offset = text.str.extract(_OFFSET, expand=False)
     aware = present & offset.notna()
     naive = present & offset.isna()
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    parts = [pd.Series(pd.NaT, index=values.index[~(aware | naive)], dtype="datetime64[ns, UTC]")]
     if aware.any():
-        out[aware] = _to_datetime(text[aware], utc=True)
+        parts.append(_ns_utc(_to_datetime(text[aware], utc=True)))
         offs = offset[aware].str.upper().str.replace(":", "", regex=False)
         non_utc = ~offs.isin(["Z", "+0000", "-0000"])
         if what == "time:timestamp":
@@ -261,20 +263,28 @@ def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str
         local = _to_datetime(text[naive], utc=False)
         if local.dt.tz is not None:
             local = local.dt.tz_convert(None)
-        out[naive] = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        parts.append(_ns_utc(local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")))
         if what == "time:timestamp":
             report.problem(int(naive.sum()), f"{what}: timestamps without a time zone, read as {timezone}")
-    return out
+    return pd.concat(parts).reindex(values.index)
+
+
+def _ns_utc(s: pd.Series) -> pd.Series:
+    """One dtype for every part (pandas infers s/ms/us/ns units per parse)."""
+    if s.dt.tz is None:
+        s = s.dt.tz_localize("UTC")
+    return s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
 
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
     parsed = pd.to_datetime(text, utc=utc, format="ISO8601", errors="coerce")
     bad = parsed.isna()
-    if bad.any():   # other layouts ("05.01.2026 08:00", ...): pandas' own guess per value
-        retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=False)
-        parsed = parsed.copy()
-        parsed[bad] = retry
-    return parsed
+    if not bad.any():
+        return parsed
+    # other layouts ("05.01.2026 08:00", ...): pandas' own guess per value
+    retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=True)
+    unit = "datetime64[ns, UTC]" if utc else "datetime64[ns]"
+    return pd.concat([parsed[~bad].astype(unit), retry.astype(unit)]).reindex(text.index)
 
 
 def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) -> pd.DataFrame:
