@@ -39,6 +39,14 @@ METRIC_LABELS: dict[str, str] = {
     "helpers_per_ticket": "swarm helpers per ticket",
     "service_level": "share first touched within target",
     "resolution_within_target": "share resolved within target",
+    # operating-reality metrics (present only when the scenario switches the feature on)
+    "sla_breaches_per_ticket": "SLA targets breached per ticket",
+    "sla_penalty": "SLA penalties (total)",
+    "customer_cost": "cost of the customers' time (total)",
+    "customer_cost_per_ticket": "cost of the customer's time per ticket",
+    "total_cost": "labour + SLA penalties + customers' time (total)",
+    "reopens_per_ticket": "reopens per ticket",
+    "interruptions_per_ticket": "times work on a ticket was interrupted for a swarm",
 }
 
 # metrics where a smaller value is better (used for wording, never for arithmetic)
@@ -47,6 +55,8 @@ LOWER_IS_BETTER = {
     "wait_mean_min", "handoffs_per_ticket", "repeats_per_ticket", "repeat_share",
     "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "labour_cost",
     "expert_min_per_ticket", "expert_min", "abandoned_share", "open_share",
+    "sla_breaches_per_ticket", "sla_penalty", "customer_cost", "customer_cost_per_ticket",
+    "total_cost", "reopens_per_ticket", "interruptions_per_ticket",
 }
 
 
@@ -162,7 +172,45 @@ def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
         "helpers_per_ticket": float(g["helpers"].mean()) if n else nan,
         "service_level": _share(t["sl_met"].to_numpy(), t["sl_eligible"].to_numpy()),
         "resolution_within_target": _share(t["rt_met"].to_numpy(), t["rt_eligible"].to_numpy()),
+        **_reality_metrics(g, n, cost),
     }
+
+
+def _reality_metrics(g: pd.DataFrame, n: int, labour: float) -> dict[str, float]:
+    """Metrics of the optional operating-reality columns (SLA penalties, customer time,
+    reopens, interruptions); unconfigured ones are dropped again by :func:`_drop_unconfigured`."""
+    if "sla_penalty" not in g.columns:      # a table from before these columns existed
+        return {}
+    nan = np.nan
+    breaches = g["first_response_breached"].to_numpy(int) + g["resolution_breached"].to_numpy(int)
+    penalty = float(g["sla_penalty"].sum())
+    customer = float(g["customer_cost"].sum())
+    return {
+        "sla_breaches_per_ticket": float(breaches.mean()) if n else nan,
+        "sla_penalty": penalty,
+        "customer_cost": customer,
+        "customer_cost_per_ticket": customer / n if n else nan,
+        "total_cost": labour + penalty + customer,
+        "reopens_per_ticket": float(g["reopens"].mean()) if n else nan,
+        "interruptions_per_ticket": float(g["interruptions"].mean()) if n else nan,
+    }
+
+
+def _drop_unconfigured(out: pd.DataFrame, tickets: pd.DataFrame, scenario: Any) -> pd.DataFrame:
+    """Keep an operating-reality metric only if the scenario (or a policy) used the feature."""
+    segs = list(scenario.segments) if scenario is not None else []
+    issues = list(scenario.issues) if scenario is not None else []
+    targets = any(s.first_response_target is not None or s.resolution_target is not None for s in segs)
+    penalty = any(s.sla_penalty > 0 for s in segs)
+    customer = any(s.customer_cost_per_hour > 0 for s in segs)
+    keep = {
+        "sla_breaches_per_ticket": targets, "sla_penalty": penalty, "customer_cost": customer,
+        "customer_cost_per_ticket": customer, "total_cost": penalty or customer,
+        "reopens_per_ticket": any(i.reopen_probability > 0 for i in issues),
+        "interruptions_per_ticket": "interruptions" in tickets.columns
+                                    and bool(tickets["interruptions"].any()),
+    }
+    return out.drop(columns=[m for m, k in keep.items() if not k and m in out.columns])
 
 
 def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
@@ -186,7 +234,7 @@ def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFr
         out = out.drop(columns="service_level")
     if not any(s.resolution_target is not None for s in segs):
         out = out.drop(columns="resolution_within_target")
-    return out
+    return _drop_unconfigured(out, tickets, scenario)
 
 
 def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None,
