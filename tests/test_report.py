@@ -41,7 +41,7 @@ def parse(text: str) -> list[tuple[str, dict]]:
     return p.tags
 
 
-def short(scn, days: float = 2.0, warmup: float = 0.5, reps: int = 2):
+def short(scn, days: float = 1.0, warmup: float = 0.25, reps: int = 2):
     return scn.replace(horizon={"days": min(days, scn.horizon.days),
                                 "warmup_days": min(warmup, scn.horizon.warmup_days)},
                        replications=reps)

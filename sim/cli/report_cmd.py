@@ -53,7 +53,7 @@ def write_report(result: Any, out: Optional[Path], baseline: Optional[str] = Non
         raise UserError(f"--baseline: {baseline!r} was not run; choose one of: "
                         f"{', '.join(str(p) for p in result.policies)}")
     paths = build_report(result, out, baseline=baseline)
-    console = console or Console(highlight=False)
+    console = console or Console(highlight=False, soft_wrap=True)   # sentences wrap in the terminal, not mid-pipe
     content = paths.content
     for level, text in content.alerts:
         if level in ("danger", "warning"):
