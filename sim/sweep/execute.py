@@ -38,6 +38,8 @@ class SweepOutcome:
     done: int = 0               # completed by this call
     failed: int = 0             # raised (recorded under DIR/failed/)
     seconds: float = 0.0
+    task_seconds: float = 0.0       # sum of the tasks' own wall time in their workers
+    task_cpu_seconds: float = 0.0   # ... and CPU time (what the simulation itself cost)
     errors: list[tuple[tuple[int, str, int], str]] = field(default_factory=list)  # first few only
 
     @property
@@ -132,6 +134,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: Optional[int] = 
 
     def handle(result: TaskOutput) -> None:
         point, policy, rep = result.key
+        outcome.task_seconds += result.seconds
+        outcome.task_cpu_seconds += result.cpu_seconds
         if result.error is not None:
             write_json(layout.failed_file(point, policy, rep),
                        {"point": point, "policy": policy, "replication": rep, "error": result.error,

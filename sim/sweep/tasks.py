@@ -42,12 +42,13 @@ class TaskOutput:
     tickets: Optional[pa.Table] = None
     error: Optional[str] = None
     traceback: Optional[str] = None
-    seconds: float = 0.0
+    seconds: float = 0.0            # wall time of the task in its worker
+    cpu_seconds: float = 0.0        # CPU time of the task in its worker
 
 
 def execute_task(task: Task) -> TaskOutput:
     """Run one task; an exception becomes a recorded error, never a lost worker."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         scn = task.scenario
         run = run_replication(scn, task.policy, task.replication, scn.seed)
@@ -72,6 +73,7 @@ def execute_task(task: Task) -> TaskOutput:
         out = TaskOutput(key=task.key, error=f"{type(exc).__name__}: {exc}",
                          traceback=traceback.format_exc())
     out.seconds = time.perf_counter() - t0
+    out.cpu_seconds = time.process_time() - c0
     return out
 
 

@@ -1,0 +1,119 @@
+"""Sweep throughput: runs per second with 1 and N local workers, and the parallel efficiency.
+
+    python benchmarks/sweep_throughput.py                 # runs of ~1 s, 1 and 2 workers (~40 s)
+    python benchmarks/sweep_throughput.py --run-seconds 0.3 --tasks 24 --workers 1 2 --dask
+
+Each run is one (point, policy, replication) of a sweep over the default
+scenario; the horizon is scaled so one run takes about ``--run-seconds`` in
+this process.  Throughput is measured end to end through ``run_sweep``
+(process pool, writing one Parquet file per run), excluding the summary and
+report.  Parallel efficiency = (runs/s with N workers) / (N x runs/s with 1).
+Wall-clock figures: on a shared machine other jobs lower them, so the script
+prints the load average next to them, and also the share of all CPU time the
+sweep used (coordinator + workers) that went into the runs themselves: the
+part of the efficiency the sweep machinery controls, which other jobs do not
+disturb.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from sim import load_scenario  # noqa: E402
+from sim.engine import run_replication  # noqa: E402
+from sim.sweep import load_sweep, run_sweep  # noqa: E402
+
+
+def calibrate_days(target_s: float) -> float:
+    """Horizon (days) for which one replication of the default scenario takes about ``target_s``."""
+    scn = load_scenario(ROOT / "scenarios" / "default.yaml")
+    probe = scn.replace(horizon={"days": 20.0, "warmup_days": 1.0})
+    run_replication(probe, "tiered", 0, 1)                 # warm caches and imports
+    t0 = time.process_time()
+    for policy in ("tiered", "skill_routing", "swarming"):
+        run_replication(probe, policy, 0, 1)
+    per_day = (time.process_time() - t0) / 3 / 20.0
+    return max(1.0, round(target_s / per_day, 1))
+
+
+def write_sweep(d: Path, days: float, tasks: int) -> Path:
+    policies = ["tiered", "skill_routing", "swarming"]
+    reps = 2
+    points = max(1, -(-tasks // (len(policies) * reps)))
+    per_hour = [11.0 + 0.25 * i for i in range(points)]
+    sweep = {"base": str(ROOT / "scenarios" / "default.yaml"), "name": "throughput", "replications": reps,
+             "seed": 3, "set": {"horizon.days": days, "horizon.warmup_days": min(5.0, days / 10)},
+             "vary": {"arrivals.per_hour": per_hour}, "policies": policies}
+    path = d / "throughput.yaml"
+    path.write_text(yaml.safe_dump(sweep, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and its reaped children (the pool's workers, after shutdown)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure(plan, out: Path, **kw) -> tuple[float, int, float, float]:
+    """Wall seconds, runs done, CPU seconds inside the runs, CPU seconds of the whole sweep."""
+    c0, t0 = _cpu(), time.perf_counter()
+    outcome = run_sweep(plan, out, **kw)
+    elapsed, cpu = time.perf_counter() - t0, _cpu() - c0
+    if outcome.failed:
+        raise SystemExit(f"{outcome.failed} runs failed: {outcome.errors[:3]}")
+    return elapsed, outcome.done, outcome.task_cpu_seconds, cpu
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run-seconds", type=float, default=1.0, help="target CPU seconds per run (default 1)")
+    ap.add_argument("--tasks", type=int, default=12, help="runs per measurement (default 12)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
+    ap.add_argument("--dask", action="store_true",
+                    help="also measure a local Dask cluster (worker processes on loopback)")
+    args = ap.parse_args()
+
+    days = calibrate_days(args.run_seconds)
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}; "
+          f"horizon {days:g} days per run (target {args.run_seconds:g} s)")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        plan = load_sweep(write_sweep(tmp, days, args.tasks))
+        for n in args.workers:
+            elapsed, done, useful, cpu = measure(plan, tmp / f"local{n}", workers=n)
+            rows.append((f"local pool, {n} worker(s)", n, done, elapsed, useful / cpu))
+            print(f"  {rows[-1][0]}: {done} runs in {elapsed:.1f} s", flush=True)
+        if args.dask:
+            from distributed import LocalCluster
+
+            n = max(args.workers)
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                              dashboard_address="127.0.0.1:0") as cluster:
+                elapsed, done, _, _ = measure(plan, tmp / "dask", scheduler=cluster.scheduler_address)
+            rows.append((f"Dask LocalCluster, {n} worker process(es)", n, done, elapsed, None))
+            print(f"  {rows[-1][0]}: {done} runs in {elapsed:.1f} s", flush=True)
+    base_rate = next((done / el for _, n, done, el, _ in rows if n == 1), None)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    print("| backend | runs | seconds | runs/s | parallel efficiency (wall) | CPU in runs / CPU of sweep |")
+    print("|---|---|---|---|---|---|")
+    for name, n, done, el, cpu_eff in rows:
+        rate = done / el
+        eff = f"{rate / (n * base_rate):.0%}" if base_rate else "-"
+        ce = f"{cpu_eff:.0%}" if cpu_eff is not None else "-"
+        print(f"| {name} | {done} | {el:.1f} | {rate:.2f} | {eff} | {ce} |")
+
+
+if __name__ == "__main__":
+    main()
