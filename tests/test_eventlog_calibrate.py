@@ -266,3 +266,27 @@ def test_bad_mapping_and_missing_file_exit_2(tmp_path, capsys):
         assert len(err) == 1 and needle in err[0], err
     with pytest.raises(LogError):
         Mapping.build(pairs=["nothing"])
+
+
+def test_recovers_reopen_probability_delay_and_route(original, tmp_path):
+    """Re-contacts: probability per resolution and exponential delay by maximum likelihood that
+    allows for customers not back yet when the log ends; where re-contacts were routed."""
+    d = original.to_dict()
+    d["horizon"] = {"days": 10, "warmup_days": 0}
+    d["issues"][0].update(reopen_probability=0.15, reopen_delay={"dist": "exponential", "mean": 600})
+    d["issues"][1].update(reopen_probability=0.1, reopen_delay={"dist": "exponential", "mean": 300},
+                          reopen_to="last_queue")
+    scn = scenario_from_dict(d)
+    res = simulate(scn, policies=["tiered"], replications=1, seed=3, trace=True)
+    out = export_events(res, tmp_path / "reopen.csv")[0]
+    cal = calibrate(out)
+    issues = {i["name"]: i for i in cal.data["issues"]}
+    for name, p, m in (("how_to", 0.15, 600), ("config", 0.1, 300)):
+        c = cal.cases[cal.cases["issue"] == name]
+        n, k = int(c["resolutions"].sum()), int(c["reopens"].sum())
+        got = issues[name]
+        assert abs(got["reopen_probability"] - p) <= Z * math.sqrt(p * (1 - p) / n), name
+        assert got["reopen_delay"]["dist"] == "exponential"
+        assert abs(got["reopen_delay"]["mean"] - m) <= Z * m / math.sqrt(k), name
+    assert issues["config"]["reopen_to"] == "last_queue"
+    assert "reopen_probability" not in issues["defect"]

@@ -69,6 +69,8 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
     issue = df["issue"].to_numpy(dtype=object)
     segment = df["segment"].to_numpy(dtype=object)
     resource = df["resource"].to_numpy(dtype=object)
+    began = df["start"].to_numpy()
+    unfinished = df["open_activity"].to_numpy(dtype=bool)
     bounds = np.flatnonzero(case[1:] != case[:-1]) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(case)]])
@@ -115,6 +117,33 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
                 q_at = None
         if q_at is not None and outcome == "open":
             exposure += (log_end - q_at) / one_min      # still waiting when the log ends
+        # work per episode (a reopen starts the work over); sessions of one episode add up
+        episodes, ep_work, ep_ok, gaps, routes = [], 0.0, True, [], []
+        last_resolved, resolver_before = None, None
+        for i in range(len(a)):
+            if a[i] == V.WORKED:
+                if unfinished[s + i] or began[s + i] != began[s + i]:      # NaT: unknown length
+                    ep_ok = False
+                else:
+                    ep_work += (t[i] - began[s + i]) / one_min
+                if isinstance(group[s + i], str):
+                    resolver_before = group[s + i]
+            elif a[i] == V.RESOLVED:
+                if ep_ok and ep_work > 0:
+                    episodes.append(ep_work)
+                if last_resolved is not None:        # resolved again without a reopen between
+                    gaps.append((math.nan, (log_end - last_resolved) / one_min))
+                last_resolved = t[i]
+            elif a[i] == V.REOPENED:
+                ep_work, ep_ok = 0.0, True
+                if last_resolved is not None:
+                    gaps.append(((t[i] - last_resolved) / one_min,
+                                 (log_end - last_resolved) / one_min))
+                    last_resolved = None
+                nxt = next((group[s + j] for j in range(i + 1, len(a)) if a[j] == V.TAKEN), None)
+                routes.append((seq[0] if seq else None, resolver_before, nxt))
+        if last_resolved is not None:   # the last resolution: watched until the log ends
+            gaps.append((math.nan, (log_end - last_resolved) / one_min))
         iss = [x for x in issue[s:e] if isinstance(x, str)]
         seg = [x for x in segment[s:e] if isinstance(x, str)]
         if len(set(iss)) > 1 or len(set(seg)) > 1:
@@ -122,10 +151,12 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
         rows.append((case[s], arrival, outcome, end, handoffs, tuple(seq), resolver, exposure,
                      Counter(iss).most_common(1)[0][0] if iss else None,
                      Counter(seg).most_common(1)[0][0] if seg else None,
-                     int(len(reopen)), len({r for r in resource[s:e] if isinstance(r, str)})))
+                     int(len(reopen)), len({r for r in resource[s:e] if isinstance(r, str)}),
+                     tuple(episodes), int((a == V.RESOLVED).sum()), tuple(gaps), tuple(routes)))
     cases = pd.DataFrame(rows, columns=["case", "arrival", "outcome", "end", "handoffs", "teams",
                                         "resolver", "queued_min", "issue", "segment", "reopens",
-                                        "agents"])
+                                        "agents", "work_min", "resolutions", "reopen_gaps",
+                                        "reopen_routes"])
     cases["arrival"] = pd.to_datetime(cases["arrival"], utc=True)
     cases["end"] = pd.to_datetime(cases["end"], utc=True)
     cases["resolution_min"] = (cases["end"] - cases["arrival"]).dt.total_seconds() / 60.0
@@ -165,6 +196,79 @@ def _tiers(cases: pd.DataFrame, teams: list[str]) -> tuple[dict[str, int], Count
     return {t: levels.index(score[t]) + 1 for t in teams}, flow
 
 
+def _reopens(cases: pd.DataFrame, issue: str, entry: dict, report: Report, note: str) -> str:
+    """Reopen probability (failed resolutions / resolutions), delay fit and where re-contacts go."""
+    from ..scenario import IssueType
+
+    reopens = int(cases["reopens"].sum())
+    if not reopens or "reopen_probability" not in IssueType.model_fields:
+        if reopens:
+            note = (note + "; " if note else "") + f"{reopens} reopens seen (no scenario key yet)"
+        return note
+
+    obs = np.array([g for gaps in cases["reopen_gaps"] for g in gaps], dtype=float).reshape(-1, 2)
+    p, mean_delay, naive = _reopen_mle(obs[:, 0], obs[:, 1])
+    entry["reopen_probability"] = round(min(p, 0.99), 4)
+    entry["reopen_delay"] = {"dist": "exponential", "mean": _round4(mean_delay)}
+    delay = fit_durations(obs[~np.isnan(obs[:, 0]), 0])
+    n_res = len(obs)
+    half = 1.96 * math.sqrt(p * (1 - p) / max(n_res, 1))
+    # where did re-contacts go: back to the team that resolved it, or to the entry team?
+    back = entry_ = 0
+    for routes in cases["reopen_routes"]:
+        for first, resolver, nxt in routes:
+            if first is None or resolver is None or nxt is None or first == resolver:
+                continue          # uninformative: the entry team resolved it
+            back += nxt == resolver
+            entry_ += nxt == first
+    entry["reopen_to"] = "last_queue" if back > entry_ else "entry"
+    report.add(reopens, f"reopens of {issue} over {n_res} resolutions: probability {p:.3f} "
+               f"(about +-{half:.3f}; {naive:.3f} before correcting for resolutions too recent to "
+               f"have come back), delay mean {mean_delay:.1f} min; observed delays "
+               f"{delay.describe() if delay else '?'}; re-contacts to the resolving team {back}, "
+               f"to the entry team {entry_}")
+    notes = ["ASSUMPTION: exponential reopen delay (fitted jointly with the probability, "
+             "allowing for customers not back yet when the log ends)"]
+    if back == entry_ == 0:
+        notes.append("ASSUMPTION: reopen_to entry (no informative reopens)")
+    return "; ".join(([note] if note else []) + notes)
+
+
+def _round4(x: float) -> float:
+    return float(f"{x:.4g}")
+
+
+def _reopen_mle(delay: np.ndarray, window: np.ndarray) -> tuple[float, float, float]:
+    """Probability p that a resolution fails and mean delay m of the customer's return.
+
+    Each resolution is watched for ``window`` minutes (until the log ends); the customer came
+    back after ``delay`` minutes, or not (NaN) - because it did not fail, or because they had
+    not returned yet.  Maximum likelihood with an exponential delay:
+    L = prod_back p e^(-d/m)/m * prod_not (1 - p (1 - e^(-w/m))).
+    Returns (p, m, naive p = returns / resolutions).
+    """
+    from scipy import optimize
+
+    back = ~np.isnan(delay)
+    k, n = int(back.sum()), len(delay)
+    naive = k / n
+    d, w = delay[back], window[~back]
+    m0 = float(d.mean()) if k else 1440.0
+
+    def nll(theta):
+        p = 1 / (1 + math.exp(-theta[0]))
+        m = math.exp(theta[1])
+        ll = k * math.log(p) - k * math.log(m) - d.sum() / m
+        ll += np.log1p(-p * -np.expm1(-w / m)).sum()
+        return -ll
+
+    start = [math.log(naive / (1 - naive)) if 0 < naive < 1 else 0.0, math.log(m0)]
+    res = optimize.minimize(nll, start, method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+    p = 1 / (1 + math.exp(-res.x[0]))
+    return p, math.exp(res.x[1]), naive
+
+
 def _durations(df: pd.DataFrame, activity: str) -> pd.DataFrame:
     rows = df[(df["activity"] == activity) & df["start"].notna() & ~df["open_activity"]]
     return rows.assign(minutes=(rows["ts"] - rows["start"]).dt.total_seconds() / 60.0)
@@ -179,9 +283,9 @@ def _shares(counts: dict[str, int]) -> dict[str, float]:
     return shares
 
 
-def _profile(arrivals: pd.Series, tz: str, key: str, n: int) -> tuple[list[float], float]:
+def _profile(arrivals: pd.Series, tz, key: str, n: int) -> tuple[list[float], float]:
     """Relative arrival rate per hour-of-day / weekday (mean 1) and the chi-square p-value
-    of 'no profile at all' (flat)."""
+    of 'no profile at all' (flat).  ``tz``: the scenario clock's fixed UTC offset."""
     from scipy import stats
 
     local = arrivals.dt.tz_convert(tz)
@@ -267,8 +371,11 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     report.add(n, f"tickets; arrival rate {rate:.3f}/hour (95% CI {rate - half:.3f}-"
                f"{rate + half:.3f}) over {span_h / 24:.1f} days")
     arrivals: dict[str, Any] = {"per_hour": round(rate, 4)}
-    hourly, p_h = (_profile(arr, mapping.timezone, "hour", 24) if span_h >= 48 else (None, math.nan))
-    weekly, p_w = (_profile(arr, mapping.timezone, "weekday", 7) if span_h >= 14 * 24
+    # the scenario clock is the wall clock of `start`, a fixed UTC offset: the log's time zone
+    # as it was when the log begins (profiles and start are written in that offset)
+    clock = _dt.timezone(arr.iloc[0].tz_convert(mapping.timezone).utcoffset())
+    hourly, p_h = (_profile(arr, clock, "hour", 24) if span_h >= 48 else (None, math.nan))
+    weekly, p_w = (_profile(arr, clock, "weekday", 7) if span_h >= 14 * 24
                    else (None, math.nan))
     prof_notes = []
     for key, prof, p, label in (("hourly_profile", hourly, p_h, "hour-of-day"),
@@ -276,7 +383,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         if prof is None:
             prof_notes.append(f"{label} profile: log too short to estimate")
             continue
-        report.add(None, f"{label} arrival profile (relative rate, {mapping.timezone}): {prof} "
+        report.add(None, f"{label} arrival profile (relative rate, UTC{_offset_text(clock)}): {prof} "
                    f"(chi-square p={p:.3g} against a flat rate)")
         if not p < 0.05:
             prof_notes.append(f"{label} profile not distinguishable from flat (p={p:.2g}): "
@@ -326,8 +433,12 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
 
     # ---- durations
     work_fits: dict[str, FitResult] = {}
-    work_rows = _durations(known, V.WORKED).merge(cases[["case", "issue"]], on="case", how="left",
-                                                  suffixes=("_row", ""))
+    # work of a ticket = its 'worked' sessions added up (shift handovers and interruptions
+    # split work into several sessions); a reopen starts the work over: one sample per episode
+    work_rows = cases[["case", "issue", "work_min"]].explode("work_min").dropna(subset=["work_min"])
+    work_rows = work_rows.assign(minutes=work_rows["work_min"].astype(float))
+    session_rows = _durations(known, V.WORKED).merge(cases[["case", "issue"]], on="case",
+                                                     how="left", suffixes=("_row", ""))
     pooled = fit_durations(work_rows["minutes"])
     issues_out = []
     for iss in sorted(issue_counts, key=lambda k: -issue_counts[k]):
@@ -343,12 +454,14 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         if fit is not None and fit is not pooled:
             work_fits[iss] = fit
             report.add(None, f"work time of {iss}: {fit.describe()}")
-            by_team = work_rows[work_rows["issue"] == iss].groupby("group")["minutes"]
+            by_team = session_rows[session_rows["issue"] == iss].groupby("group")["minutes"]
             if by_team.ngroups > 1:
-                report.add(None, f"  by team: " + ", ".join(
+                report.add(None, "  work sessions by team: " + ", ".join(
                     f"{t} n={len(m)} mean {m.mean():.2f}" for t, m in by_team))
-        issues_out.append({"name": str(iss), "share": issue_shares[iss], "tier": issue_tier[iss],
-                           "skill": str(iss), "work": spec})
+        entry = {"name": str(iss), "share": issue_shares[iss], "tier": issue_tier[iss],
+                 "skill": str(iss), "work": spec}
+        note = _reopens(cases[cases["issue"] == iss], iss, entry, report, note)
+        issues_out.append(entry)
         comments[f"issues.{iss}"] = note or (f"{issue_counts[iss]} tickets; work fitted: "
                                              f"{fit.best.dist}, sample mean {fit.sample_mean:.1f} min")
 
@@ -479,7 +592,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         "seed": 1,
     }
     if "start" in Scenario.model_fields:
-        first = arr.iloc[0].tz_convert(mapping.timezone).floor("D").tz_localize(None)
+        first = arr.iloc[0].tz_convert(clock).floor("D")
         data["start"] = first.to_pydatetime().isoformat(timespec="minutes")
     data.update({
         "horizon": {"days": days, "warmup_days": 2},
@@ -519,6 +632,11 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     return Calibration(data=data, comments=comments, report=report, header=header,
                        arrival_rate=rate, arrival_ci=(rate - half, rate + half),
                        issue_counts=issue_counts, work_fits=work_fits, cases=cases)
+
+
+def _offset_text(tz: _dt.timezone) -> str:
+    text = _dt.datetime(2026, 1, 5, tzinfo=tz).isoformat()[-6:]
+    return "" if text == "+00:00" else text
 
 
 def _slug(text: str) -> str:
@@ -566,4 +684,6 @@ def render_yaml(cal: Calibration) -> str:
         out.append(f"# {c['frictions']}")
     line("frictions", d["frictions"])
     line("policies", d["policies"], c.get("policies"))
+    out.append("# ASSUMPTION: not estimated from the log, so left off: team shifts, SLA targets and "
+               "penalties, customer time cost, learning, swarm helper modes (docs/scenario.md)")
     return "\n".join(out) + "\n"

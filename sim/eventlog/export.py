@@ -74,7 +74,8 @@ def run_events(table: TraceTable, scenario: "Scenario", seed: int,
     act = np.array([name or "" for name in log_names] + [""], dtype=object)[table.activity]
     teams = np.array(table.team_names, dtype=object)[table.team] if n_raw else np.empty(0, object)
     details = np.array(table.detail_names, dtype=object)[table.detail] if n_raw else np.empty(0, object)
-    is_interval = np.isin(act, list(V.INTERVAL_ACTIVITIES))
+    # an activity the vocabulary does not know yet is an interval if it took time
+    is_interval = np.isin(act, list(V.INTERVAL_ACTIVITIES)) | (table.end > table.start)
     cut = is_interval & (table.end >= horizon - 1e-9) & (table.end > table.start)
 
     # helper_left: the end of each finished help interval (helpers leave when the swarm ends)

@@ -23,17 +23,19 @@ HELPER_LEFT = "helper_left"
 RESOLVED = "resolved"
 ABANDONED = "abandoned"
 REOPENED = "reopened"
+INTERRUPTED = "interrupted"             # an agent leaves this ticket to help a swarm
+CONTEXT_SWITCHED = "context_switched"   # getting back into a ticket after an interruption
 
 #: every activity a supportsim log may contain, in the order a ticket meets them
 ACTIVITIES: tuple[str, ...] = (
     CREATED, QUEUED, TAKEN, REPEATED, WORKED, DIAGNOSED, HANDED_OFF, SWARM_REQUESTED,
     WAITED_FOR_HELPER, HELPER_JOINED, SWARM_WORKED, HELPED, HELPER_LEFT, RESOLVED, ABANDONED,
-    REOPENED,
+    REOPENED, INTERRUPTED, CONTEXT_SWITCHED,
 )
 
 #: activities that take an agent's time (rows carry `start_timestamp` and a cost)
 INTERVAL_ACTIVITIES = frozenset({REPEATED, WORKED, DIAGNOSED, HANDED_OFF, WAITED_FOR_HELPER,
-                                 SWARM_WORKED, HELPED})
+                                 SWARM_WORKED, HELPED, CONTEXT_SWITCHED})
 
 #: activities that end a ticket's life (a reopened ticket may end again later)
 TERMINAL_ACTIVITIES = frozenset({RESOLVED, ABANDONED})
@@ -45,7 +47,8 @@ ENGINE_TO_LOG: dict[str, str | None] = {
     "diagnose": DIAGNOSED, "handoff": HANDED_OFF, "swarm_requested": SWARM_REQUESTED,
     "hold": WAITED_FOR_HELPER, "helper_joined": HELPER_JOINED, "swarm_work": SWARM_WORKED,
     "help": HELPED, "resolved": RESOLVED, "abandoned": ABANDONED, "reopened": REOPENED,
-    "reopen": REOPENED, "open": None,
+    "reopen": REOPENED, "interrupted": INTERRUPTED, "context_switch": CONTEXT_SWITCHED,
+    "open": None,
 }
 
 # ---- columns (process-mining names, as pm4py / Disco / Celonis expect them) ---------
