@@ -28,6 +28,11 @@ rules (the names appear in failure messages):
     arrival time, outcome and end time;
 ``no agent double-booked``
     an agent's activity intervals never overlap;
+``every ticket ends`` also allows a resolved ticket to be ``reopened`` (the
+customer returns) and end again; the scenarios switch on the engine's optional
+mechanics (shifts, reopens, context switches, learning) in about half the
+cases, so a policy is also checked against them.
+
 ``clocks never go backwards``
     no interval ends before it starts, nothing happens before the ticket's
     arrival or after the horizon, and events are logged in time order;
@@ -35,9 +40,14 @@ rules (the names appear in failure messages):
     the table's handoffs, repeats, helpers, agents touched, agent minutes,
     cost, wait and first response equal what the trace shows (the engine
     counts them, the policy cannot);
+``handoffs make progress``
+    no handoff to a queue whose every serving team has already diagnosed the
+    ticket as beyond it (unless agents can learn skills);
 ``no repeat without a cold handoff`` / ``bounded handoffs``
-    repeats <= handoffs; no ticket handed off more than ``max_handoffs``
-    times (a policy that never lets a ticket reach a team able to resolve it);
+    repeats <= handoffs + returns of the customer; no ticket handed off more
+    than ``max_handoffs`` times per visit of the customer, not counting
+    hand-overs at shift end (a policy that never lets a ticket reach a team
+    able to resolve it);
 ``determinism``
     a second run with the same seed gives an identical trace and table.
 
@@ -58,13 +68,14 @@ import yaml
 from .engine import Engine, RunResult
 from .models.tickets import Outcome
 from .policies import registry
-from .policies.base import Policy, PolicyError, PolicyParams
+from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec
 from .scenario import Scenario, ScenarioError, scenario_from_dict
 
 __all__ = ["ConformanceError", "Violation", "check_policy", "check_run", "conformance_test",
            "run_checked", "scenarios"]
 
-AGENT_ACTIVITIES = frozenset({"repeat", "work", "diagnose", "handoff", "hold", "swarm_work", "help"})
+AGENT_ACTIVITIES = frozenset({"repeat", "work", "diagnose", "handoff", "hold", "swarm_work", "help",
+                              "context_switch"})
 TERMINAL = {"resolved": Outcome.RESOLVED, "abandoned": Outcome.ABANDONED, "open": Outcome.OPEN}
 EPS = 1e-6
 
@@ -106,7 +117,7 @@ class _Abort(BaseException):
 
 
 def check_policy(policy: type[Policy] | str, params: Mapping[str, Any] | PolicyParams | None = None,
-                 *, max_examples: int = 20, max_handoffs: int = 25, derandomize: bool = True,
+                 *, max_examples: int = 20, max_handoffs: int = 8, derandomize: bool = True,
                  shrink: bool = True, scenario_strategy=None) -> None:
     """Run ``policy`` on ``max_examples`` generated scenarios; raise :class:`ConformanceError`.
 
@@ -148,7 +159,7 @@ def conformance_test(policy: type[Policy] | str, params: Mapping[str, Any] | Non
 
 def run_checked(policy: type[Policy] | str, scenario: Scenario,
                 params: Mapping[str, Any] | PolicyParams | None = None, *, replication: int = 0,
-                seed: int | None = None, max_handoffs: int = 25) -> RunResult:
+                seed: int | None = None, max_handoffs: int = 8) -> RunResult:
     """One traced run of ``policy`` on ``scenario`` (twice, for determinism), fully checked."""
     cls = _resolve(policy)
     p = _params(cls, params)
@@ -164,7 +175,7 @@ def run_checked(policy: type[Policy] | str, scenario: Scenario,
     return first
 
 
-def check_run(scenario: Scenario, run: RunResult, max_handoffs: int = 25) -> list[Violation]:
+def check_run(scenario: Scenario, run: RunResult, max_handoffs: int = 8) -> list[Violation]:
     """Check one traced run's trace and table against the rules; return every violation found."""
     if run.trace is None:
         raise ValueError("check_run needs a run made with trace=True")
@@ -181,20 +192,27 @@ SKILLS = ("general", "product", "engineering")
 MAX_ARRIVALS = 300.0
 
 
-def scenarios(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3, max_days: float = 1.0):
-    """A hypothesis strategy of small valid scenarios (see the module docstring)."""
+def scenarios(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3, max_days: float = 1.0,
+              operating_reality: bool = True):
+    """A hypothesis strategy of small valid scenarios (see the module docstring).
+
+    With ``operating_reality`` some scenarios also switch on the engine's
+    optional mechanics: team shifts (finish or hand over at shift end),
+    reopened tickets (routed again or sent back), context switches for
+    interrupted helpers, and agents learning skills.
+    """
     from hypothesis import strategies as st
 
     @st.composite
     def build(draw) -> Scenario:
-        return scenario_from_dict(draw(scenario_dicts(max_tiers, max_teams, max_issues, max_days)),
-                                  source="<generated>")
+        data = draw(scenario_dicts(max_tiers, max_teams, max_issues, max_days, operating_reality))
+        return scenario_from_dict(data, source="<generated>")
 
     return build()
 
 
 def scenario_dicts(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3,
-                   max_days: float = 1.0):
+                   max_days: float = 1.0, operating_reality: bool = True):
     """The plain data behind :func:`scenarios` (a strategy of dicts, as read from YAML)."""
     from hypothesis import strategies as st
 
@@ -251,6 +269,24 @@ def scenario_dicts(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3,
             segments.append(seg)
         agents = sum(t["agents"] for t in teams)
         mean_work = sum(i["share"] * _mean(i["work"]) for i in issues)
+        extra: dict[str, Any] = {}
+        if operating_reality and draw(st.booleans()):
+            for team in teams:
+                if draw(st.integers(0, 2)) == 0:
+                    start = float(draw(st.sampled_from([0, 4, 8, 12])))
+                    team["shift"] = {"start": start, "end": start + draw(st.sampled_from([6, 8, 12])),
+                                     "shift_end": draw(st.sampled_from(["finish", "handover"]))}
+            for issue in issues:
+                if draw(st.booleans()):
+                    issue["reopen_probability"] = draw(st.floats(0.0, 0.4))
+                    issue["reopen_delay"] = {"dist": "exponential", "mean": draw(st.floats(5.0, 120.0))}
+                    issue["reopen_to"] = draw(st.sampled_from(["entry", "last_queue"]))
+            if draw(st.booleans()):
+                extra["context_switch"] = dur(draw, 0.5, 10.0, allow_zero=True)
+            if draw(st.booleans()):
+                extra["learning"] = {"swarms_to_learn": draw(st.integers(1, 3)),
+                                     "escalations_to_learn": draw(st.integers(1, 3)),
+                                     "up_to_tier": draw(st.integers(1, n_tiers))}
         load = draw(st.floats(0.2, 1.3))          # > 1: overloaded, tickets left open
         days = draw(st.floats(0.1, max_days))
         # about `load` x capacity, but at most ~300 expected arrivals: small runs stay fast
@@ -269,7 +305,9 @@ def scenario_dicts(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3,
                 "repeat": dur(draw, 0.5, 10.0, allow_zero=True),
                 "swarm_overhead": draw(st.floats(0.0, 1.0)),
                 "swarm_wait_is_queue": draw(st.booleans()),
+                **({"context_switch": extra["context_switch"]} if "context_switch" in extra else {}),
             },
+            **({"learning": extra["learning"]} if "learning" in extra else {}),
         }
 
     return build()
@@ -345,9 +383,19 @@ def _run(cls: type[Policy], scenario: Scenario, params: PolicyParams, replicatio
 
 
 def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
-    """A subclass of ``cls`` whose hooks fail if they change any engine state."""
+    """A subclass of ``cls`` whose hooks fail if they change any engine state, and which
+    watches handoffs for loops (a queue whose every team already failed on the ticket)."""
 
     class Guarded(cls):  # type: ignore[valid-type, misc]
+        def queues(self):
+            specs = list(super().queues())
+            self._kit_served = {spec.name: frozenset(spec.teams) for spec in specs
+                                if isinstance(spec, QueueSpec)}
+            self._kit_failed: dict[int, set[str]] = {}
+            # capabilities are fixed unless agents learn: then a team may succeed later
+            self._kit_watch_loops = self.org.scenario.learning is None
+            return specs
+
         def route(self, ticket):
             before = _snapshot(self.org, ticket)
             out = super().route(ticket)
@@ -359,6 +407,17 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             out = super().on_cannot_resolve(ticket, agent)
             _same_state(before, _snapshot(self.org, ticket), "on_cannot_resolve()", ticket,
                         self.org, found)
+            if getattr(self, "_kit_watch_loops", False):
+                failed = self._kit_failed.setdefault(ticket.id, set())
+                failed.add(agent.team.name)
+                served = self._kit_served.get(getattr(out, "to", None))
+                if isinstance(out, HandOff) and served is not None and served <= failed:
+                    found.append(Violation(
+                        "handoffs make progress", ticket.id, self.org.now,
+                        f"on_cannot_resolve() hands the ticket to queue {out.to!r}, but every team "
+                        f"serving it ({', '.join(sorted(served))}) has already found it cannot "
+                        f"resolve it (issue tier {ticket.tier}, skill {ticket.skill!r}): a loop"))
+                    raise _Abort()
             return out
 
     Guarded.__name__ = cls.__name__
@@ -443,6 +502,7 @@ class _TraceChecker:
         self.warmup = scenario.warmup_min
         self.cost_per_min = {t.name: t.cost_per_hour / 60.0 for t in scenario.teams}
         self.out: list[Violation] = []
+        self.final: dict[int, tuple] = {}       # ticket -> its final end event
         rep = scenario.frictions.repeat
         # a repeat of 0 minutes is counted but not traced; only then may records be fewer
         self.zero_repeat_possible = float(rep.from_uniform(_one_small_uniform())[0]) <= 0.0
@@ -473,25 +533,17 @@ class _TraceChecker:
                                              f"t={clock:.3f}")
                 clock = max(clock, end)
             per_ticket.setdefault(tid, []).append(rec)
-        lost = "every ticket ends"
         for tid, recs in per_ticket.items():
-            if recs[0][3] != "created":
-                self.bad(lost, tid, recs[0][0], f"first event is {recs[0][3]!r}, not 'created'")
+            final = self._lifecycle(tid, recs)
+            if final is None:
                 continue
+            self.final[tid] = final
             arrival = recs[0][0]
-            ends = [r for r in recs if r[3] in TERMINAL]
-            if len(ends) != 1:
-                self.bad(lost, tid, ends[-1][0] if ends else None,
-                         f"ends {len(ends)} times ({[r[3] for r in ends]}); exactly once expected")
-                continue
-            if recs[-1][3] not in TERMINAL:
-                self.bad(lost, tid, recs[-1][0], f"{recs[-1][3]!r} happens after the ticket ended "
-                                                 f"({ends[0][3]} at t={ends[0][0]:.3f})")
             for r in recs:
-                if r[0] < arrival - EPS or r[1] > ends[0][0] + EPS:
+                if r[0] < arrival - EPS or r[1] > final[0] + EPS:
                     self.bad("clocks never go backwards", tid, r[0],
                              f"{r[3]} [{r[0]:.3f}, {r[1]:.3f}] outside the ticket's life "
-                             f"[{arrival:.3f}, {ends[0][0]:.3f}]")
+                             f"[{arrival:.3f}, {final[0]:.3f}]")
                     break
         created = sorted(per_ticket)
         if len(created) != self.run.arrivals or created != list(range(len(created))):
@@ -499,6 +551,36 @@ class _TraceChecker:
                      f"{self.run.arrivals} arrivals but the trace has tickets "
                      f"{_ranges(created)}")
         return per_ticket
+
+    def _lifecycle(self, tid: int, recs: list[tuple]) -> tuple | None:
+        """The ticket's final end event, if its life is well formed: created first, then
+        activities, an end (resolved, abandoned, open), and after a resolution at most a
+        return of the customer ('reopened') that starts the cycle again."""
+        rule = "every ticket ends"
+        if recs[0][3] != "created":
+            self.bad(rule, tid, recs[0][0], f"first event is {recs[0][3]!r}, not 'created'")
+            return None
+        ended = None
+        for r in recs[1:]:
+            act = r[3]
+            if act in TERMINAL:
+                if ended is not None:
+                    self.bad(rule, tid, r[0], f"ends again ({act}) after it ended "
+                                              f"({ended[3]} at t={ended[0]:.3f})")
+                    return None
+                ended = r
+            elif act == "reopened":
+                if ended is None or ended[3] != "resolved":
+                    self.bad(rule, tid, r[0], "reopened without having been resolved")
+                    return None
+                ended = None
+            elif ended is not None:
+                self.bad(rule, tid, r[0], f"{act!r} happens after the ticket ended "
+                                          f"({ended[3]} at t={ended[0]:.3f})")
+                return None
+        if ended is None:
+            self.bad(rule, tid, recs[-1][0], "never ends: no resolved, abandoned or open event")
+        return ended
 
     # -- agents
     def _agents(self) -> None:
@@ -547,10 +629,9 @@ class _TraceChecker:
         c = self.run.columns
         rule = "metrics consistent"
         arrival = recs[0][0]
-        ends = [r for r in recs if r[3] in TERMINAL]
-        if len(ends) != 1:
+        end_rec = self.final.get(tid)
+        if end_rec is None:
             return
-        end_rec = ends[0]
         outcome = c["outcome"][i]
         if outcome not in (Outcome.RESOLVED, Outcome.ABANDONED, Outcome.OPEN):
             self.bad("every ticket ends", tid, None, f"outcome code {outcome} is not "
@@ -571,7 +652,12 @@ class _TraceChecker:
         acts = [r for r in recs if r[3] in AGENT_ACTIVITIES]
         handoffs = sum(1 for r in acts if r[3] == "handoff"
                        and not (outcome == Outcome.OPEN and r[1] >= self.horizon))  # cut at horizon
-        repeats = sum(1 for r in acts if r[3] == "repeat")
+        # a repeat starts when an agent takes the ticket (the rest of one cut short by an
+        # interruption is traced again when the agent resumes: not a new repeat)
+        takes = {(r[0], r[4]) for r in recs if r[3] == "taken"}
+        repeats = sum(1 for r in acts if r[3] == "repeat" and (r[0], r[4]) in takes)
+        extra = self.run.extra or {}
+        reopens = extra.get("reopens", {}).get(tid, 0)
         counts = {
             "handoffs": handoffs,
             "helpers": sum(1 for r in recs if r[3] == "helper_joined"),
@@ -580,15 +666,24 @@ class _TraceChecker:
         for col, expect in counts.items():
             if c[col][i] != expect:
                 self.bad(rule, tid, end_rec[0], f"table {col}={c[col][i]} but the trace shows {expect}")
+        for col, act in (("reopens", "reopened"), ("interruptions", "interrupted")):
+            got = extra.get(col, {}).get(tid, 0)
+            expect = sum(1 for r in recs if r[3] == act)
+            if got != expect:
+                self.bad(rule, tid, end_rec[0], f"{col}={got} but the trace shows {expect} "
+                                                f"{act!r} events")
         table_repeats = c["repeats"][i]
         if table_repeats != repeats and not (self.zero_repeat_possible and repeats < table_repeats):
             self.bad(rule, tid, end_rec[0], f"table repeats={table_repeats} but the trace shows "
-                                            f"{repeats} repeat activities")
-        if table_repeats > c["handoffs"][i]:
+                                            f"{repeats} repeats at the start of a take")
+        if table_repeats > c["handoffs"][i] + reopens:
             self.bad("no repeat without a cold handoff", tid, end_rec[0],
-                     f"{table_repeats} repeats after {c['handoffs'][i]} handoffs")
-        if c["handoffs"][i] > self.max_handoffs:
-            at = [r for r in acts if r[3] == "handoff"][self.max_handoffs]
+                     f"{table_repeats} repeats after {c['handoffs'][i]} handoffs and "
+                     f"{reopens} returns of the customer")
+        # per visit of the customer; hand-overs at shift end are the engine's, not the policy's
+        limit = self.max_handoffs * (1 + reopens) + extra.get("handovers", {}).get(tid, 0)
+        if c["handoffs"][i] > limit:
+            at = [r for r in acts if r[3] == "handoff"][limit]
             self.bad("bounded handoffs", tid, at[0],
                      f"handed off {c['handoffs'][i]} times (more than max_handoffs="
                      f"{self.max_handoffs}); the policy keeps passing it on instead of letting a "
@@ -608,6 +703,11 @@ class _TraceChecker:
         if not (_equal(fr, first) or abs(fr - first) <= EPS):
             self.bad(rule, tid, end_rec[0], f"table first_response_min={fr} but first taken "
                                             f"after {first}")
+        switch = sum(r[1] - r[0] for r in acts if r[3] == "context_switch")
+        got = extra.get("switch_min", {}).get(tid, 0.0)
+        if outcome != Outcome.OPEN and not abs(got - switch) <= EPS * max(1.0, switch):
+            self.bad(rule, tid, end_rec[0], f"switch_min={got:.6f} but the trace's context "
+                                            f"switches add up to {switch:.6f}")
         if outcome == Outcome.RESOLVED:
             last = max(acts, key=lambda r: r[1], default=None)
             if last is None or last[3] not in ("work", "swarm_work", "help") \

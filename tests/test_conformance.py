@@ -141,8 +141,26 @@ def test_unknown_queue_is_caught_with_ticket_time_and_rule():
 
 def test_endless_handoffs_are_caught():
     msg = _failure(PingPong)
-    assert "rule 'bounded handoffs'" in msg or "handed off more than" in msg
+    assert "rule 'handoffs make progress'" in msg
+    assert "every team serving it" in msg and "a loop" in msg
     _names_ticket_and_time(msg)
+
+
+def test_endless_handoffs_are_caught_by_the_count_too():
+    msg = _failure(PingPong, scenario_strategy=_with_learning(), max_handoffs=3, max_examples=20)
+    assert "rule 'bounded handoffs'" in msg and "handed off" in msg
+    _names_ticket_and_time(msg)
+
+
+def _with_learning():
+    """Generated scenarios where agents may learn (so the loop watch is off)."""
+    from sim.testing import scenario_dicts
+
+    def learning(data):
+        top = max(t["tier"] for t in data["teams"])
+        return scenario_from_dict({**data, "learning": {"swarms_to_learn": 50, "up_to_tier": top}})
+
+    return scenario_dicts().map(learning)
 
 
 def test_writing_to_a_view_is_caught():

@@ -316,7 +316,12 @@ class Policy:
         return [QueueSpec(t.name, (t.name,)) for t in self.org.by_tier()]
 
     def route(self, ticket: TicketView) -> str:
-        """Name of the queue a newly arrived ticket joins (called once per ticket)."""
+        """Name of the queue a newly arrived ticket joins.
+
+        Called when the ticket arrives, and again when a resolved ticket is
+        reopened by a returning customer with ``issues[].reopen_to: entry``
+        (then ``ticket.handoffs``/``repeats`` are those of its history so far).
+        """
         raise NotImplementedError
 
     def on_cannot_resolve(self, ticket: TicketView, agent: AgentView) -> Decision:
