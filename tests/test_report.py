@@ -85,6 +85,11 @@ def test_report_renders_for_every_shipped_scenario(path, tmp_path):
     assert f"supportsim {res.version}" in text
     for team in scn.teams:
         assert f"<td>{html.escape(team.name)}</td>" in text
+    # a scenario with first-response targets gets service level in the verdict too
+    has_targets = any(s.first_response_target is not None for s in scn.segments)
+    compared = bool(paths.content.verdict_rows)
+    assert ("Service level (first touch within target)" in paths.content.verdict.header) == (
+        has_targets and compared)
 
 
 PAYLOADS = {

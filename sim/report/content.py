@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from ..analysis import Analysis, measured_window, metric_label
-from .verdict import VERDICT_METRICS, VerdictRow, fmt_pct, verdict_rows
+from .verdict import SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, verdict_rows
 
 __all__ = ["Table", "ReportContent", "build_content", "fmt_metric"]
 
@@ -75,21 +75,24 @@ def fmt_metric(metric: str, mean: float, half: float = math.nan) -> str:
 
 
 def _verdict_table(rows: list[VerdictRow], baseline: str) -> Table:
-    header = ["Policy", "Status", *VERDICT_METRICS.values(), "In plain words"]
+    metrics = dict(VERDICT_METRICS)
+    if any(SERVICE_METRIC[0] in r.cells for r in rows):
+        metrics[SERVICE_METRIC[0]] = SERVICE_METRIC[1]
+    header = ["Policy", "Status", *metrics.values(), "In plain words"]
     body, status = [], []
     for r in rows:
         if r.status == "ok":
-            cells = [r.cells[m].text() if m in r.cells else "-" for m in VERDICT_METRICS]
+            cells = [r.cells[m].text() if m in r.cells else "-" for m in metrics]
             label = "stable" + (" (see warm-up warning)" if r.caveats else "")
         else:
-            cells = ["not compared"] * len(VERDICT_METRICS)
+            cells = ["not compared"] * len(metrics)
             label = "UNSTABLE" if r.status == "unstable" else "baseline UNSTABLE"
         sentence = r.sentence + ("" if not r.caveats else " Caveat: " + "; ".join(r.caveats) + ".")
         body.append([r.policy, label, *cells, sentence])
         status.append("ok" if r.status == "ok" and not r.caveats else
                       "warning" if r.status == "ok" else "danger")
     if not body:
-        body.append(["-", "-", *["-"] * len(VERDICT_METRICS),
+        body.append(["-", "-", *["-"] * len(metrics),
                      f"Only {baseline} was run: there is nothing to compare it with."])
         status.append("")
     note = (f"Relative change vs {baseline}: mean over replications of policy/{baseline} − 1, paired on "
@@ -164,6 +167,29 @@ def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]
     return Table(title, [by, "policy", *[metric_label(m) for m in metrics]], rows)
 
 
+def _issue_change_table(a: Analysis) -> Table | None:
+    """Where a policy gains or loses: the paired verdict metrics per issue type."""
+    p = a.paired_by_issue
+    if p is None or p.empty:
+        return None
+    idx = p.set_index(["issue", "policy", "metric"])
+    rows = []
+    for issue in pd.unique(p["issue"]):
+        for pol in pd.unique(p["policy"]):
+            cells = []
+            for m in VERDICT_METRICS:
+                if (issue, pol, m) not in idx.index:
+                    cells.append("-")
+                    continue
+                r = idx.loc[(issue, pol, m)]
+                cells.append(VerdictCell(m, float(r["baseline_mean"]), float(r["policy_mean"]),
+                                         float(r["rel_mean"]), float(r["rel_half"]), float(r["diff_mean"]),
+                                         float(r["diff_half"]), bool(r["clear"])).text())
+            rows.append([str(issue), str(pol), *cells])
+    return Table(f"By issue type: change vs {a.baseline}", ["issue", "policy", *VERDICT_METRICS.values()],
+                 rows, "Same paired comparison as the verdict, within each issue type.")
+
+
 def _scenario_tables(scn: Any) -> list[Table]:
     def dist(d: Any) -> str:
         if d is None:
@@ -226,7 +252,8 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     tables = [_key_metrics(a, policies)]
     for t in (_paired_table(a),
               _group_table(a.by_segment_summary, "segment", "By customer segment", policies),
-              _group_table(a.by_issue_summary, "issue", "By issue type", policies)):
+              _group_table(a.by_issue_summary, "issue", "By issue type", policies),
+              _issue_change_table(a)):
         if t is not None:
             tables.append(t)
     created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..analysis import Analysis
 
-__all__ = ["VERDICT_METRICS", "VerdictCell", "VerdictRow", "verdict_rows", "fmt_pct", "nice_policy"]
+__all__ = ["VERDICT_METRICS", "SERVICE_METRIC", "VerdictCell", "VerdictRow", "verdict_rows", "fmt_pct", "nice_policy"]
 
 VERDICT_METRICS = {
     "resolution_mean_min": "Mean resolution time",
@@ -25,6 +25,8 @@ VERDICT_METRICS = {
     "handoffs_per_ticket": "Handoffs per ticket",
     "cost_per_resolved": "Labour cost per resolved ticket",
 }
+# shown only when the scenario sets first-response targets; compared in percentage points
+SERVICE_METRIC = ("service_level", "Service level (first touch within target)")
 
 
 @dataclass
@@ -42,9 +44,14 @@ class VerdictCell:
         """Compact cell: relative change ± half-width, or absolute values when relative is undefined."""
         if math.isnan(self.policy_mean):
             return "-"
-        if not math.isnan(self.rel):
-            sign = "+" if self.rel > 0 else "−" if self.rel < 0 else "±"
-            body = f"{sign}{fmt_pct(abs(self.rel))}"
+        if self.metric == SERVICE_METRIC[0]:
+            body = f"{self.policy_mean:.1%} vs {self.baseline_mean:.1%}"
+            if not math.isnan(self.diff_half):
+                pp = f"{self.diff * 100:+.1f}".replace("-", "−")
+                body += f" ({pp} ± {self.diff_half * 100:.1f} pp)"
+        elif not math.isnan(self.rel):
+            sign = "+" if self.rel > 0 else "−" if self.rel < 0 else ""
+            body = f"{sign}{fmt_pct(abs(self.rel))}" if self.rel != 0 else "0 %"
             if not math.isnan(self.rel_half) and self.rel_half > 0:
                 body += f" (±{fmt_pct(self.rel_half)})"
         else:
@@ -131,6 +138,17 @@ def _cost_phrase(c: Optional[VerdictCell]) -> str:
     return f"at {fmt_pct(c.rel)}{_pm(c)} lower labour cost per resolved ticket"
 
 
+def _service_phrase(c: Optional[VerdictCell]) -> str:
+    if c is None or math.isnan(c.policy_mean) or math.isnan(c.baseline_mean):
+        return ""
+    if not c.clear:
+        return (f" Service level shows no clear change ({c.policy_mean:.1%} of tickets first touched "
+                f"within target vs {c.baseline_mean:.1%}).")
+    word = "more" if c.diff > 0 else "fewer"
+    return (f" It first-touches {abs(c.diff) * 100:.1f} percentage points {word} tickets within target "
+            f"({c.policy_mean:.1%} vs {c.baseline_mean:.1%}).")
+
+
 def _sentence(policy: str, baseline: str, cells: dict[str, VerdictCell]) -> str:
     res = _resolution_phrase(cells.get("resolution_mean_min"))
     rk, rp = _count_phrase(cells.get("repeats_per_ticket"), "repeats")
@@ -145,7 +163,8 @@ def _sentence(policy: str, baseline: str, cells: dict[str, VerdictCell]) -> str:
         counts = [p for p in (hp, rp) if p]
     parts = [res] + counts
     body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"{nice_policy(policy)} {body}, {_cost_phrase(cells.get('cost_per_resolved'))}, compared with {baseline}."
+    return (f"{nice_policy(policy)} {body}, {_cost_phrase(cells.get('cost_per_resolved'))}, compared with "
+            f"{baseline}.{_service_phrase(cells.get(SERVICE_METRIC[0]))}")
 
 
 def verdict_rows(analysis: Analysis) -> list[VerdictRow]:
@@ -157,7 +176,8 @@ def verdict_rows(analysis: Analysis) -> list[VerdictRow]:
     if analysis.paired is None or analysis.paired.empty:
         return rows
     for policy in pd.unique(analysis.paired["policy"]):
-        cells = {m: c for m in VERDICT_METRICS if (c := _cell(analysis.paired, policy, m)) is not None}
+        cells = {m: c for m in [*VERDICT_METRICS, SERVICE_METRIC[0]]
+                 if (c := _cell(analysis.paired, policy, m)) is not None}
         row = VerdictRow(policy=policy, baseline=base, status="ok", cells=cells)
         if policy in unstable:
             row.status = "unstable"

@@ -43,7 +43,8 @@ def _e(text: object) -> str:
 
 
 def _html_table(t: Table, cls: str = "") -> str:
-    out = [f"<h3>{_e(t.title)}</h3>" if t.title else "", f'<table class="{_e(cls)}">', "<thead><tr>"]
+    table = f'<table class="{_e(cls)}">' if cls else "<table>"
+    out = [f"<h3>{_e(t.title)}</h3>" if t.title else "", table, "<thead><tr>"]
     out += [f"<th>{_e(h)}</th>" for h in t.header]
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(t.rows):
