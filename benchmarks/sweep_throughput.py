@@ -1,7 +1,7 @@
 """Sweep throughput: runs per second with 1 and N local workers, and the parallel efficiency.
 
     python benchmarks/sweep_throughput.py                 # runs of ~1 s, 1 and 2 workers (~40 s)
-    python benchmarks/sweep_throughput.py --run-seconds 0.3 --tasks 24 --workers 1 2 --dask
+    python benchmarks/sweep_throughput.py --run-seconds 0.3 --tasks 24 --workers 1 2 --dask --memory
 
 Each run is one (point, policy, replication) of a sweep over the default
 scenario; the horizon is scaled so one run takes about ``--run-seconds`` in
@@ -75,6 +75,33 @@ def measure(plan, out: Path, **kw) -> tuple[float, int, float, float]:
     return elapsed, outcome.done, outcome.task_cpu_seconds, cpu
 
 
+def coordinator_memory(tmp: Path) -> list[tuple[int, float]]:
+    """Peak Python memory of the coordinating process (tracemalloc) for sweeps of growing size.
+
+    Tiny runs, 2 pool workers: the coordinator only schedules and writes, so the peak should not
+    grow with the number of runs.
+    """
+    import tracemalloc
+
+    out = []
+    for n_points in (10, 40):
+        sweep = {"base": str(ROOT / "scenarios" / "default.yaml"), "name": f"mem{n_points}", "replications": 2,
+                 "seed": 1, "set": {"horizon.days": 0.25, "horizon.warmup_days": 0.0},
+                 "vary": {"arrivals.per_hour": [10.0 + 0.05 * i for i in range(n_points)]},
+                 "policies": ["tiered", "swarming"]}
+        path = tmp / f"mem{n_points}.yaml"
+        path.write_text(yaml.safe_dump(sweep), encoding="utf-8")
+        plan = load_sweep(path)
+        tracemalloc.start()
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        run_sweep(plan, tmp / f"mem{n_points}", workers=2)
+        peak = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        out.append((plan.total_tasks, peak / 2**20))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run-seconds", type=float, default=1.0, help="target CPU seconds per run (default 1)")
@@ -82,6 +109,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts (default 1 2)")
     ap.add_argument("--dask", action="store_true",
                     help="also measure a local Dask cluster (worker processes on loopback)")
+    ap.add_argument("--memory", action="store_true",
+                    help="also check that the coordinator's memory does not grow with the sweep")
     args = ap.parse_args()
 
     days = calibrate_days(args.run_seconds)
@@ -104,6 +133,10 @@ def main() -> None:
                 elapsed, done, _, _ = measure(plan, tmp / "dask", scheduler=cluster.scheduler_address)
             rows.append((f"Dask LocalCluster, {n} worker process(es)", n, done, elapsed, None))
             print(f"  {rows[-1][0]}: {done} runs in {elapsed:.1f} s", flush=True)
+        if args.memory:
+            mem = coordinator_memory(tmp)
+    if args.memory:
+        print("coordinator peak traced memory: " + ", ".join(f"{n} runs: {mib:.1f} MiB" for n, mib in mem))
     base_rate = next((done / el for _, n, done, el, _ in rows if n == 1), None)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     print("| backend | runs | seconds | runs/s | parallel efficiency (wall) | CPU in runs / CPU of sweep |")

@@ -49,14 +49,14 @@ def sweep_progress(label: str) -> Iterator[Callable[[int, int, int], None]]:
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as prog:
         task = prog.add_task(label, total=None, failed=0)
-        start: list[int] = []
+        started: list[bool] = []
 
         def update(done: int, total: int, failed: int) -> None:
-            if not start:        # runs found complete before this call do not count towards the ETA
-                start.append(done)
-                prog.reset(task, total=total - done, completed=0, failed=failed)
-                prog.update(task, description=label)
-            prog.update(task, total=total - start[0], completed=done - start[0], failed=failed)
+            if not started:      # runs already complete count as done, but not towards the ETA's speed
+                started.append(True)
+                prog.reset(task, total=total, completed=done, failed=failed)
+                return
+            prog.update(task, total=total, completed=done, failed=failed)
 
         yield update
 

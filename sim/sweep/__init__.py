@@ -5,11 +5,21 @@
 streaming one small Parquet file per task into a results directory;
 ``write_summary`` and ``write_report`` turn that directory into
 ``sweep_summary.parquet`` and a report with the regime map.
+
+The report (matplotlib, seaborn) is imported only when used, so process-pool
+and Dask workers, which import :mod:`sim.sweep.tasks`, stay light.
 """
 from .expand import Axis, Point, SweepPlan, load_sweep, plan_sweep, point_seed
 from .execute import SweepOutcome, run_sweep
-from .report import write_report
 from .summary import read_runs, write_summary
 
 __all__ = ["Axis", "Point", "SweepPlan", "load_sweep", "plan_sweep", "point_seed", "run_sweep",
            "SweepOutcome", "write_summary", "read_runs", "write_report"]
+
+
+def __getattr__(name: str):
+    if name == "write_report":
+        from .report import write_report
+
+        return write_report
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -252,6 +253,9 @@ def _run_dask(address: str, batches: Iterator[list[Task]], handle: Callable[[Tas
         raise ScenarioError([f"--scheduler {address}: cannot connect to a Dask scheduler ({exc})"]) from None
     try:
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
+        if not threads:
+            print(f"warning: the Dask scheduler at {address} has no workers yet; tasks wait until one "
+                  "connects (dask worker " + address + ")", file=sys.stderr)
         window = max(4, 2 * threads)
         futures = as_completed(loop=client.loop)
         owner: dict[str, list[Task]] = {}
