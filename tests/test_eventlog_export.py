@@ -321,7 +321,7 @@ def test_cli_run_writes_events_next_to_results(tmp_path, capsys):
 
 def test_pm4py_reads_the_logs_if_installed(result, events, tmp_path):
     pm4py = pytest.importorskip("pm4py")
-    paths = export_events(result, tmp_path, "csv,xes")
+    paths = export_events(result, tmp_path, "csv,xes,ocel")
     log = pm4py.read_xes(str(paths[1]))
     df = log if isinstance(log, pd.DataFrame) else pm4py.convert_to_dataframe(log)
     assert df["case:concept:name"].nunique() == events[V.CASE].nunique()
@@ -330,3 +330,6 @@ def test_pm4py_reads_the_logs_if_installed(result, events, tmp_path):
     csv = pm4py.format_dataframe(csv, case_id=V.CASE, activity_key=V.ACTIVITY,
                                  timestamp_key=V.TIMESTAMP)
     assert pm4py.get_event_attribute_values(csv, V.ACTIVITY).keys() <= set(ACTIVITIES)
+    ocel = pm4py.read_ocel2_json(str(paths[2]))
+    assert len(ocel.events) == len(events)
+    assert set(ocel.objects["ocel:type"]) == {"ticket", "agent", "team"}

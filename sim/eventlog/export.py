@@ -92,13 +92,14 @@ def run_events(table: TraceTable, scenario: "Scenario", seed: int,
     order_seq = np.concatenate([seq[keep], seq[helped] + 0.5])
     ticket = table.ticket[idx]
     agent = table.agent[idx]
+    team_code = table.team[idx] if n_raw else np.empty(0, np.int16)
     team = teams[idx]
     detail = details[idx]
 
     order = np.lexsort((order_seq, when, ticket))
-    activity, t_start, t_end, when, ticket, agent, team, detail, interval, running = (
-        a[order] for a in (activity, t_start, t_end, when, ticket, agent, team, detail, interval,
-                           running))
+    activity, t_start, t_end, when, ticket, agent, team, team_code, detail, interval, running = (
+        a[order] for a in (activity, t_start, t_end, when, ticket, agent, team, team_code, detail,
+                           interval, running))
 
     # handoff target team: the team of the next agent who takes the ticket
     to_team = np.full(len(ticket), None, object)
@@ -116,7 +117,9 @@ def run_events(table: TraceTable, scenario: "Scenario", seed: int,
     # cost: agent minutes times the team's rate (the engine charges exactly these intervals)
     rate = {t.name: t.cost_per_hour / 60.0 for t in scenario.teams}
     dur = np.where(interval, np.minimum(t_end, horizon) - t_start, 0.0)
-    cost = np.array([rate.get(tm, 0.0) for tm in team]) * dur if len(team) else np.zeros(0)
+    team_u = table.team_names
+    team_inv = team_code.astype(np.int64)
+    cost = np.array([rate.get(tm, 0.0) for tm in team_u] + [0.0])[team_inv] * dur
 
     # case attributes, from the common random numbers
     n_tickets = int(ticket.max()) + 1 if len(ticket) else 0
@@ -133,11 +136,18 @@ def run_events(table: TraceTable, scenario: "Scenario", seed: int,
     ts_start = pd.to_datetime(ms_start + np.round(t_start * 60_000.0).astype(np.int64), unit="ms",
                               utc=True)
     ts_start = ts_start.where(interval)
-    resource = np.array([V.resource_name(tm, a) if a >= 0 else None for tm, a in zip(team, agent)],
-                        dtype=object)
+    # names built once per distinct agent / ticket, then spread (a run has ~6 events a ticket)
+    pairs = np.stack([agent.astype(np.int64), team_inv.astype(np.int64)]) if len(agent) \
+        else np.zeros((2, 0), np.int64)
+    pair_u, pair_inv = np.unique(pairs, axis=1, return_inverse=True)
+    names = np.array([V.resource_name(team_u[ti], int(a)) if a >= 0 else None
+                      for a, ti in pair_u.T] + [None], dtype=object)
+    resource = names[pair_inv.ravel()] if len(agent) else np.empty(0, object)
     group = np.where(team == "", None, team)
     policy, rep = table.policy, table.replication
-    cases = np.array([V.case_id(policy, rep, int(t)) for t in ticket], dtype=object)
+    tick_u, tick_inv = np.unique(ticket, return_inverse=True)
+    cases = np.array([V.case_id(policy, rep, int(t)) for t in tick_u] + [""],
+                     dtype=object)[tick_inv.ravel()] if len(ticket) else np.empty(0, object)
     return pd.DataFrame({
         V.CASE: cases,
         V.ACTIVITY: activity.astype(object),
