@@ -378,10 +378,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
                 if self.trace is not None:
                     self._trace_interval(helper.phase_start, self.env.now, t, helper, Phase.HELP)
             helpers = t.helpers_now
-            t.helpers_now = ()
             if self._learn_swarms:
                 self._learn_from(agent, t, "swarm", self._learn_swarms)
             self._finish(t, Outcome.RESOLVED)
+            t.helpers_now = ()
             for helper in helpers:
                 self._release(helper)
             self._release(agent)

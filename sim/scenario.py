@@ -127,6 +127,11 @@ class IssueType(_Model):
     reopen_probability: float = Field(
         default=0.0, ge=0, lt=1, description="chance a resolution fails and the customer comes back"
     )
+    reopen_probability_by_tier: Optional[list[float]] = Field(
+        default=None, min_length=1,
+        description="chance a resolution fails by the resolver's team tier (first = tier 1; the "
+                    "last value applies to higher tiers); overrides reopen_probability",
+    )
     reopen_delay: Optional[Distribution] = Field(
         default=None, description="minutes from a failed resolution to the customer coming back"
     )
@@ -135,6 +140,24 @@ class IssueType(_Model):
         description="entry: the policy routes the re-contact like a new ticket; last_queue: back to "
                     "the queue of the agent who resolved it",
     )
+
+    @field_validator("reopen_probability_by_tier")
+    @classmethod
+    def _by_tier(cls, v: Optional[list[float]]) -> Optional[list[float]]:
+        if v is not None and any(not (0 <= p < 1) for p in v):
+            raise ValueError("probabilities must be >= 0 and < 1")
+        return v
+
+    @property
+    def can_reopen(self) -> bool:
+        return self.reopen_probability > 0 or any(p > 0 for p in self.reopen_probability_by_tier or ())
+
+    def reopen_probabilities(self, max_tier: int) -> list[float]:
+        """Failure probability of a resolution by the resolver's tier (index = tier)."""
+        by = self.reopen_probability_by_tier
+        if by is None:
+            return [self.reopen_probability] * (max_tier + 1)
+        return [0.0] + [by[min(k, len(by)) - 1] for k in range(1, max_tier + 1)]
 
 
 class Shift(_Model):
@@ -267,7 +290,7 @@ class Scenario(_Model):
         """Whether any feature beyond the stationary engine is switched on (see docs/model.md)."""
         return (self.arrivals.has_profile or self.learning is not None
                 or any(t.shift is not None for t in self.teams)
-                or any(i.reopen_probability > 0 for i in self.issues)
+                or any(i.can_reopen for i in self.issues)
                 or any(s.customer_cost_per_hour > 0 for s in self.segments)
                 or not self.frictions.context_switch.is_zero)
 
@@ -366,10 +389,10 @@ def check_semantics(scn: Scenario) -> list[str]:
             f"got {scn.horizon.warmup_days:g}"
         )
     for i, issue in enumerate(scn.issues):
-        if issue.reopen_probability > 0 and issue.reopen_delay is None:
+        if issue.can_reopen and issue.reopen_delay is None:
             problems.append(
-                f"issues[{i}].reopen_delay: required because reopen_probability is "
-                f"{issue.reopen_probability:g}; give a distribution, e.g. {{dist: exponential, mean: 1440}}"
+                f"issues[{i}].reopen_delay: required because resolutions of '{issue.name}' can fail "
+                "(reopen_probability); give a distribution, e.g. {dist: exponential, mean: 1440}"
             )
     for i, team in enumerate(scn.teams):
         if team.shift is not None and team.shift.start == team.shift.end:

@@ -407,3 +407,27 @@ def test_sla_and_customer_cost_columns_follow_their_definitions():
     assert np.allclose(t["customer_cost"], rate * t["customer_min"])
     # repeat minutes are customer time only when a repeat happened
     assert ((t["repeat_min"] > 0) == (t["repeats"] > 0)).all()
+
+
+def test_reopen_probability_can_depend_on_the_resolving_tier():
+    """A cheap low-tier fix that fails more often: only tier-1 resolutions of how_to reopen."""
+    d = reopening()
+    d["issues"][0].update(reopen_probability=0.0, reopen_probability_by_tier=[0.6, 0.0])
+    d["policies"] = {"skill_routing": {"triage_accuracy": 0.5}}   # how_to also lands at L2/L3
+    scn = scenario_from_dict(d, "by-tier")
+    run = run_replication(scn, "skill_routing", 0, trace=True)
+    issue_of = dict(zip(run.columns["ticket_id"], run.columns["issue"]))
+    resolver = {}
+    fails = defaultdict(lambda: [0, 0])          # resolver team -> [resolutions, reopens]
+    for start, end, tid, activity, agent, team, _ in run.trace:
+        if issue_of.get(tid) != 0:
+            continue
+        if activity == "work":
+            resolver[tid] = team
+        elif activity == "resolved" and start < scn.horizon_min - 600:
+            fails[resolver[tid]][0] += 1
+        elif activity == "reopened":
+            fails[resolver[tid]][1] += 1
+    assert fails["L1"][1] > 0.4 * fails["L1"][0] > 20
+    assert fails["L2"][0] + fails["L3"][0] > 20
+    assert fails["L2"][1] == fails["L3"][1] == 0

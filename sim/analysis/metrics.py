@@ -206,7 +206,7 @@ def _drop_unconfigured(out: pd.DataFrame, tickets: pd.DataFrame, scenario: Any) 
     keep = {
         "sla_breaches_per_ticket": targets, "sla_penalty": penalty, "customer_cost": customer,
         "customer_cost_per_ticket": customer, "total_cost": penalty or customer,
-        "reopens_per_ticket": any(i.reopen_probability > 0 for i in issues),
+        "reopens_per_ticket": any(i.can_reopen for i in issues),
         "interruptions_per_ticket": "interruptions" in tickets.columns
                                     and bool(tickets["interruptions"].any()),
     }

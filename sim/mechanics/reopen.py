@@ -1,7 +1,8 @@
 """Re-contacts: a resolution fails, the customer comes back later, the same ticket reopens.
 
 The k-th resolution of a ticket fails when its uniform (stream REOPEN) is below
-the issue's ``reopen_probability``; the customer returns after the issue's
+the issue's ``reopen_probability`` (or ``reopen_probability_by_tier`` for the
+tier of the team that resolved it: in a swarm, the highest tier taking part); the customer returns after the issue's
 ``reopen_delay`` draw (stream REOPEN_DELAY).  The ticket keeps its identity:
 it is recorded once, when it finally ends, with ``reopens`` returns.  While
 the customer is away the ticket is out of the system (not waiting, not in
@@ -26,14 +27,19 @@ class ReopenMixin:
 
     def _setup_reopen(self) -> None:
         issues = self.scn.issues
-        self._reopen_p = [i.reopen_probability for i in issues]
+        top = max(t.tier for t in self.scn.teams)
+        self._reopen_p = [i.reopen_probabilities(top) for i in issues]   # [issue][resolver tier]
         self._reopen_last = [i.reopen_to == "last_queue" for i in issues]
-        self._reopens = any(p > 0 for p in self._reopen_p)
+        self._reopens = any(i.can_reopen for i in issues)
         self.dormant: dict[int, "Ticket"] = {}
 
     def _try_reopen(self, t: "Ticket") -> bool:
         """Whether this resolution fails (then schedule the customer's return)."""
-        p = self._reopen_p[t.issue_idx]
+        tier = t.owner.team.tier
+        for helper in t.helpers_now:                  # a swarm's fix is its best expert's
+            if helper.team.tier > tier:
+                tier = helper.team.tier
+        p = self._reopen_p[t.issue_idx][tier]
         if p <= 0:
             return False
         k = self.extra["reopens"].get(t.id, 0)

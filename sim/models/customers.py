@@ -67,7 +67,7 @@ class CustomerStream:
             self._pending = np.empty(0)
             self._cand_clock = 0.0
             self._cand_gap = 60.0 / (arr.per_hour * float(week.max()))
-        self._reopen = any(i.reopen_probability > 0 for i in scenario.issues)
+        self._reopen = any(i.can_reopen for i in scenario.issues)
         if self._reopen:
             for s in (Stream.REOPEN, Stream.REOPEN_DELAY):
                 self._rngs[s] = stream_rng(seed, replication, s)
