@@ -16,8 +16,13 @@ one at a time:
             Swarm:     wait for a qualified helper (owner holds) -> joint work -> resolved
 
 The engine keeps two invariants the policies rely on and the tests check:
-an agent is idle only while every queue its team serves is empty, and an
-agent is occupied by at most one ticket at any time.
+an on-duty agent is idle only while every queue its team serves is empty,
+and an agent is occupied by at most one ticket at any time.
+
+Optional "operating reality" mechanics - shifts, swarm helper modes and
+context switches, learning, reopens - live in the mixins of
+:mod:`sim.mechanics` (arrival profiles in :mod:`sim.models.customers`).
+Switched off, they cost a cheap branch and leave results bit-identical.
 
 Results of finished tickets go straight into compact typed columns
 (:mod:`array`), so memory grows with the number of tickets only by the

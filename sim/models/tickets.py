@@ -51,7 +51,8 @@ class Ticket:
         self.priority = priority
         self.arrival = arrival
         self.patience = patience
-        self.work = work
+        self.work = work           # work still to do: reduced when work is handed over or
+                                   # interrupted part-way, reset to the draw on a reopen
         self.rand = rand
         self.measured = measured
         self.draws = None          # the block of pre-drawn uniforms this ticket's draws come from
