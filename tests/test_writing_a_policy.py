@@ -72,7 +72,7 @@ def test_every_snippet_runs_in_order(project, capsys):
                 assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
                 if "policies" in command:
                     assert "vip_lane: tiered, but chosen segments skip tier 1" in proc.stdout
-                    assert "triage_accuracy (float, >= 0 <= 1, default 0.9)" in proc.stdout
+                    assert "triage_accuracy (float, >= 0, <= 1, default 0.9)" in proc.stdout
                 else:
                     assert "vip_lane" in proc.stdout and "tiered" in proc.stdout
         elif kind == "toml":

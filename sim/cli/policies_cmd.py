@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import typing
 
 from pydantic_core import PydanticUndefined
 
@@ -19,13 +20,21 @@ def describe(cls) -> list[str]:
     doc = (cls.__doc__ or "").strip().splitlines()
     lines = [f"{cls.name}: {cls.summary or (doc[0] if doc else '')}"]
     for pname, field in cls.Params.model_fields.items():
-        ann = getattr(field.annotation, "__name__", None) or str(field.annotation).replace("typing.", "")
+        ann = _type_name(field.annotation)
         default = "required" if field.default is PydanticUndefined and field.default_factory is None \
             else f"default {field.get_default(call_default_factory=True)!r}"
         bounds = _bounds(field)
         desc = f" - {field.description}" if field.description else ""
         lines.append(f"    {pname} ({ann}{bounds}, {default}){desc}")
     return lines
+
+
+def _type_name(ann) -> str:
+    if typing.get_origin(ann) is typing.Literal:
+        return "one of " + "|".join(str(a) for a in typing.get_args(ann))
+    if typing.get_origin(ann) is not None:
+        return str(ann).replace("typing.", "")
+    return getattr(ann, "__name__", str(ann))
 
 
 def _bounds(field) -> str:
@@ -35,7 +44,7 @@ def _bounds(field) -> str:
             value = getattr(meta, attr, None)
             if value is not None:
                 out.append(f"{sym} {value}")
-    return f", {' '.join(out)}" if out else ""
+    return f", {', '.join(out)}" if out else ""
 
 
 def run(args) -> int:
