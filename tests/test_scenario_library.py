@@ -42,6 +42,17 @@ def _diff(per_rep, policy: str, baseline: str, metric: str):
     return float(row["diff_low"]), float(row["diff_high"])
 
 
+LIBRARY_SWEEPS = [SCENARIOS / "sweeps" / f"{n}-swarm-overhead.yaml" for n in ("consumer", "complex-vendor")]
+
+
+@pytest.mark.parametrize("path", LIBRARY_SWEEPS, ids=lambda p: p.stem)
+def test_library_sweeps_expand_and_validate(path: Path):
+    from sim.sweep import load_sweep
+
+    plan = load_sweep(path)          # expands every point and validates it as a scenario
+    assert len(plan.points) == 5
+
+
 def test_library_has_the_archetypes():
     names = {p.stem for p in LIBRARY}
     assert {"default", "consumer_helpdesk", "complex_vendor", "outsourced_tier1", "inhouse_tier1",
