@@ -241,7 +241,7 @@ class Scenario(_Model):
     frictions: Frictions = Field(default_factory=Frictions)
     learning: Optional[Learning] = Field(default=None, description="none = agents never learn")
     policies: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="policy name -> parameters; empty = all built-ins"
+        default_factory=dict, description="policy name -> parameters; empty = tiered, skill_routing, swarming"
     )
 
     @field_validator("start", mode="before")
@@ -297,7 +297,7 @@ class Scenario(_Model):
     def policy_names(self) -> list[str]:
         from .policies import registry
 
-        return list(self.policies) if self.policies else registry.builtin_names()
+        return list(self.policies) if self.policies else registry.default_names()
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

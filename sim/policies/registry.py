@@ -161,6 +161,16 @@ def builtin_names() -> list[str]:
     return list(_BUILTIN)
 
 
+#: what a scenario without a ``policies:`` key runs: the three operating models the simulator
+#: compares (``tiered_warm_handoff`` is a what-if of ``tiered``, run when asked for)
+DEFAULT_POLICIES = ("tiered", "skill_routing", "swarming")
+
+
+def default_names() -> list[str]:
+    """The policies a scenario runs when it lists none."""
+    return list(DEFAULT_POLICIES)
+
+
 def plugin_names() -> list[str]:
     """Explicitly loaded and installed (entry point) policies, loaded or not."""
     _load_builtins()
