@@ -747,9 +747,13 @@ def _compare_runs(a: RunResult, b: RunResult) -> list[Violation]:
         return [Violation(rule, None, None, f"a second run with the same seed has "
                                             f"{len(b.trace)} trace records instead of {len(a.trace)}")]
     for col, arr in a.columns.items():
-        if arr.tobytes() != b.columns[col].tobytes():
-            return [Violation(rule, None, None, f"a second run with the same seed gives a "
-                                                f"different {col!r} column")]
+        other = b.columns[col]
+        if arr.tobytes() != other.tobytes():
+            i = next((k for k in range(min(len(arr), len(other))) if not _equal(arr[k], other[k])),
+                     min(len(arr), len(other)) - 1)
+            tid = a.columns["ticket_id"][i] if 0 <= i < len(a.columns["ticket_id"]) else None
+            return [Violation(rule, tid, None, f"a second run with the same seed gives a different "
+                                               f"{col!r} for this ticket (row {i})")]
     return []
 
 

@@ -39,8 +39,10 @@ def test_builtin_policies_conform(name):
     check_policy(name, max_examples=12)
 
 
-def test_all_four_builtins_are_registered():
+def test_all_four_builtins_are_registered_and_three_run_by_default():
     assert registry.builtin_names() == ["tiered", "skill_routing", "swarming", "tiered_warm_handoff"]
+    no_policies = {k: v for k, v in SMALL.items() if k != "policies"}
+    assert scenario_from_dict(no_policies).policy_names() == ["tiered", "skill_routing", "swarming"]
 
 
 test_swarming_with_two_helpers = conformance_test("swarming", {"max_helpers": 2}, max_examples=6)
