@@ -195,6 +195,10 @@ def _worker_init() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the coordinator's to handle
     except Exception:  # noqa: BLE001 - best effort on other systems
         pass
+    import tracemalloc
+
+    if tracemalloc.is_tracing():      # inherited through fork from a profiled coordinator: not ours
+        tracemalloc.stop()
 
 
 def _pool(n: int) -> ProcessPoolExecutor:
