@@ -230,11 +230,12 @@ def _add_customer_columns(df: pd.DataFrame, scenario: Scenario) -> None:
     fr_t = np.array([s.first_response_target or np.nan for s in segs], dtype=float)[seg]
     rt_t = np.array([s.resolution_target or np.nan for s in segs], dtype=float)[seg]
     age = scenario.horizon_min - df["arrival_min"].to_numpy(dtype=float)
-    outcome = df["outcome"].astype(str).to_numpy()
+    code = df["outcome"].cat.codes.to_numpy()            # index into OUTCOMES
+    is_open, is_resolved = code == OUTCOMES.index("open"), code == OUTCOMES.index("resolved")
     first = df["first_response_min"].to_numpy(dtype=float)
     res = df["resolution_min"].to_numpy(dtype=float)
-    fr_late = np.where(np.isnan(first), (outcome != "open") | (age > fr_t), first > fr_t)
-    rt_late = np.where(outcome == "resolved", res > rt_t, (outcome != "open") | (age > rt_t))
+    fr_late = np.where(np.isnan(first), ~is_open | (age > fr_t), first > fr_t)
+    rt_late = np.where(is_resolved, res > rt_t, ~is_open | (age > rt_t))
     df["first_response_breached"] = ~np.isnan(fr_t) & fr_late
     df["resolution_breached"] = ~np.isnan(rt_t) & rt_late
     penalty = np.array([s.sla_penalty for s in segs], dtype=float)[seg]
