@@ -100,10 +100,29 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
         seq = [x for i, x in enumerate(teams) if i == 0 or x != teams[i - 1]]
         handoffs = int((a == V.HANDED_OFF).sum()) if has_handoff else max(len(seq) - 1, 0)
         # the team that resolved it: who did the final work
+        # swarms: the owner asked for help, a (qualified) helper came - evidence of tiers too
+        swarm_pairs = []
+        owner_team = None
+        for i in range(len(a)):
+            if a[i] == V.SWARM_REQUESTED:
+                owner_team = group[s + i]
+            elif a[i] == V.HELPER_JOINED and isinstance(owner_team, str) \
+                    and isinstance(group[s + i], str) and group[s + i] != owner_team:
+                swarm_pairs.append((owner_team, group[s + i]))
+        # a swarm's total effort: the owner's joint-work time x (owner + helpers)
+        swarm_effort = ()
+        sw = np.flatnonzero(a == V.SWARM_WORKED)
+        if len(sw) == 1 and not unfinished[s + sw[0]] and began[s + sw[0]] == began[s + sw[0]]:
+            joined = int((a == V.HELPER_JOINED).sum())
+            if joined:
+                swarm_effort = ((t[sw[0]] - began[s + sw[0]]) / one_min * (1 + joined),)
         resolver = None
         if outcome == "resolved":
-            work = np.flatnonzero(np.isin(a, [V.WORKED, V.SWARM_WORKED]))
-            pick = work[-1] if len(work) else (who[-1] if len(who) else None)
+            # the team able to resolve it: the last helper of a swarm, else who did the work
+            helpers = np.flatnonzero(a == V.HELPER_JOINED)
+            work = np.flatnonzero(a == V.WORKED)
+            pick = helpers[-1] if len(helpers) else (
+                work[-1] if len(work) else (who[-1] if len(who) else None))
             if pick is not None and isinstance(group[s + pick], str):
                 resolver = group[s + pick]
         # time spent queued: each queued event until the next take / abandon / help
@@ -152,11 +171,12 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
                      Counter(iss).most_common(1)[0][0] if iss else None,
                      Counter(seg).most_common(1)[0][0] if seg else None,
                      int(len(reopen)), len({r for r in resource[s:e] if isinstance(r, str)}),
-                     tuple(episodes), int((a == V.RESOLVED).sum()), tuple(gaps), tuple(routes)))
+                     tuple(episodes), int((a == V.RESOLVED).sum()), tuple(gaps), tuple(routes),
+                     tuple(swarm_pairs), swarm_effort))
     cases = pd.DataFrame(rows, columns=["case", "arrival", "outcome", "end", "handoffs", "teams",
                                         "resolver", "queued_min", "issue", "segment", "reopens",
                                         "agents", "work_min", "resolutions", "reopen_gaps",
-                                        "reopen_routes"])
+                                        "reopen_routes", "swarm_pairs", "swarm_effort"])
     cases["arrival"] = pd.to_datetime(cases["arrival"], utc=True)
     cases["end"] = pd.to_datetime(cases["end"], utc=True)
     cases["resolution_min"] = (cases["end"] - cases["arrival"]).dt.total_seconds() / 60.0
@@ -177,10 +197,14 @@ def case_table(df: pd.DataFrame, report: Report) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- estimators
 def _tiers(cases: pd.DataFrame, teams: list[str]) -> tuple[dict[str, int], Counter]:
-    """Order teams by the net direction of handoffs (Copeland score) into tiers 1, 2, ..."""
+    """Order teams by the net direction of handoffs and swarm help (Copeland score) into
+    tiers 1, 2, ...: a team that receives more work from another than it passes back is higher."""
     flow: Counter = Counter()
     for seq in cases["teams"]:
         for a, b in zip(seq, seq[1:]):
+            flow[(a, b)] += 1
+    for pairs in cases["swarm_pairs"]:
+        for a, b in pairs:
             flow[(a, b)] += 1
     score = {t: 0 for t in teams}
     for i, a in enumerate(teams):
@@ -267,6 +291,31 @@ def _reopen_mle(delay: np.ndarray, window: np.ndarray) -> tuple[float, float, fl
                             options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
     p = 1 / (1 + math.exp(-res.x[0]))
     return p, math.exp(res.x[1]), naive
+
+
+def _swarm_overhead(cases: pd.DataFrame, work_rows: pd.DataFrame, report: Report,
+                    min_n: int = 20) -> float | None:
+    """Extra effort of swarming: a swarm's total effort / the same issue's solo work, minus 1.
+
+    Per issue type with at least ``min_n`` swarmed and ``min_n`` solo tickets, weighted by the
+    number of swarms (who gets swarmed does not depend on how hard the problem is, so the
+    two samples are of the same work)."""
+    num = den = 0.0
+    parts = []
+    for iss, c in cases.groupby("issue"):
+        effort = [e for es in c["swarm_effort"] for e in es]
+        solo = work_rows.loc[work_rows["issue"] == iss, "minutes"]
+        if len(effort) >= min_n and len(solo) >= min_n:
+            ratio = float(np.mean(effort)) / float(solo.mean())
+            num += len(effort) * (ratio - 1)
+            den += len(effort)
+            parts.append(f"{iss}: {ratio - 1:+.3f} (n={len(effort)} swarms, {len(solo)} solo)")
+    if not den:
+        return None
+    overhead = round(max(num / den, 0.0), 4)
+    report.add(None, f"swarm overhead {overhead:.3f} = swarm effort / solo work - 1: "
+               + ", ".join(parts))
+    return overhead
 
 
 def _durations(df: pd.DataFrame, activity: str) -> pd.DataFrame:
@@ -404,7 +453,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         comments["teams"] = "ASSUMPTION: the log names no teams; one team does everything"
     tier_of, flow = _tiers(cases, team_names)
     if flow:
-        report.add(None, "handoffs between teams (from -> to: count): " + ", ".join(
+        report.add(None, "handoffs and swarm help between teams (from -> to: count): " + ", ".join(
             f"{a}->{b}: {c}" for (a, b), c in sorted(flow.items(), key=lambda kv: -kv[1])[:12]))
     report.add(None, "team tiers from the net direction of handoffs: " +
                ", ".join(f"{t}={tier_of[t]}" for t in team_names))
@@ -521,8 +570,13 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         else:
             frictions[key] = {"dist": "fixed", "value": 0.0}
             fr_notes.append(f"ASSUMPTION: no '{activity}' durations; {key} friction 0")
-    frictions["swarm_overhead"] = 0.25
-    fr_notes.append("ASSUMPTION: swarm_overhead 0.25 (not estimable from this log)")
+    overhead = _swarm_overhead(cases, work_rows, report)
+    if overhead is None:
+        frictions["swarm_overhead"] = 0.25
+        fr_notes.append("ASSUMPTION: swarm_overhead 0.25 (the log has too few swarmed and solo "
+                        "tickets of one issue type to compare)")
+    else:
+        frictions["swarm_overhead"] = overhead
     comments["frictions"] = "; ".join(fr_notes)
 
     # ---- handoff / escalation rates (observed; reproduced by the tier structure)

@@ -76,7 +76,8 @@ def run_events(table: TraceTable, scenario: "Scenario", seed: int,
     details = np.array(table.detail_names, dtype=object)[table.detail] if n_raw else np.empty(0, object)
     # an activity the vocabulary does not know yet is an interval if it took time
     is_interval = np.isin(act, list(V.INTERVAL_ACTIVITIES)) | (table.end > table.start)
-    cut = is_interval & (table.end >= horizon - 1e-9) & (table.end > table.start)
+    # still running when the horizon stopped the clock (even one that had only just begun)
+    cut = is_interval & (table.end >= horizon - 1e-9)
 
     # helper_left: the end of each finished help interval (helpers leave when the swarm ends)
     helped = (act == V.HELPED) & ~cut

@@ -352,7 +352,8 @@ def pair_lifecycle(df: pd.DataFrame, report: Report) -> pd.DataFrame:
     if not is_start.any():
         return df
     sub = df[df["lifecycle"].isin([V.LIFECYCLE_START, V.LIFECYCLE_COMPLETE])]
-    sub = sub.sort_values(["case", "activity", "ts"], kind="stable")
+    sub = sub.assign(_first=sub["lifecycle"] != V.LIFECYCLE_START)   # at a tie, start first
+    sub = sub.sort_values(["case", "activity", "ts", "_first"], kind="stable")
     open_starts: dict[tuple, list] = {}
     start_of: dict[int, Any] = {}
     matched_start: set[int] = set()
