@@ -504,9 +504,11 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             work_fits[iss] = fit
             report.add(None, f"work time of {iss}: {fit.describe()}")
             by_team = session_rows[session_rows["issue"] == iss].groupby("group")["minutes"]
-            if by_team.ngroups > 1:
-                report.add(None, "  work sessions by team: " + ", ".join(
-                    f"{t} n={len(m)} mean {m.mean():.2f}" for t, m in by_team))
+            if by_team.ngroups > 1:       # the scenario has one work distribution per issue
+                for team, m in by_team:
+                    tf = fit_durations(m)
+                    if tf is not None:
+                        report.add(None, f"  work sessions of {iss} at {team}: {tf.describe()}")
         entry = {"name": str(iss), "share": issue_shares[iss], "tier": issue_tier[iss],
                  "skill": str(iss), "work": spec}
         note = _reopens(cases[cases["issue"] == iss], iss, entry, report, note)
