@@ -24,10 +24,10 @@ EXIT_FAILED_RUNS = 1
 
 def add_parser(sub) -> None:
     p = sub.add_parser("sweep", help="run a sweep file: scenario variants x policies x replications")
-    p.add_argument("file", type=Path, help="sweep YAML file (see scenarios/sweeps/)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("file", type=Path, metavar="FILE", help="sweep YAML file (see scenarios/sweeps/)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="results directory (default: results/sweeps/<sweep name>)")
-    p.add_argument("--workers", type=positive_int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help=f"local worker processes (default: all cores, here {os.cpu_count()})")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs the tasks on that cluster)")

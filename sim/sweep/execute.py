@@ -126,6 +126,16 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: Optional[int] = 
     """
     t0 = time.perf_counter()
     out = Path(out)
+    client = _connect(scheduler) if scheduler else None      # fail before touching DIR
+    try:
+        return _run(plan, out, workers, client, resume, tickets, batch_size, progress, t0)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run(plan: SweepPlan, out: Path, workers: Optional[int], client, resume: bool, tickets: bool,
+         batch_size: int, progress: Optional[ProgressFn], t0: float) -> SweepOutcome:
     layout, tickets = prepare_directory(plan, out, resume, tickets)
     outcome = SweepOutcome(out=out, total=plan.total_tasks)
     outcome.skipped = count_done(plan, layout, tickets)
@@ -154,8 +164,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: Optional[int] = 
 
     batches = _batches(pending_tasks(plan, layout, tickets), max(1, int(batch_size)))
     if todo > 0:
-        if scheduler:
-            _run_dask(scheduler, batches, handle)
+        if client is not None:
+            _run_dask(client, batches, handle)
         else:
             n = workers if workers is not None else (os.cpu_count() or 1)
             if n <= 1 or todo == 1:
@@ -246,50 +256,58 @@ def _run_pool(n: int, batches: Iterator[list[Task]], handle: Callable[[TaskOutpu
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(address: str, batches: Iterator[list[Task]], handle: Callable[[TaskOutput], None]) -> None:
+def _connect(address: str):
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise ScenarioError(["--scheduler needs dask[distributed]: pip install 'dask[distributed]'"]) from None
     try:
-        client = Client(address, timeout="15s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+        return Client(address, timeout="15s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
         raise ScenarioError([f"--scheduler {address}: cannot connect to a Dask scheduler ({exc})"]) from None
-    try:
+
+
+def _run_dask(client, batches: Iterator[list[Task]], handle: Callable[[TaskOutput], None]) -> None:
+    from distributed import as_completed
+
+    address = client.scheduler.address
+
+    def window() -> int:
+        """Two tasks per worker thread, re-read as workers join or leave (cached by the client)."""
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values())
-        if not threads:
-            print(f"warning: the Dask scheduler at {address} has no workers yet; tasks wait until one "
-                  "connects (dask worker " + address + ")", file=sys.stderr)
-        window = max(4, 2 * threads)
-        futures = as_completed(loop=client.loop)
-        owner: dict[str, list[Task]] = {}
-        exhausted = False
-        serial = itertools.count()
-        tag = f"{os.getpid()}-{time.time_ns():x}"
+        return max(4, 2 * threads)
 
-        def submit_more() -> None:
-            nonlocal exhausted
-            while not exhausted and futures.count() < window:
-                batch = next(batches, None)
-                if batch is None:
-                    exhausted = True
-                    return
-                first = batch[0]
-                key = f"sweep-{first.point}.{first.policy}.{first.replication}-{tag}-{next(serial)}"
-                fut = client.submit(execute_batch, batch, key=key, pure=False)
-                owner[fut.key] = batch
-                futures.add(fut)
+    if not client.scheduler_info().get("workers"):
+        print(f"warning: the Dask scheduler at {address} has no workers yet; tasks wait until one "
+              f"connects (dask worker {address})", file=sys.stderr)
+    futures = as_completed(loop=client.loop)
+    owner: dict[str, list[Task]] = {}
+    exhausted = False
+    serial = itertools.count()
+    tag = f"{os.getpid()}-{time.time_ns():x}"
 
+    def submit_more() -> None:
+        nonlocal exhausted
+        limit = window()
+        while not exhausted and futures.count() < limit:
+            batch = next(batches, None)
+            if batch is None:
+                exhausted = True
+                return
+            first = batch[0]
+            key = f"sweep-{first.point}.{first.policy}.{first.replication}-{tag}-{next(serial)}"
+            fut = client.submit(execute_batch, batch, key=key, pure=False)
+            owner[fut.key] = batch
+            futures.add(fut)
+
+    submit_more()
+    for fut in futures:
+        batch = owner.pop(fut.key)
+        try:
+            results = fut.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record, go on
+            results = _failed_batch(batch, exc)
+        fut.release()
+        for r in results:
+            handle(r)
         submit_more()
-        for fut in futures:
-            batch = owner.pop(fut.key)
-            try:
-                results = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record, go on
-                results = _failed_batch(batch, exc)
-            fut.release()
-            for r in results:
-                handle(r)
-            submit_more()
-    finally:
-        client.close()
