@@ -17,12 +17,12 @@ import pandas as pd
 
 from .compare import DEFAULT_BASELINE, choose_baseline, paired_differences, unpaired_interval
 from .health import WarmupFinding, measured_window, stability_flags, warmup_check
-from .metrics import (LOWER_IS_BETTER, METRIC_LABELS, group_metrics, metric_label,
+from .metrics import (METRIC_LABELS, group_metrics, metric_label,
                       replication_metrics, summarize, t_interval, ticket_targets)
 
 __all__ = [
     "replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
-    "LOWER_IS_BETTER", "metric_label", "ticket_targets", "paired_differences",
+    "metric_label", "ticket_targets", "paired_differences",
     "unpaired_interval", "choose_baseline", "DEFAULT_BASELINE", "warmup_check",
     "WarmupFinding", "stability_flags", "measured_window", "Analysis", "analyze",
 ]

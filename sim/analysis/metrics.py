@@ -49,16 +49,6 @@ METRIC_LABELS: dict[str, str] = {
     "interruptions_per_ticket": "times work on a ticket was interrupted for a swarm",
 }
 
-# metrics where a smaller value is better (used for wording, never for arithmetic)
-LOWER_IS_BETTER = {
-    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
-    "wait_mean_min", "handoffs_per_ticket", "repeats_per_ticket", "repeat_share",
-    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "labour_cost",
-    "expert_min_per_ticket", "expert_min", "abandoned_share", "open_share",
-    "sla_breaches_per_ticket", "sla_penalty", "customer_cost", "customer_cost_per_ticket",
-    "total_cost", "reopens_per_ticket", "interruptions_per_ticket",
-}
-
 
 def metric_label(metric: str) -> str:
     """Readable name of a metric column, including the per-team utilisation columns."""
