@@ -25,6 +25,9 @@ KEY_METRICS = [
     "resolution_within_target", "handoffs_per_ticket", "repeats_per_ticket", "repeat_share",
     "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "labour_cost",
     "expert_min_per_ticket", "expert_min", "helpers_per_ticket",
+    # present only when the scenario uses the operating-reality features
+    "sla_breaches_per_ticket", "sla_penalty", "customer_cost_per_ticket", "customer_cost",
+    "total_cost", "reopens_per_ticket", "interruptions_per_ticket",
 ]
 GROUP_METRICS = ["tickets", "resolution_mean_min", "resolution_p90_min", "wait_mean_min",
                  "abandoned_share", "service_level", "repeats_per_ticket", "handoffs_per_ticket",
