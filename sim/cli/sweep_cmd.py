@@ -81,6 +81,7 @@ def run(args) -> int:
         print(f"failed: point {point}, {policy}, replication {rep}: {error}", file=sys.stderr)
     summary = write_summary(out, plan)
     report = write_report(out, plan, failed=outcome.failed)
+    _print_wins(plan, summary)
     print(f"summary: {summary}\nreport:  {report}")
     skipped = f" ({outcome.skipped} already done)" if outcome.skipped else ""
     missing = outcome.total - outcome.complete
@@ -91,6 +92,26 @@ def run(args) -> int:
         return EXIT_FAILED_RUNS
     print(line)
     return 0
+
+
+def _print_wins(plan, summary_path: Path) -> None:
+    """One line per regime-map metric: at how many points each policy wins."""
+    import pandas as pd
+
+    from ..analysis import METRIC_LABELS
+    from ..sweep.report import NO_CLEAR_WINNER, winner
+
+    summary = pd.read_parquet(summary_path)
+    if not len(summary):
+        return
+    for metric in (plan.spec.report.time_metric, plan.spec.report.cost_metric):
+        counts: dict[str, int] = {}
+        for _, rows in summary.groupby("point", sort=True):
+            w = winner(rows, metric, len(plan.policies)) or "no data"
+            counts[w] = counts.get(w, 0) + 1
+        order = [p for p in plan.policies if p in counts] + [k for k in (NO_CLEAR_WINNER, "no data") if k in counts]
+        text = ", ".join(f"{k} {counts[k]}" for k in order)
+        print(f"wins on {METRIC_LABELS.get(metric, metric)} (points): {text}")
 
 
 def _warn_unstable(plan) -> None:
