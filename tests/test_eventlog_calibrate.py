@@ -198,7 +198,8 @@ def test_shipped_example_log_calibrates(tmp_path):
     assert main(["calibrate", str(ROOT / "examples" / "tickets_log.csv"), "--out", str(out)]) == 0
     scn = load_scenario(out)
     assert [t.name for t in sorted(scn.teams, key=lambda t: t.tier)] == ["L1", "L2", "L3"]
-    assert "# ASSUMPTION: no costs in the log" in out.read_text(encoding="utf-8")
+    assert "# ASSUMPTION: cost_per_hour 0, set the real rate (no costs in the log)" in \
+        out.read_text(encoding="utf-8")
 
 
 def test_column_mapping_activity_names_and_local_time(small_log, tmp_path):
@@ -351,3 +352,20 @@ def test_start_complete_pairs_without_start_column(small_log, tmp_path):
 def _csv(df, path):
     df.to_csv(path, index=False)
     return path
+
+
+def test_minimal_log_still_gives_a_stable_valid_scenario(small_log, tmp_path):
+    """Only case, activity and time, created/resolved: every other value is an assumption,
+    marked, and the organisation is sized so the scenario is not unstable."""
+    from sim.scenario import scenario_warnings
+
+    bare = small_log[small_log[V.ACTIVITY].isin([V.CREATED, V.RESOLVED])][
+        [V.CASE, V.ACTIVITY, V.TIMESTAMP]]
+    out = tmp_path / "s.yaml"
+    assert main(["calibrate", str(_csv(bare, tmp_path / "bare.csv")), "--out", str(out)]) == 0
+    scn = load_scenario(out)
+    assert not [w for w in scenario_warnings(scn) if "unstable" in w]
+    text = out.read_text(encoding="utf-8")
+    for what in ("agents sized", "work = resolution time minus time queued", "one issue type",
+                 "one segment", "cost_per_hour 0"):
+        assert any("# ASSUMPTION:" in line and what in line for line in text.splitlines()), what

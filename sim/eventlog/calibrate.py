@@ -32,6 +32,8 @@ from .fit import FitResult, fit_durations
 from .reader import LogError, Mapping, Report, read_event_log
 
 DEFAULT_SHIFT_HOURS = 8.0
+SEP = " | "             # between separate notes of one YAML comment (assumptions go first)
+TARGET_UTILISATION = 0.8
 _RANK = {a: i for i, a in enumerate(V.ACTIVITIES)}
 _AGENT_ACTS = V.INTERVAL_ACTIVITIES | {V.TAKEN, V.HELPER_JOINED, V.SWARM_REQUESTED}
 
@@ -227,7 +229,7 @@ def _reopens(cases: pd.DataFrame, issue: str, entry: dict, report: Report, note:
     reopens = int(cases["reopens"].sum())
     if not reopens or "reopen_probability" not in IssueType.model_fields:
         if reopens:
-            note = (note + "; " if note else "") + f"{reopens} reopens seen (no scenario key yet)"
+            note = (note + SEP if note else "") + f"{reopens} reopens seen (no scenario key yet)"
         return note
 
     obs = np.array([g for gaps in cases["reopen_gaps"] for g in gaps], dtype=float).reshape(-1, 2)
@@ -255,7 +257,7 @@ def _reopens(cases: pd.DataFrame, issue: str, entry: dict, report: Report, note:
              "allowing for customers not back yet when the log ends)"]
     if back == entry_ == 0:
         notes.append("ASSUMPTION: reopen_to entry (no informative reopens)")
-    return "; ".join(([note] if note else []) + notes)
+    return SEP.join(([note] if note else []) + notes)
 
 
 def _round4(x: float) -> float:
@@ -291,6 +293,23 @@ def _reopen_mle(delay: np.ndarray, window: np.ndarray) -> tuple[float, float, fl
                             options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
     p = 1 / (1 + math.exp(-res.x[0]))
     return p, math.exp(res.x[1]), naive
+
+
+def _size_unnamed_teams(teams: list[dict], issues: list[dict], per_hour: float) -> None:
+    """Agents for teams whose members the log does not name: enough for the work of the issues
+    whose tier is the team's (shared among that tier's teams) at TARGET_UTILISATION."""
+    from pydantic import TypeAdapter
+
+    from ..distributions import Distribution as D
+
+    mean_of = {i["name"]: TypeAdapter(D).validate_python(i["work"]).mean for i in issues}
+    for team in teams:
+        if team["agents"] is not None:
+            continue
+        peers = sum(1 for t in teams if t["tier"] == team["tier"])
+        load = sum(per_hour / 60 * i["share"] * mean_of[i["name"]] for i in issues
+                   if i["tier"] == team["tier"]) / peers
+        team["agents"] = max(1, math.ceil(load / TARGET_UTILISATION))
 
 
 def _swarm_overhead(cases: pd.DataFrame, work_rows: pd.DataFrame, report: Report,
@@ -477,7 +496,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             issue_tier[iss] = min(able)
         else:
             issue_tier[iss] = max(tier_of.values())
-            issue_notes[iss] = "ASSUMPTION: never seen resolved; tier = top tier"
+            issue_notes[iss] = "ASSUMPTION: tier = top tier (no team recorded resolving it)"
     top = max(tier_of.values())
 
     # ---- durations
@@ -496,11 +515,20 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         note = issue_notes.get(iss, "")
         if fit is None:
             fit = pooled
-            note = (note + "; " if note else "") + (
-                "ASSUMPTION: no 'worked' durations for this issue; pooled fit of all issues"
-                if pooled is not None else "ASSUMPTION: no work durations in the log; 30 min")
+            note = (note + SEP if note else "") + (
+                "ASSUMPTION: work = pooled fit of all issues (no 'worked' durations for this one)"
+                if pooled is not None else "ASSUMPTION: work = resolution time minus time queued "
+                "(no work durations in the log: an upper bound)")
+        proxied = fit is None
+        if fit is None:     # no durations at all: time from creation to resolution, not queued
+            done_i = cases[(cases["issue"] == iss) & (cases["outcome"] == "resolved")]
+            proxy = (done_i["resolution_min"] - done_i["queued_min"]).dropna()
+            fit = fit_durations(proxy[proxy > 0])
+            if fit is not None:
+                report.add(None, f"work time of {iss} (proxy: resolution - queued): "
+                           f"{fit.describe()}")
         spec = fit.best.spec if fit is not None else {"dist": "exponential", "mean": 30.0}
-        if fit is not None and fit is not pooled:
+        if fit is not None and fit is not pooled and not proxied:
             work_fits[iss] = fit
             report.add(None, f"work time of {iss}: {fit.describe()}")
             by_team = session_rows[session_rows["issue"] == iss].groupby("group")["minutes"]
@@ -535,14 +563,16 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             notes.append(f"agents = median distinct active agents per {shift_hours:g} h shift")
         else:
             agents = 1
-            notes.append("ASSUMPTION: no resources in the log; 1 agent")
+            agents = None     # sized below from the offered load
+            notes.append("ASSUMPTION: agents sized for 80 % utilisation by the fitted work "
+                         "(no agents named in the log)")
         c = cost_rows[cost_rows["group"] == team]
         hours = ((c["ts"] - c["start"]).dt.total_seconds() / 3600.0).sum()
         if len(c) and hours > 0:
             cph = round(float(c["cost"].sum() / hours), 2)
         else:
             cph = 0.0
-            notes.append("ASSUMPTION: no costs in the log; cost_per_hour 0 - set the real rate")
+            notes.append("ASSUMPTION: cost_per_hour 0, set the real rate (no costs in the log)")
         entry: dict[str, Any] = {"name": str(team), "tier": tier, "agents": agents,
                                  "skills": skills, "cost_per_hour": cph}
         if any(issue_tier[i] > tier for i in issue_counts):
@@ -552,12 +582,15 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                 report.add(None, f"diagnose time of {team}: {d.describe()}")
             elif diag_pooled is not None:
                 entry["diagnose"] = diag_pooled.best.spec
-                notes.append("ASSUMPTION: no diagnose durations for this team; pooled fit")
+                notes.append("ASSUMPTION: diagnose = pooled fit of all teams (none logged for "
+                             "this team)")
             else:
                 entry["diagnose"] = {"dist": "exponential", "mean": 10.0}
-                notes.append("ASSUMPTION: no diagnose durations in the log; exponential mean 10")
+                notes.append("ASSUMPTION: diagnose exponential, mean 10 min (no diagnose "
+                             "durations in the log)")
         teams_out.append(entry)
-        comments[f"teams.{team}"] = "; ".join(notes)
+        comments[f"teams.{team}"] = SEP.join(notes)
+    _size_unnamed_teams(teams_out, issues_out, rate)
     comments.setdefault("teams", "ASSUMPTION: a team can resolve every issue type at or below "
                         "its tier (skills nested by tier)")
 
@@ -571,7 +604,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             report.add(None, f"{key} friction ({activity}): {fit.describe()}")
         else:
             frictions[key] = {"dist": "fixed", "value": 0.0}
-            fr_notes.append(f"ASSUMPTION: no '{activity}' durations; {key} friction 0")
+            fr_notes.append(f"ASSUMPTION: {key} friction 0 (no '{activity}' durations)")
     overhead = _swarm_overhead(cases, work_rows, report)
     if overhead is None:
         frictions["swarm_overhead"] = 0.25
@@ -579,7 +612,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                         "tickets of one issue type to compare)")
     else:
         frictions["swarm_overhead"] = overhead
-    comments["frictions"] = "; ".join(fr_notes)
+    comments["frictions"] = SEP.join(fr_notes)
 
     # ---- handoff / escalation rates (observed; reproduced by the tier structure)
     done = cases[cases["outcome"] == "resolved"]
@@ -625,7 +658,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                     "waits differ by > 2 standard errors)")
             if ab and exposure > 0:
                 entry["patience"] = {"dist": "exponential", "mean": round(exposure / ab, 2)}
-                note += (f"; ASSUMPTION: exponential patience, mean = queued minutes per "
+                note += (f"{SEP}ASSUMPTION: exponential patience, mean = queued minutes per "
                          f"abandonment ({exposure:.0f} min / {ab})")
             segments_out.append(entry)
             comments[f"segments.{seg}"] = note
@@ -717,8 +750,8 @@ def render_yaml(cal: Calibration) -> str:
         """A comment with an assumption starts with ``ASSUMPTION:``: it must not hide."""
         if not note:
             return note
-        parts = note.split("; ")
-        return "; ".join(sorted(parts, key=lambda p: not p.startswith("ASSUMPTION:")))
+        parts = note.split(SEP)
+        return SEP.join(sorted(parts, key=lambda p: not p.startswith("ASSUMPTION:")))
 
     def line(key: str, value: Any, comment: Optional[str] = None) -> None:
         comment = assumptions_first(comment)
