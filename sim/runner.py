@@ -96,23 +96,37 @@ def stability_warnings(result: SimulationResult, util_limit: float = 0.95) -> li
     bl = result.backlog
     if len(bl):
         for policy, g in bl.groupby("policy", observed=True):
-            growth = _backlog_growth(g)
+            growth = _backlog_growth(g, result.scenario.cycle_min)
             if growth is not None:
                 out.append(f"unstable under {policy}: the backlog keeps growing "
                            f"(about {growth:.1f} tickets/day over the second half of the horizon)")
     return out
 
 
-def _backlog_growth(g) -> Optional[float]:
-    """Slope (tickets/day) of the waiting backlog over the second half, if clearly positive."""
+def _backlog_growth(g, cycle_min: Optional[float]) -> Optional[float]:
+    """Growth (tickets/day) of the waiting backlog over the second half, if clearly positive.
+
+    The backlog is averaged over whole cycles (a week or a day when the scenario
+    has weekly or daily patterns, else a day) and the trend is fitted to those
+    averages, so a busy Monday after a closed weekend does not look like growth.
+    """
+    period = cycle_min or 1440.0
     per_rep = []
     for _, r in g.groupby("replication"):
         t = r["time_min"].to_numpy()
         if len(t) < 10:
             continue
-        half = t >= t[0] + (t[-1] - t[0]) / 2
-        slope = np.polyfit(t[half] / 1440.0, r["waiting"].to_numpy()[half], 1)[0]
-        per_rep.append(slope)
+        y = r["waiting"].to_numpy(dtype=float)
+        mid = t[0] + (t[-1] - t[0]) / 2
+        k = np.floor((t - mid) / period)
+        means = [(kk, y[k == kk].mean()) for kk in np.unique(k[k >= 0])
+                 if (k == kk).sum() * (t[1] - t[0]) >= 0.99 * period]
+        if len(means) < 2:           # fewer than two whole cycles: fall back to the raw samples
+            half = t >= mid
+            per_rep.append(np.polyfit(t[half] / 1440.0, y[half], 1)[0])
+            continue
+        kk, mm = np.array(means).T
+        per_rep.append(np.polyfit(kk * period / 1440.0, mm, 1)[0])
     if not per_rep:
         return None
     per_rep = np.asarray(per_rep)

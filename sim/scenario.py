@@ -286,6 +286,20 @@ class Scenario(_Model):
         return float(week_min), (off.total_seconds() / 3600 if off is not None else 0.0)
 
     @property
+    def cycle_min(self) -> float | None:
+        """Length of the scenario's demand/capacity cycle: a week, a day, or none.
+
+        Backlog checks compare whole cycles, so a weekend or a night shift is not
+        mistaken for a trend."""
+        weekly = self.arrivals.weekday_profile is not None or any(
+            t.shift is not None and len(set(t.shift.days)) < 7 for t in self.teams)
+        if weekly:
+            return 7 * 1440.0
+        if self.arrivals.hourly_profile is not None or any(t.shift is not None for t in self.teams):
+            return 1440.0
+        return None
+
+    @property
     def operating_features(self) -> bool:
         """Whether any feature beyond the stationary engine is switched on (see docs/model.md)."""
         return (self.arrivals.has_profile or self.learning is not None
