@@ -141,3 +141,12 @@ def test_every_bad_point_reported_before_anything_runs(tmp_path, capsys):
     assert all(line.startswith(f"error: {path}: point ") and "teams[2].agents" in line for line in err)
     assert "point 0 (teams[L3].agents=0, arrivals.per_hour=8)" in err[0]
     assert not out.exists()                  # validated before any run: nothing written
+
+
+def test_example_sweeps_expand_and_validate():
+    examples = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "sweeps").glob("*.yaml"))
+    assert examples
+    plans = [load_sweep(path) for path in examples]          # every example is valid
+    # the README's example draws a full regime map and stays quick
+    staffing = next(p for p in plans if p.source.name == "staffing-vs-load.yaml")
+    assert len(staffing.axes) >= 2 and staffing.total_tasks <= 300
