@@ -431,3 +431,40 @@ def test_reopen_probability_can_depend_on_the_resolving_tier():
     assert fails["L1"][1] > 0.4 * fails["L1"][0] > 20
     assert fails["L2"][0] + fails["L3"][0] > 20
     assert fails["L2"][1] == fails["L3"][1] == 0
+
+
+def test_idle_only_helpers_join_only_with_nothing_else_to_do():
+    """Under idle_only a qualified agent takes a waiting swarm request only when the intake
+    queue (the only queue of swarming, served by every team) is empty."""
+    d = interrupting(0.0, "idle_only")
+    d["arrivals"]["per_hour"] = 14                     # busy enough for requests to wait
+    scn = scenario_from_dict(d, "idle-only")
+    run = run_replication(scn, "swarming", 0, trace=True)
+    waiting: set[int] = set()
+    requested_at: dict[int, float] = {}
+    deferred = 0
+    for start, end, tid, activity, agent, team, detail in run.trace:
+        if activity == "queued" and detail == "intake":
+            waiting.add(tid)
+        elif activity in ("taken", "abandoned"):
+            waiting.discard(tid)
+        elif activity == "swarm_requested":
+            requested_at[tid] = start
+        elif activity == "helper_joined" and start > requested_at[tid]:
+            deferred += 1
+            assert not waiting, f"helper {agent} joined ticket {tid} at {start:.2f} while " \
+                                f"{len(waiting)} tickets waited in intake"
+    assert deferred > 10
+    # the same customers under when_free: helpers do join while intake tickets wait
+    run = run_replication(scenario_from_dict(interrupting(0.0, "when_free") | {
+        "arrivals": d["arrivals"]}, "when-free"), "swarming", 0, trace=True)
+    waiting.clear()
+    busy_joins = 0
+    for start, end, tid, activity, agent, team, detail in run.trace:
+        if activity == "queued" and detail == "intake":
+            waiting.add(tid)
+        elif activity in ("taken", "abandoned"):
+            waiting.discard(tid)
+        elif activity == "helper_joined" and waiting:
+            busy_joins += 1
+    assert busy_joins > 0
