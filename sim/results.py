@@ -43,7 +43,7 @@ class SimulationResult:
 
     @property
     def per_replication(self) -> pd.DataFrame:
-        return replication_metrics(self.tickets, self.teams)
+        return replication_metrics(self.tickets, self.teams, scenario=self.scenario)
 
     @property
     def summary(self) -> pd.DataFrame:

@@ -13,8 +13,9 @@ from rich.table import Table
 from ..analysis import METRIC_LABELS
 
 SHOWN = [
-    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "wait_mean_min",
-    "resolved_share", "abandoned_share", "open_share", "handoffs_per_ticket", "repeats_per_ticket",
+    "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
+    "wait_mean_min", "resolved_share", "abandoned_share", "open_share", "handoffs_per_ticket",
+    "repeats_per_ticket", "repeat_share",
     "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved",
     "expert_min_per_ticket", "helpers_per_ticket",
 ]
