@@ -12,6 +12,10 @@ replication r) is fully determined by (sweep seed, i, r) and the point's
 data: the same whatever the worker count or backend, and the same as running
 the point's scenario file (written to ``DIR/points/``) alone with ``run``.
 Within a point every policy sees the same customers (common random numbers).
+With ``common_random_numbers: true`` every point takes point 0's seed, so
+replication r meets the same customers at every point too (the quantiles of
+their draws, mapped through each point's distributions): differences between
+points then come from the parameters, not from different luck.
 """
 from __future__ import annotations
 
@@ -189,7 +193,7 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
             for path, value, col in zip(axis.paths, axis.rows[k], axis.columns):
                 set_path(point_data, parsed[path], value)
                 params[path] = col[k]
-        pseed = point_seed(seed, index)
+        pseed = point_seed(seed, 0 if spec.common_random_numbers else index)
         desc = ", ".join(f"{p}={_short(v)}" for p, v in params.items()) or "no varied parameters"
         point_data.update(name=f"{name}-p{index}", seed=pseed, replications=replications,
                           description=f"sweep {name}, point {index}: {desc}")
