@@ -468,3 +468,21 @@ def test_idle_only_helpers_join_only_with_nothing_else_to_do():
         elif activity == "helper_joined" and waiting:
             busy_joins += 1
     assert busy_joins > 0
+
+
+def test_shift_windows_follow_local_time():
+    from sim.scenario import Shift
+
+    day = 1440.0
+    # 9-17 in New York (UTC-5) on a scenario clock in UTC starting Monday 00:00: 14:00-22:00 UTC
+    ny = shift_windows(Shift(start=9, end=17, days=["mon"], utc_offset=-5), 0.0, 0.0, 7 * day)
+    assert ny == [(14 * 60.0, 22 * 60.0)]
+    # the same team on a scenario clock in UTC+1 that starts Wednesday 06:00 local
+    week0 = 2 * day + 6 * 60
+    ny2 = shift_windows(Shift(start=9, end=17, days=["mon"], utc_offset=-5), week0, 1.0, 7 * day)
+    assert ny2 == [(5 * day - 6 * 60 + 15 * 60, 5 * day - 6 * 60 + 23 * 60)]   # next Monday
+    # a night shift belongs to the day it starts; one that started before minute 0 is on at 0
+    night = shift_windows(Shift(start=22, end=6, days=["sun"]), 0.0, 0.0, 8 * day)
+    assert night == [(0.0, 360.0), (7 * day - 120, 7 * day + 360)]
+    # round the clock every day is a single window, clipped to the horizon
+    assert shift_windows(Shift(start=0, end=24), 0.0, 0.0, 3 * day) == [(0.0, 3 * day)]
