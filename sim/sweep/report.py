@@ -287,6 +287,10 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
           f"- sweep file: `{plan.source}`; base scenario: `{plan.base_path}`",
           f"- {len(plan.points)} point(s) x {len(plan.policies)} policies ({', '.join(plan.policies)}) x "
           f"{plan.replications} replication(s) = {plan.total_tasks} runs; sweep seed {plan.seed}",
+          "- customers: the same at every point (`common_random_numbers: true`)"
+          if plan.spec.common_random_numbers else
+          "- customers: independent at each point (own seed per point); the policies of one point "
+          "share them",
           f"- runs missing from this report because they failed: {failed}" if failed else
           "- every run completed",
           "- each point's scenario (with its derived seed) is in `points/`; `python run_sim.py run "
