@@ -369,3 +369,23 @@ def test_minimal_log_still_gives_a_stable_valid_scenario(small_log, tmp_path):
     for what in ("agents sized", "work = resolution time minus time queued", "one issue type",
                  "one segment", "cost_per_hour 0"):
         assert any("# ASSUMPTION:" in line and what in line for line in text.splitlines()), what
+
+
+def test_spreadsheet_quirks_bom_epoch_times_and_dst(small_log, tmp_path):
+    """A BOM before the header, Unix-millisecond times, and naive local times at a DST change."""
+    df = small_log[[V.CASE, V.ACTIVITY, V.TIMESTAMP, V.ISSUE]].copy()
+    df[V.TIMESTAMP] = (df[V.TIMESTAMP].astype("datetime64[ms, UTC]").astype("int64")).astype(str)
+    path = tmp_path / "epoch.csv"
+    path.write_text("\ufeff" + df.to_csv(index=False), encoding="utf-8")
+    cal = calibrate(path)
+    assert _count(cal.report, "Unix timestamps (in ms)") == len(df)
+    assert len(cal.cases) == small_log[V.CASE].nunique()
+    # Europe/Berlin on 2026-03-29: 02:30 does not exist, so such a naive time is dropped, counted
+    rows = [("A", "created", "2026-03-29 01:10:00"), ("A", "resolved", "2026-03-29 02:30:00"),
+            ("B", "created", "2026-03-29 03:10:00"), ("B", "resolved", "2026-03-29 04:00:00"),
+            ("C", "created", "2026-03-29 05:00:00")]
+    dst = tmp_path / "dst.csv"
+    pd.DataFrame(rows, columns=[V.CASE, V.ACTIVITY, V.TIMESTAMP]).to_csv(dst, index=False)
+    cal = calibrate(dst, Mapping.build(timezone="Europe/Berlin"))
+    assert _count(cal.report, "daylight-saving") == 1
+    assert cal.cases.set_index("case").loc["B", "arrival"] == pd.Timestamp("2026-03-29T01:10Z")

@@ -177,6 +177,7 @@ def read_raw(path: Path) -> pd.DataFrame:
             return read_xes(path)
         if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
             return pd.read_csv(path, dtype=str, sep=_delimiter(path), keep_default_na=False,
+                               encoding="utf-8-sig",     # spreadsheet exports start with a BOM
                                na_values=[""])
     except LogError:
         raise
@@ -193,7 +194,7 @@ def _delimiter(path: Path) -> str:
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
         head = fh.readline()
     return max([",", ";", "\t"], key=head.count)
 
@@ -246,8 +247,18 @@ def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str
         report.problem(int(values.notna().sum()) if what == "time:timestamp" else 0,
                        f"{what}: timestamps without a time zone, read as {timezone}")
         return values.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        values = values.astype("string")
     text = values.astype("string").str.strip()
     present = text.notna() & (text != "")
+    epoch = present & text.str.fullmatch(r"\d{9,13}(\.\d+)?").fillna(False)
+    if epoch.any() and epoch.sum() == present.sum():   # Unix time: seconds, or milliseconds
+        num = text[epoch].astype(float)
+        unit = "ms" if num.median() > 1e11 else "s"
+        if what == "time:timestamp":
+            report.add(int(epoch.sum()), f"{what}: Unix timestamps (in {unit}), read as UTC")
+        return pd.to_datetime(num, unit=unit, utc=True).astype("datetime64[ns, UTC]").reindex(
+            values.index)
     offset = text.str.extract(_OFFSET, expand=False)
     aware = present & offset.notna()
     naive = present & offset.isna()
@@ -314,7 +325,8 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
     df["start"] = parse_timestamps(df["start"], mapping.timezone, report, "start_timestamp") \
         if cols["start"] in raw.columns else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
     bad_ts = df["timestamp"].notna() & df["ts"].isna()
-    report.problem(int(bad_ts.sum()), "rows with an unreadable timestamp: dropped")
+    report.problem(int(bad_ts.sum()), "rows with an unreadable timestamp (or a local time that "
+                   "does not exist or is ambiguous at a daylight-saving change): dropped")
     no_key = df["case"].isna() | df["activity"].isna() | df["timestamp"].isna()
     report.problem(int(no_key.sum()), "rows without case id, activity or timestamp: dropped")
     df = df[~(bad_ts | no_key)]
