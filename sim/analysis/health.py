@@ -8,8 +8,9 @@ the warm-up left the system in.
 Warm-up check: the simulation starts empty, so a warm-up that is too short
 leaves the measured window starting with a backlog still climbing towards
 its usual level.  Per replication we compare the tickets in system at the
-start of the window (its first sample) with the mean level over the
-window's second half;
+start of the window (its first sample; with weekly or daily patterns, the
+mean over its first whole cycle) with the mean level over the window's
+second half (whole cycles only);
 the warm-up looks too short when that gap is both statistically clear (a
 paired Student-t interval over replications, Bonferroni-corrected across
 policies) and material (at least 20 % of the usual level and one ticket).
@@ -76,19 +77,33 @@ def warmup_check(backlog: pd.DataFrame, scenario: Any, skip: Iterable[str] = (),
 def _assess(policy: str, g: pd.DataFrame, scenario: Any, level: float) -> WarmupFinding:
     start = scenario.warmup_min
     early_vals, steady_vals, curves = [], [], []
+    cycle = getattr(scenario, "cycle_min", None)
     for _, r in g.groupby("replication"):
         t = r["time_min"].to_numpy(dtype=float)
         y = r["in_system"].to_numpy(dtype=float)
         if len(t) < 8:
             continue
-        second_half = t >= t[0] + (t[-1] - t[0]) / 2
-        early_vals.append(y[0])
-        steady_vals.append(y[second_half].mean())
+        mid = t[0] + (t[-1] - t[0]) / 2
+        second_half = t >= mid
+        if cycle:
+            # weekly/daily patterns: compare the window's first whole cycle with whole
+            # cycles of the second half, so a quiet night or weekend is not a warm-up effect
+            if t[-1] - mid < cycle:
+                continue
+            first = t < t[0] + cycle
+            k = np.floor((t - mid) / cycle)
+            whole = second_half & (k < np.floor((t[-1] - mid) / cycle))
+            early_vals.append(y[first].mean())
+            steady_vals.append(y[whole].mean())
+        else:
+            early_vals.append(y[0])
+            steady_vals.append(y[second_half].mean())
         curves.append(pd.Series(y, index=t))
     if len(early_vals) < 2:
         return WarmupFinding(policy, "not_assessed", message=(
             f"{policy}: warm-up not assessed - needs at least 2 replications and a window of "
-            f"8 hours or more"))
+            f"8 hours or more (with weekly or daily patterns: a second half of at least one "
+            f"whole cycle)"))
     early_vals, steady_vals = np.asarray(early_vals), np.asarray(steady_vals)
     gap, half, _ = t_interval(early_vals - steady_vals, level)
     steady = float(steady_vals.mean())
