@@ -17,9 +17,10 @@ switches, learning agents), each with ``trace=True``, and checks the run's
 trace and ticket table against these rules (the names appear in failure
 messages):
 
-``engine accepts every decision``
-    no :class:`~sim.policies.PolicyError` (unknown queue, bad decision value,
-    exception inside a hook, endless handoff loop);
+``policy sets up on any valid scenario`` / ``engine accepts every decision``
+    creating the policy works on every generated scenario, and the engine
+    raises no :class:`~sim.policies.PolicyError` (unknown queue, bad decision
+    value, exception inside a hook, endless handoff loop);
 ``read-only views``
     a hook changes no engine state (tickets, agents, teams, queues);
 ``every ticket ends``
@@ -366,8 +367,15 @@ def _run(cls: type[Policy], scenario: Scenario, params: PolicyParams, replicatio
          context: str) -> RunResult:
     found: list[Violation] = []
     try:
-        return Engine(scenario, _guarded(cls, found), params, replication, seed, trace=True,
-                      backlog_every=0).run()
+        engine = Engine(scenario, _guarded(cls, found), params, replication, seed, trace=True,
+                        backlog_every=0)
+    except PolicyError as exc:      # queues() declared something the engine cannot build
+        _fail([Violation("engine accepts every decision", None, 0.0, str(exc))], context)
+    except Exception as exc:        # the policy's __init__ failed on this (valid) scenario
+        _fail([Violation("policy sets up on any valid scenario", None, 0.0,
+                         f"creating the policy raised {type(exc).__name__}: {exc}")], context)
+    try:
+        return engine.run()
     except _Abort:
         _fail(found, context)
     except PolicyError as exc:

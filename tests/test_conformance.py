@@ -189,7 +189,7 @@ def test_unseeded_randomness_breaks_determinism():
 
 
 def test_shrinking_reports_a_failing_scenario():
-    msg = _failure(RoutesNowhere, max_examples=3, shrink=True)
+    msg = _failure(RoutesNowhere, max_examples=2, shrink=True)
     assert "route() returned unknown queue" in msg
 
 
@@ -298,3 +298,15 @@ def test_engine_rejects_bad_queue_declarations():
 
     with pytest.raises(PolicyError, match="unknown teams"):
         Engine(small(), Bad, Bad.Params(), 0, 3)
+
+
+def test_a_policy_that_cannot_set_up_is_reported():
+    class NeedsTeamL9(Tiered):
+        name = "needs_l9"
+
+        def __init__(self, params, org):
+            super().__init__(params, org)
+            self.special = org.team("L9")
+
+    msg = _failure(NeedsTeamL9, max_examples=2)
+    assert "rule 'policy sets up on any valid scenario'" in msg and "KeyError: 'L9'" in msg
