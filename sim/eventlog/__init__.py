@@ -4,7 +4,8 @@
   per-event log (CSV, Parquet, XES, OCEL 2.0) with process-mining column names.
 - :func:`read_event_log` reads CSV/Parquet/XES logs (with a column mapping) and
   cleans what real exports look like, counting every repair.
-- :func:`calibrate` estimates a valid scenario from such a log.
+- :func:`sim.eventlog.calibrate.calibrate` estimates a valid scenario from such a log
+  (``python run_sim.py calibrate LOG --out scenario.yaml``).
 
 See ``docs/eventlog.md`` for the vocabulary, columns and calibration method.
 """
@@ -17,5 +18,14 @@ from .writers import FORMATS, ExportError, parse_formats
 
 __all__ = [
     "ACTIVITIES", "COLUMNS", "FORMATS", "ExportError", "TraceTable", "events_frame",
-    "export_events", "parse_formats", "run_events", "scenario_start", "simulate_events",
+    "export_events", "parse_formats", "read_event_log", "run_events", "scenario_start",
+    "simulate_events",
 ]
+
+
+def __getattr__(name: str):
+    """``read_event_log`` is imported only when asked for (the export path stays light)."""
+    if name == "read_event_log":
+        from .reader import read_event_log
+        return read_event_log
+    raise AttributeError(f"module 'sim.eventlog' has no attribute {name!r}")
