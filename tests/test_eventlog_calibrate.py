@@ -389,3 +389,20 @@ def test_spreadsheet_quirks_bom_epoch_times_and_dst(small_log, tmp_path):
     cal = calibrate(dst, Mapping.build(timezone="Europe/Berlin"))
     assert _count(cal.report, "daylight-saving") == 1
     assert cal.cases.set_index("case").loc["B", "arrival"] == pd.Timestamp("2026-03-29T01:10Z")
+
+
+def test_log_of_several_runs_is_calibrated_from_one(original, tmp_path):
+    """`run --events` writes every policy x replication on the same calendar: one is used."""
+    scn = original.replace(horizon={"days": 1, "warmup_days": 0})
+    res = simulate(scn, policies=["swarming", "tiered"], replications=2, trace=True)
+    path = export_events(res, tmp_path / "all.csv")[0]
+    ev = pd.read_csv(path, usecols=[V.CASE])[V.CASE]
+    cal = calibrate(path)
+    assert _count(cal.report, "calibrated from tiered/r0 alone") == 4
+    assert set(cal.cases["case"]) == {c for c in ev if c.startswith("tiered/r0/")}
+    cal = calibrate(path, policy="swarming")
+    assert _count(cal.report, "calibrated from swarming/r0 alone") == 2
+    cal = calibrate(path, case_filter="swarming/r1/")
+    assert set(cal.cases["case"]) == {c for c in ev if c.startswith("swarming/r1/")}
+    with pytest.raises(LogError, match="no case matches"):
+        calibrate(path, policy="nope")

@@ -78,16 +78,15 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             keep &= df["case"].str.startswith(f"{policy}/")
         report.add(int((~keep).sum()), "rows of other cases left out (--policy/--cases filter)")
         df = df[keep].reset_index(drop=True)
+        if not len(df):
+            raise LogError(f"{path}: no case matches --policy/--cases "
+                           f"{policy if policy is not None else case_filter!r}")
+    df = _one_run(df, report)
     known = df[df["activity"].isin(set(V.ACTIVITIES))]
     if not len(known):
         raise LogError(f"{path}: no rows with a recognised activity; map the log's activity names "
                        "with --activity NAME=ACTIVITY (e.g. 'Ticket Created=created')")
     cases = case_table(known, report)
-    # a log of several supportsim runs interleaves organisations: say so
-    multi = df["case"].str.extract(r"^([^/]+/r\d+)/t\d+$", expand=False).dropna().nunique()
-    if multi > 1:
-        report.add(int(multi), "supportsim runs (policy/replication) mixed in this log: every run "
-                   "is treated as one continuous period - use --policy/--cases to pick one")
     comments: dict[str, str] = {}
     header: list[str] = []
     n = len(cases)
@@ -385,6 +384,21 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     return Calibration(data=data, comments=comments, report=report, header=header,
                        arrival_rate=rate, arrival_ci=(rate - half, rate + half),
                        issue_counts=issue_counts, work_fits=work_fits, cases=cases)
+
+
+def _one_run(df: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """A supportsim log of several runs (policies x replications) overlays several organisations
+    on the same calendar: calibrate from one run - tiered's first if there is one."""
+    run = df["case"].str.extract(r"^([^/]+/r\d+)/t\d+$", expand=False)
+    runs = list(dict.fromkeys(run.dropna()))
+    if len(runs) < 2 or run.isna().any():
+        return df
+    pick = "tiered/r0" if "tiered/r0" in runs else sorted(runs)[0]
+    keep = run == pick
+    report.add(len(runs), f"supportsim runs (policy/replication) in this log: calibrated from "
+               f"{pick} alone ({int((~keep).sum())} rows of the others left out); choose another "
+               "with --cases PREFIX or --policy NAME")
+    return df[keep].reset_index(drop=True)
 
 
 def _offset_text(tz: _dt.timezone) -> str:
