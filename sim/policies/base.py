@@ -228,7 +228,8 @@ class Org:
     precomputed or cached, so they cost no allocation per call.
     """
 
-    __slots__ = ("scenario", "teams", "_by_name", "_qualified", "_queue_len", "_now", "queue_names")
+    __slots__ = ("scenario", "teams", "_by_name", "_qualified", "_queue_len", "_now", "queue_names",
+                 "_pool_of", "pools")
 
     def __init__(self, scenario: "Scenario", teams: Sequence[TeamView],
                  _queue_len: Callable[[str], int] | None = None,
@@ -242,6 +243,15 @@ class Org:
         self._now = _now
         #: names of the queues the policy declared (filled in by the engine after queues())
         self.queue_names: tuple[str, ...] = ()
+        # pools: teams with the same tier and skills (e.g. regional copies of L1 working
+        # different shifts) are interchangeable, so tier-based policies give them one queue
+        groups: dict[tuple[int, frozenset[str]], list[TeamView]] = {}
+        for t in self.teams:
+            groups.setdefault((t.tier, frozenset(t.skills)), []).append(t)
+        #: pool name -> its teams, lowest tier first; a one-team pool is named after its team
+        self.pools: dict[str, tuple[TeamView, ...]] = {
+            "+".join(t.name for t in g): tuple(g) for g in groups.values()}
+        self._pool_of = {t.name: name for name, g in self.pools.items() for t in g}
 
     @property
     def now(self) -> float:
@@ -257,6 +267,10 @@ class Org:
     def team(self, name: str) -> TeamView:
         """The team called ``name`` (KeyError if there is none)."""
         return self._by_name[name]
+
+    def pool(self, team: str) -> str:
+        """Name of the pool (see :attr:`pools`) that team ``team`` belongs to."""
+        return self._pool_of[team]
 
     def by_tier(self) -> tuple[TeamView, ...]:
         """All teams, lowest tier first."""
@@ -310,10 +324,13 @@ class Policy:
     def queues(self) -> list[QueueSpec]:
         """Declare the queues (called once per run, before the first arrival).
 
-        Default: one queue per team, named after it and served by it alone.
-        Queue names must be unique; every team named must exist.
+        Default: one queue per pool of interchangeable teams (same tier and
+        skills; see :attr:`Org.pools`), named after its team when the pool has
+        one, served by the pool's teams.  Queue names must be unique; every
+        team named must exist.
         """
-        return [QueueSpec(t.name, (t.name,)) for t in self.org.by_tier()]
+        return [QueueSpec(name, tuple(t.name for t in teams))
+                for name, teams in self.org.pools.items()]
 
     def route(self, ticket: TicketView) -> str:
         """Name of the queue a newly arrived ticket joins.

@@ -16,9 +16,10 @@ class SkillRouting(Policy):
     """Triage classifies the ticket's (tier, skill) correctly with probability
     ``triage_accuracy`` (the ticket's common uniform ``rand[0]``).  A wrong
     class is another issue type, drawn in proportion to the other types'
-    shares with ``rand[1]``.  The ticket goes to the lowest-tier team
-    qualified for its class; a team that then cannot resolve it diagnoses and
-    hands it to the lowest-tier team qualified for the true class."""
+    shares with ``rand[1]``.  The ticket goes to the queue of the lowest-tier
+    team qualified for its class (shared with identical teams, see
+    :meth:`Org.pool`); a team that then cannot resolve it diagnoses and hands
+    it to the lowest-tier team qualified for the true class."""
 
     name = "skill_routing"
     summary = "triage routes each ticket to the lowest-tier team with the right skill"
@@ -28,10 +29,10 @@ class SkillRouting(Policy):
         tier, skill = ticket.tier, ticket.skill
         if ticket.rand[0] >= self.params.triage_accuracy:
             tier, skill = self._misclassify(ticket)
-        return self.org.qualified(tier, skill)[0].name
+        return self.org.pool(self.org.qualified(tier, skill)[0].name)
 
     def on_cannot_resolve(self, ticket: TicketView, agent: AgentView) -> Decision:
-        return HandOff(to=self.org.qualified(ticket.tier, ticket.skill)[0].name)
+        return HandOff(to=self.org.pool(self.org.qualified(ticket.tier, ticket.skill)[0].name))
 
     def _misclassify(self, ticket: TicketView) -> tuple[int, str]:
         others = [i for i in self.org.scenario.issues if i.name != ticket.issue]

@@ -14,7 +14,7 @@ class Tiered(Policy):
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         super().__init__(params, org)
-        self._entry = org.by_tier()[0].name
+        self._entry = org.pool(org.by_tier()[0].name)
         self._up: dict[tuple[int, int, str], Decision] = {}   # decisions are immutable: reuse
 
     def route(self, ticket: TicketView) -> str:
@@ -32,19 +32,20 @@ class Tiered(Policy):
         return HandOff(to=queue)
 
     def next_team_up(self, ticket: TicketView, tier: int) -> str:
-        """The lowest team above ``tier``; among several at that tier, one that can resolve it.
+        """The queue of the lowest team above ``tier``; among several at that tier, one that
+        can resolve it (interchangeable teams share one queue: :meth:`Org.pool`).
 
         With no team above (several top-tier teams with different skills), the
         ticket goes sideways to the lowest-tier team able to resolve it.
         """
         above = [t for t in self.org.by_tier() if t.tier > tier]
         if not above:
-            return self.org.qualified(ticket.tier, ticket.skill)[0].name
+            return self.org.pool(self.org.qualified(ticket.tier, ticket.skill)[0].name)
         next_tier = [t for t in above if t.tier == above[0].tier]
         for team in next_tier:
             if team.can_resolve(ticket.tier, ticket.skill):
-                return team.name
-        return next_tier[0].name
+                return self.org.pool(team.name)
+        return self.org.pool(next_tier[0].name)
 
 
 register(Tiered, builtin=True)
