@@ -164,3 +164,12 @@ def test_common_random_numbers_gives_every_point_the_same_customers(tmp_path):
     assert ra.arrivals == rb.arrivals
     assert sorted(ra.columns["arrival_min"]) == sorted(rb.columns["arrival_min"])
     assert list(ra.columns["end_min"]) != list(rb.columns["end_min"])    # the staffing still matters
+
+
+def test_missing_base_names_the_key(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("base: nowhere.yaml\nvary: {arrivals.per_hour: [8]}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        load_sweep(path)
+    assert exc.value.problems == [f"{path}: base: scenario file {tmp_path / 'nowhere.yaml'} not found "
+                                  "(the path is relative to the sweep file)"]

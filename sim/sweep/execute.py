@@ -102,12 +102,15 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
 
 def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[Task]:
     """Tasks not yet complete in DIR, in a fixed order (generated lazily)."""
+    from ..policies import registry
+
+    classes = {policy: registry.get(policy) for policy in plan.policies}
     for point in plan.points:
         for policy in plan.policies:
             for rep in range(plan.replications):
                 if not layout.is_done(point.index, policy, rep, tickets):
                     yield Task(point=point.index, policy=policy, replication=rep, scenario=point.scenario,
-                               params=point.params, tickets=tickets)
+                               params=point.params, tickets=tickets, policy_cls=classes[policy])
 
 
 def count_done(plan: SweepPlan, layout: Layout, tickets: bool) -> int:

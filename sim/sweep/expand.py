@@ -117,6 +117,9 @@ def load_sweep(path: str | Path) -> SweepPlan:
 def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
     src = str(source)
     base_path = (source.parent / spec.base)
+    if not base_path.is_file():
+        raise ScenarioError([f"{src}: base: scenario file {base_path} not found (the path is relative "
+                             "to the sweep file)"])
     base = load_scenario(base_path)
     problems: list[str] = []
 

@@ -29,6 +29,7 @@ class Task:
     scenario: Scenario          # the point's scenario (its seed keys the replication)
     params: dict[str, Any]      # varied path -> value, copied into the row
     tickets: bool = False
+    policy_cls: Optional[type] = None   # sent along (by reference) so workers need not look the name up
 
     @property
     def key(self) -> tuple[int, str, int]:
@@ -51,7 +52,7 @@ def execute_task(task: Task) -> TaskOutput:
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         scn = task.scenario
-        run = run_replication(scn, task.policy, task.replication, scn.seed)
+        run = run_replication(scn, task.policy, task.replication, scn.seed, policy_cls=task.policy_cls)
         tickets = tickets_frame([run], scn, [task.policy])
         teams = teams_frame([run], scn, [task.policy])
         row = replication_metrics(tickets, teams)
