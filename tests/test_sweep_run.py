@@ -162,3 +162,16 @@ def test_other_sweep_in_same_directory_is_refused(reference, tmp_path):
     with pytest.raises(Exception) as exc:
         run_sweep(other, out, workers=1)
     assert "holds results of a different sweep" in str(exc.value)
+
+
+def test_adding_replications_reuses_the_runs_already_done(tmp_path):
+    first = load_sweep(tiny_sweep(tmp_path, replications=1, zip=[]))
+    out = tmp_path / "out"
+    assert run_sweep(first, out, workers=1).done == 4
+    before = read_runs(out, first)
+    more = load_sweep(tiny_sweep(tmp_path, replications=2, zip=[]))
+    outcome = run_sweep(more, out, workers=1)
+    assert (outcome.skipped, outcome.done) == (4, 4)
+    after = read_runs(out, more)
+    pd.testing.assert_frame_equal(after[after["replication"] == 0].reset_index(drop=True), before)
+    assert load_scenario(Layout(out).point_file(1)).replications == 2    # the point file follows the sweep

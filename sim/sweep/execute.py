@@ -92,10 +92,10 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
     write_json(layout.manifest, manifest_of(plan, tickets))
     for point in plan.points:
         path = layout.point_file(point.index)
-        if not path.exists():
-            text = (f"# {point.scenario.description}\n# seed derived from sweep seed {plan.seed} and point "
-                    f"{point.index}; run alone: python run_sim.py run {path.name}\n"
-                    + yaml.safe_dump(point.scenario.to_dict(), sort_keys=False))
+        text = (f"# {point.scenario.description}\n# seed derived from sweep seed {plan.seed} and point "
+                f"{point.index}; run alone: python run_sim.py run {path.name}\n"
+                + yaml.safe_dump(point.scenario.to_dict(), sort_keys=False))
+        if not path.exists() or path.read_text(encoding="utf-8") != text:   # e.g. policies were added
             atomic_write(path, lambda p, t=text: p.write_text(t, encoding="utf-8"))
     return layout, tickets
 
