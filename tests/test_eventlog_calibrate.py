@@ -406,3 +406,38 @@ def test_log_of_several_runs_is_calibrated_from_one(original, tmp_path):
     assert set(cal.cases["case"]) == {c for c in ev if c.startswith("swarming/r1/")}
     with pytest.raises(LogError, match="no case matches"):
         calibrate(path, policy="nope")
+
+
+def test_recovers_hourly_and_weekday_profile(original, tmp_path):
+    """A log whose arrivals follow a daily and weekly pattern (in UTC+01:00) gives profiles on
+    the scenario clock the calibrated scenario uses (UTC here): hour h UTC is h+1 local."""
+    from sim.scenario import Arrivals
+
+    if "hourly_profile" not in Arrivals.model_fields:
+        pytest.skip("this version's scenario has no arrival profiles")
+    hp = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.8, 2.2, 2.2, 2.0,
+          1.6, 1.8, 2.0, 1.9, 1.6, 1.2, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
+    wp = [1.2, 1.1, 1.0, 1.0, 0.9, 0.4, 0.3]
+    d = original.to_dict()
+    d.update(arrivals={"per_hour": 8, "hourly_profile": hp, "weekday_profile": wp},
+             horizon={"days": 28, "warmup_days": 0}, start="2026-03-02T00:00+01:00")
+    res = simulate(scenario_from_dict(d), policies=["tiered"], replications=1, seed=3, trace=True)
+    cal = calibrate(export_events(res, tmp_path / "profile.csv")[0])
+    arr = cal.data["arrivals"]
+    assert len(arr["hourly_profile"]) == 24 and len(arr["weekday_profile"]) == 7
+    assert np.mean(arr["hourly_profile"]) == pytest.approx(1, abs=0.01)
+    z = stats.norm.ppf(1 - 0.001 / 2 / 24)            # 24 hours tested: Bonferroni
+    days = 28
+    for h in range(24):
+        true = 8 * hp[(h + 1) % 24] * np.mean(wp)     # per hour, averaged over the week
+        est = arr["per_hour"] * arr["hourly_profile"][h]
+        # + 0.01: the profile is written to 3 decimals
+        assert abs(est - true) <= z * math.sqrt(true * days) / days + 0.01, h
+    # a UTC weekday is local 01:00 to 01:00: the first local hour of the next day belongs to it
+    per_day = np.array([wp[d] * (sum(hp) - hp[0]) + wp[(d + 1) % 7] * hp[0] for d in range(7)])
+    rel = per_day / per_day.mean()
+    z7 = stats.norm.ppf(1 - 0.001 / 2 / 7)
+    for day in range(7):
+        n_day = 8 * per_day[day] * days / 7           # expected arrivals on that weekday
+        assert abs(arr["weekday_profile"][day] - rel[day]) <= z7 * rel[day] / math.sqrt(n_day) \
+            + 0.001, day                              # + rounding to 3 decimals
