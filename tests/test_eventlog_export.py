@@ -333,3 +333,38 @@ def test_pm4py_reads_the_logs_if_installed(result, events, tmp_path):
     ocel = pm4py.read_ocel2_json(str(paths[2]))
     assert len(ocel.events) == len(events)
     assert set(ocel.objects["ocel:type"]) == {"ticket", "agent", "team"}
+
+
+def test_log_costs_match_with_shifts_interruptions_and_reopens():
+    """The engine's optional mechanics (shift handovers, swarm interruptions with context
+    switches, reopened tickets) add activities; the log still accounts for every agent-minute."""
+    from sim.scenario import ScenarioError
+
+    d = copy.deepcopy(BASE)
+    d.update(horizon={"days": 3, "warmup_days": 0.5}, replications=1,
+             policies={"tiered": {}, "swarming": {"max_helpers": 1, "helper_mode": "interrupt"}})
+    d["frictions"]["context_switch"] = {"dist": "uniform", "low": 5, "high": 15}
+    d["issues"][0].update(reopen_probability=0.1, reopen_delay={"dist": "exponential", "mean": 300})
+    for team in d["teams"]:
+        team["agents"] += 2
+        team["shift"] = {"start": 6, "end": 22, "shift_end": "handover"}
+    try:
+        scn = scenario_from_dict(d, "mechanics")
+    except ScenarioError as exc:      # pragma: no cover - only before those features exist
+        pytest.skip(f"scenario features not available: {exc.problems[0]}")
+    res = simulate(scn, trace=True)
+    ev = events_frame(res)
+    acts = set(ev[V.ACTIVITY])
+    assert {V.REOPENED, V.INTERRUPTED, V.CONTEXT_SWITCHED} <= acts
+    assert acts <= set(ACTIVITIES)
+    m = ev[ev[V.MEASURED]]
+    cost = m.groupby([V.POLICY, V.REPLICATION, V.TICKET])[V.COST].sum()
+    t = res.tickets.assign(policy=res.tickets["policy"].astype(str)).set_index(
+        ["policy", "replication", "ticket_id"])
+    cost.index = cost.index.set_names(t.index.names)
+    assert len(cost) == len(t)
+    assert np.allclose(t["cost"], cost.loc[t.index], atol=1e-4)
+    reopened = (m[V.ACTIVITY] == V.REOPENED).groupby([m[V.POLICY], m[V.REPLICATION],
+                                                     m[V.TICKET]]).sum()
+    reopened.index = reopened.index.set_names(t.index.names)
+    assert (t["reopens"] == reopened.loc[t.index]).all()
