@@ -162,3 +162,24 @@ def test_interrupted_save_leaves_no_complete_looking_file(tmp_path, result, monk
     left = {p.name for p in (tmp_path / "res").iterdir()}
     assert "tickets.parquet" not in left and "meta.json" not in left
     assert not [n for n in left if n.endswith(".tmp")]
+
+
+def test_block_sizes_do_not_change_any_draw(monkeypatch):
+    """Ticket i takes the i-th draw of every stream, however the draws are chunked."""
+    import sim.models.customers as customers
+
+    d = three_tier_dict(horizon={"days": 3, "warmup_days": 0})
+    d["issues"][0]["reopen_probability"] = 0.2
+    d["issues"][0]["reopen_delay"] = {"dist": "exponential", "mean": 600}
+    d["arrivals"]["hourly_profile"] = [0.5] * 8 + [2.0] * 10 + [0.5] * 6
+    scn = scenario_from_dict(d)
+
+    def tickets(first, block):
+        monkeypatch.setattr(customers, "FIRST_BLOCK", first)
+        monkeypatch.setattr(customers, "BLOCK", block)
+        return simulate(scn, replications=1).tickets
+
+    base = tickets(4096, 4096)
+    assert len(base) > 800
+    pd.testing.assert_frame_equal(tickets(7, 64), base)
+    pd.testing.assert_frame_equal(tickets(256, 4096), base)

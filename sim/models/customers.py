@@ -5,8 +5,8 @@ Each attribute of a ticket comes from its own random stream, keyed by
 Ticket *i* always takes the *i*-th draw of every stream, so under every policy
 ticket 17 of replication 3 is the same customer with the same problem, the
 same patience and the same luck in each diagnosis, handoff and repeat it may
-need.  Draws are made in fixed-size numpy blocks (cheap) and transformed by
-the inverse CDFs of the scenario's distributions.
+need.  Draws are made in numpy blocks (cheap) and transformed by the inverse
+CDFs of the scenario's distributions.
 """
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ import numpy as np
 from ..distributions import Dist
 from ..scenario import Scenario
 
-BLOCK = 4096          # tickets per block; fixed so draws never depend on run length
+BLOCK = 4096          # tickets per block, once a run is under way
+FIRST_BLOCK = 256     # the first blocks are smaller (doubling up to BLOCK) so short runs draw
+                      # little; every stream is consumed in order, so ticket i's draws do not
+                      # depend on block sizes (tests/test_engine.py checks this)
 SLOTS = 4             # diagnose/handoff/repeat draws kept per ticket; more come from OVERFLOW
 RAND_SLOTS = 4        # uniforms a policy may use for its own per-ticket decisions
 
@@ -81,6 +84,8 @@ class CustomerStream:
         self._mean_gap = 60.0 / scenario.arrivals.per_hour
         self._clock = 0.0
         self._next_start = 0
+        self._block_size = FIRST_BLOCK
+        self._pending_arrivals = np.empty(0)
         # distributions whose k-th per-ticket draw may be needed: friction + each team's diagnose
         self._diag_dists: list[Dist | None] = [t.diagnose for t in scenario.teams]
 
@@ -89,16 +94,12 @@ class CustomerStream:
             yield self._draw_block()
 
     def _draw_block(self) -> TicketDraws:
-        scn, rng, n = self.scenario, self._rngs, BLOCK
+        scn, rng, n = self.scenario, self._rngs, self._block_size
+        self._block_size = min(2 * n, BLOCK)
         b = TicketDraws()
         b.start = self._next_start
         self._next_start += n
-        if self._profile is None:
-            gaps = -self._mean_gap * np.log1p(-rng[Stream.ARRIVAL].random(n))
-            arrival = self._clock + np.cumsum(gaps)
-            self._clock = float(arrival[-1])
-        else:
-            arrival = self._thinned(n)
+        arrival = self._homogeneous(n) if self._profile is None else self._thinned(n)
         b.arrival = arrival.tolist()
         seg = np.searchsorted(self._seg_cum, rng[Stream.SEGMENT].random(n), side="right")
         iss = np.searchsorted(self._iss_cum, rng[Stream.ISSUE].random(n), side="right")
@@ -137,6 +138,22 @@ class CustomerStream:
             b.switch = scn.frictions.context_switch.from_uniform(
                 rng[Stream.SWITCH].random((n, SLOTS))).tolist()
         return b
+
+    def _homogeneous(self, n: int) -> np.ndarray:
+        """The next ``n`` arrival times of the Poisson process.
+
+        Gaps are accumulated in fixed chunks of BLOCK (``clock + cumsum``), whatever
+        the attribute block size, so the floating-point sums - and with them every
+        arrival time - are the same for any ``n`` sequence.
+        """
+        out = self._pending_arrivals
+        while len(out) < n:
+            gaps = -self._mean_gap * np.log1p(-self._rngs[Stream.ARRIVAL].random(BLOCK))
+            chunk = self._clock + np.cumsum(gaps)
+            self._clock = float(chunk[-1])
+            out = np.concatenate((out, chunk))
+        self._pending_arrivals = out[n:]
+        return out[:n]
 
     def _thinned(self, n: int) -> np.ndarray:
         """The next ``n`` arrival times of the non-homogeneous Poisson process, by thinning.
