@@ -61,10 +61,13 @@ def parse_formats(formats: Iterable[str] | str | None, path: Optional[Path] = No
 
 
 def target_paths(path: str | Path, formats: list[str]) -> list[Path]:
-    """A file path keeps its name when it names a single format; otherwise ``DIR/events.<ext>``."""
+    """``log.csv`` with csv,xes -> ``log.csv``, ``log.xes``; a directory -> ``DIR/events.<ext>``."""
     path = Path(path)
-    if len(formats) == 1 and any(path.name.endswith(ext) for ext in FORMATS.values()):
-        return [path]
+    for ext in sorted(FORMATS.values(), key=len, reverse=True):
+        if path.name.endswith(ext):      # a file name: its stem with each format's suffix
+            stem = path.name[: -len(ext)]
+            return [path if FORMATS[f] == ext else path.with_name(stem + FORMATS[f])
+                    for f in formats]
     return [path / f"events{FORMATS[f]}" for f in formats]
 
 
