@@ -197,9 +197,9 @@ def export_events(result: "SimulationResult", path: str | Path,
                   formats: Iterable[str] | str | None = None) -> list[Path]:
     """Write the event log of a ``simulate(..., trace=True)`` result.
 
-    ``path`` is a file (format from its suffix) or a directory (``events.<ext>``
-    per format; default CSV).  Returns the files written; each appears whole or
-    not at all.
+    ``path`` is a file (``log.csv``: format from its suffix; with several formats,
+    ``log.xes`` etc. beside it) or a directory (``events.<ext>`` per format;
+    default CSV).  Returns the files written; each appears whole or not at all.
     """
     from .writers import open_writers
 
