@@ -138,6 +138,12 @@ def main() -> None:
             n = max(args.workers)
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                               dashboard_address="127.0.0.1:0") as cluster:
+                import importlib
+
+                from distributed import Client
+
+                with Client(cluster.scheduler_address) as warm:   # workers import sim before the clock starts
+                    warm.run(importlib.import_module, "sim.sweep.tasks")
                 elapsed, done, _, _ = measure(plan, tmp / "dask", scheduler=cluster.scheduler_address)
             rows.append((f"Dask LocalCluster, {n} worker process(es)", n, done, elapsed, None))
             print(f"  {rows[-1][0]}: {done} runs in {elapsed:.1f} s", flush=True)
