@@ -5,7 +5,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -15,6 +14,7 @@ import pandas as pd
 import yaml
 
 from ._version import __version__
+from .atomic import atomic_write
 from .analysis import replication_metrics, summarize
 from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
 from .scenario import Scenario
@@ -70,20 +70,20 @@ class SimulationResult:
         stale = out / "meta.json"
         if stale.exists():
             stale.unlink()      # the directory is being rewritten: not complete until the end
-        _atomic(out / "scenario.yaml", lambda p: p.write_text(
+        atomic_write(out / "scenario.yaml", lambda p: p.write_text(
             yaml.safe_dump(self.scenario.to_dict(), sort_keys=False), encoding="utf-8"))
-        _atomic(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
-        _atomic(out / "backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
-        _atomic(out / "teams.csv", lambda p: self.teams.to_csv(p, index=False))
+        atomic_write(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
+        atomic_write(out / "backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
+        atomic_write(out / "teams.csv", lambda p: self.teams.to_csv(p, index=False))
         for name in ("learned", "interruptions"):      # operating-reality tables, when present
             table = getattr(self, name)
             if table is not None and len(table):
-                _atomic(out / f"{name}.csv", lambda p, table=table: table.to_csv(p, index=False))
+                atomic_write(out / f"{name}.csv", lambda p, table=table: table.to_csv(p, index=False))
         per_rep = self.per_replication
-        _atomic(out / "per_replication.csv", lambda p: per_rep.to_csv(p, index=False))
+        atomic_write(out / "per_replication.csv", lambda p: per_rep.to_csv(p, index=False))
         summary = summarize(per_rep)
-        _atomic(out / "summary.csv", lambda p: _write_summary_csv(summary, p, meta))
-        _atomic(out / "meta.json", lambda p: p.write_text(meta_text, encoding="utf-8"))
+        atomic_write(out / "summary.csv", lambda p: _write_summary_csv(summary, p, meta))
+        atomic_write(out / "meta.json", lambda p: p.write_text(meta_text, encoding="utf-8"))
         return out
 
 
@@ -104,21 +104,6 @@ def _write_parquet(df: pd.DataFrame, path: Path, meta_text: str) -> None:
     md = dict(table.schema.metadata or {})
     md[b"supportsim"] = meta_text.encode()
     pq.write_table(table.replace_schema_metadata(md), path)
-
-
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def load_result(directory: str | os.PathLike) -> SimulationResult:
