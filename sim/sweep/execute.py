@@ -248,9 +248,13 @@ def _run_pool(n: int, batches: Iterator[list[Task]], handle: Callable[[TaskOutpu
                     results = _failed_batch(batch, exc)
                 for r in results:
                     handle(r)
-            if broken:       # a worker died: every task still in flight is lost; start afresh
+            if broken:       # a worker died: the tasks still in flight are lost (unless already finished)
                 for fut, batch in inflight.items():
-                    for r in _failed_batch(batch, BrokenProcessPool("a worker process died")):
+                    try:
+                        results = fut.result(timeout=5)
+                    except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, or never answered
+                        results = _failed_batch(batch, exc)
+                    for r in results:
                         handle(r)
                 inflight.clear()
                 pool.shutdown(wait=False, cancel_futures=True)
