@@ -14,7 +14,6 @@ import gc
 import os
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys

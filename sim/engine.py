@@ -35,7 +35,6 @@ import gc
 import math
 from array import array
 from dataclasses import dataclass, field
-from typing import Callable
 
 import simpy
 

@@ -68,7 +68,7 @@ from .engine import Engine, RunResult
 from .models.tickets import Outcome
 from .policies import registry
 from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec
-from .scenario import Scenario, ScenarioError, scenario_from_dict
+from .scenario import Scenario, scenario_from_dict
 
 __all__ = ["ConformanceError", "Violation", "check_policy", "check_run", "conformance_test",
            "run_checked", "scenarios"]

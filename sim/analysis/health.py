@@ -75,7 +75,6 @@ def warmup_check(backlog: pd.DataFrame, scenario: Any, skip: Iterable[str] = (),
 
 
 def _assess(policy: str, g: pd.DataFrame, scenario: Any, level: float) -> WarmupFinding:
-    start = scenario.warmup_min
     early_vals, steady_vals, curves = [], [], []
     cycle = getattr(scenario, "cycle_min", None)
     for _, r in g.groupby("replication"):
