@@ -117,12 +117,13 @@ def test_sweep_file_problems_are_all_reported(tmp_path):
             "zip": [{"teams[L1].agents": [4, 5], "teams[L2].agents": [4]},
                     {"arrivals.per_hour": [3]}],
             "policies": ["tiered", "nonesuch"],
-            "report": {"x": "teams[L3].agents"}}))
+            "report": {"x": "teams[L3].agents", "at": {"arrivals.per_hour": 9}}}))
     text = "\n".join(exc.value.problems)
     assert "unknown policy 'nonesuch'" in text
     assert "zipped paths need the same number of values" in text
     assert "arrivals.per_hour: already varied in vary" in text
     assert "report.x: 'teams[L3].agents' is not a varied path" in text
+    assert "report.at.arrivals.per_hour: 9 is not one of its values (8)" in text
 
 
 def test_unknown_sweep_key_is_rejected(tmp_path):

@@ -222,9 +222,15 @@ def _check_report(spec: SweepSpec, src: str, axes: list[Axis]) -> list[str]:
         if value is not None and value not in varied:
             problems.append(f"{src}: report.{key}: '{value}' is not a varied path; varied: "
                             f"{', '.join(sorted(varied)) or 'none'}")
-    for path in spec.report.at:
+    for path, value in spec.report.at.items():
         if path not in varied:
             problems.append(f"{src}: report.at: '{path}' is not a varied path")
+            continue
+        axis = next(a for a in axes if path in a.paths)
+        values = [row[axis.paths.index(path)] for row in axis.rows]
+        if value not in values:
+            problems.append(f"{src}: report.at.{path}: {value!r} is not one of its values "
+                            f"({', '.join(_short(v) for v in values)})")
     from ..analysis import METRIC_LABELS
 
     for key in ("time_metric", "cost_metric"):
