@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -63,15 +62,6 @@ def winner(rows: pd.DataFrame, metric: str, n_policies: int) -> Optional[str]:
     if all(high[best] < low[i] for i in others):
         return str(names[best])
     return NO_CLEAR_WINNER
-
-
-@dataclass
-class _Frame:
-    plan: SweepPlan
-    summary: pd.DataFrame
-    x: Axis
-    y: Optional[Axis]
-    others: list[Axis]
 
 
 def _axis_of(plan: SweepPlan, path: Optional[str]) -> Optional[Axis]:
