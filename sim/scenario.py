@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import math
 from pathlib import Path
-from typing import Any, Iterable, Literal, Optional
+from typing import Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -336,18 +336,20 @@ class ScenarioError(ValueError):
 # ---------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | Path, extra_policies: Iterable[str] = ()) -> Scenario:
+def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file; raise :class:`ScenarioError`."""
-    path = Path(path)
     src = str(path)
+    return scenario_from_dict(parse_yaml(read_text(path), src), source=src)
+
+
+def read_text(path: str | Path) -> str:
+    """A user's input file as text, or a one-line :class:`ScenarioError` saying why not."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError([f"{src}: file not found"]) from None
+        raise ScenarioError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{src}: cannot read file ({exc.__class__.__name__}: {exc})"]) from None
-    data = parse_yaml(text, src)
-    return scenario_from_dict(data, source=src)
+        raise ScenarioError([f"{path}: cannot read file ({exc.__class__.__name__}: {exc})"]) from None
 
 
 def parse_yaml(text: str, src: str) -> Any:
@@ -546,7 +548,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[list
                     break
             if field is None:
                 return None
-            current = _unwrap(field.annotation)
+            current = unwrap_annotation(field.annotation)
         else:
             return None
     if isinstance(current, type) and issubclass(current, BaseModel):
@@ -556,14 +558,16 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[list
     return None
 
 
-def _unwrap(tp: Any) -> Any:
+def unwrap_annotation(tp: Any) -> Any:
+    """Strip Optional/Annotated/list wrappers down to the element type (for walking models)."""
+    import types
     import typing
 
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
-        elif origin in (list, typing.Union, getattr(__import__("types"), "UnionType", None)):
+        elif origin in (list, typing.Union, types.UnionType):
             args = [a for a in typing.get_args(tp) if a is not type(None)]
             if len(args) != 1:
                 return tp

@@ -18,6 +18,8 @@ from typing import Any, Union
 
 from pydantic import BaseModel
 
+from ..scenario import unwrap_annotation
+
 __all__ = ["PathError", "Step", "parse_path", "get_path", "set_path", "check_path"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
@@ -148,23 +150,6 @@ def set_path(data: Any, steps: tuple[Step, ...], value: Any) -> None:
 
 
 # ----------------------------------------------------------------------------- model walk
-def _unwrap(tp: Any) -> Any:
-    """Strip Optional/Annotated/list wrappers down to the element type."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin is list:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
 def _dist_classes() -> dict[str, type[BaseModel]]:
     from .. import distributions as d
 
@@ -180,7 +165,7 @@ def _model_for(node: Any, declared: Any) -> type[BaseModel] | None:
     """The pydantic model describing ``node`` (a dict), if it can be known."""
     if isinstance(node, dict) and "dist" in node:
         return _dist_classes().get(node["dist"])
-    declared = _unwrap(declared)
+    declared = unwrap_annotation(declared)
     if isinstance(declared, type) and issubclass(declared, BaseModel):
         return declared
     return None

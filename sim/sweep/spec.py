@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..scenario import ScenarioError, _format_pydantic, parse_yaml
+from ..scenario import ScenarioError, _format_pydantic, parse_yaml, read_text
 
 __all__ = ["SweepSpec", "ReportSpec", "load_sweep_spec", "sweep_spec_from_dict"]
 
@@ -91,11 +91,4 @@ def _parse(text: str, src: str) -> Any:
 
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"{path}: cannot read file ({exc.__class__.__name__}: {exc})"]) from None
-    return sweep_spec_from_dict(_parse(text, str(path)), str(path))
+    return sweep_spec_from_dict(_parse(read_text(path), str(path)), str(path))

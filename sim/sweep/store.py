@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from ..atomic import atomic_write
 
 __all__ = ["Layout", "atomic_write", "write_table"]
 
@@ -65,22 +66,6 @@ class Layout:
         if not self.runs_file(point, policy, rep).exists():
             return False
         return not tickets or self.tickets_file(point, policy, rep).exists()
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a hidden temporary file in the same directory, fsync, then rename into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def write_table(path: Path, table: pa.Table) -> None:
