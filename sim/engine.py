@@ -255,15 +255,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         self.env.timeout(b.arrival[r] - now).callbacks.append(self._arrive)
         if self.trace is not None:
             self.trace.append((now, now, tid, "created", -1, "", ""))
-        try:                            # = self._route(t), inlined: this runs for every ticket
-            qname = self.policy.route(t)
-        except Exception as exc:
-            raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
-        q = self.queues.get(qname) if qname.__class__ is str else None
-        if q is None:
-            raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
-                                             f"queues: {list(self.queues)}"))
-        self._enqueue(t, q)
+        self._enqueue(t, self._route(t))
 
     def _route(self, t: Ticket) -> TicketQueue:
         """The queue the policy sends a new (or returning) ticket to."""
