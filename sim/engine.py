@@ -469,13 +469,18 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         if self.swarm_wait_is_queue and t.patience != math.inf:
             self._arm_patience(t)
 
+    def _end_hold(self, t: Ticket, owner: Agent) -> None:
+        """The owner stops holding ``t`` for a helper: pay the hold, count the customer's wait."""
+        now = self.env.now
+        self._charge(t, owner, now - t.hold_start)
+        self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
+        if self.swarm_wait_is_queue:
+            t.queued_total += now - t.enqueued_at
+
     def _start_swarm(self, t: Ticket, owner: Agent, helpers: list[Agent]) -> None:
         now = self.env.now
         if t.state == State.AWAIT_HELP:
-            self._charge(t, owner, now - t.hold_start)
-            self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
-            if self.swarm_wait_is_queue:
-                t.queued_total += now - t.enqueued_at
+            self._end_hold(t, owner)
             t.queue = owner.target
             owner.target = None
         t.state = State.IN_SERVICE

@@ -117,13 +117,9 @@ class ShiftsMixin:
         self._begin(agent, Phase.HANDOFF, h)
 
     def _hand_over_hold(self, owner: "Agent") -> None:
-        now = self.env.now
         t = owner.ticket
         t.queue.discard(t)
-        self._charge(t, owner, now - t.hold_start)
-        self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
-        if self.swarm_wait_is_queue:
-            t.queued_total += now - t.enqueued_at
+        self._end_hold(t, owner)
         t.state = State.IN_SERVICE
         t.queue = None
         self._start_handover(owner, t, self._handover_queue(t))
