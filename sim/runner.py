@@ -103,35 +103,56 @@ def stability_warnings(result: SimulationResult, util_limit: float = 0.95) -> li
     return out
 
 
+GROWTH_MIN_TICKETS = 5.0      # growth over the second half worth calling instability ...
+GROWTH_MIN_SHARE = 0.25       # ... and relative to the backlog's level there
+
+
 def _backlog_growth(g, cycle_min: Optional[float]) -> Optional[float]:
-    """Growth (tickets/day) of the waiting backlog over the second half, if clearly positive.
+    """Growth (tickets/day) of the waiting backlog over the second half, if clear and material.
 
     The backlog is averaged over whole cycles (a week or a day when the scenario
     has weekly or daily patterns, else a day) and the trend is fitted to those
     averages, so a busy Monday after a closed weekend does not look like growth.
+    Growth is *material* when, over the second half, it adds at least
+    GROWTH_MIN_TICKETS tickets and GROWTH_MIN_SHARE of the backlog's level there
+    (an overloaded queue grows by about two thirds of its level in that time; a
+    stable one by nothing but noise), and *clear* when, with two or more
+    replications, the 95 % t-interval of the slopes lies above zero.
     """
+    from .analysis import t_interval
+
     period = cycle_min or 1440.0
-    per_rep = []
+    slopes, growth, level = [], [], []
     for _, r in g.groupby("replication"):
         t = r["time_min"].to_numpy()
         if len(t) < 10:
             continue
         y = r["waiting"].to_numpy(dtype=float)
         mid = t[0] + (t[-1] - t[0]) / 2
+        half_days = (t[-1] - mid) / 1440.0
         k = np.floor((t - mid) / period)
         means = [(kk, y[k == kk].mean()) for kk in np.unique(k[k >= 0])
                  if (k == kk).sum() * (t[1] - t[0]) >= 0.99 * period]
-        if len(means) < 2:           # fewer than two whole cycles: fall back to the raw samples
-            half = t >= mid
-            per_rep.append(np.polyfit(t[half] / 1440.0, y[half], 1)[0])
-            continue
-        kk, mm = np.array(means).T
-        per_rep.append(np.polyfit(kk * period / 1440.0, mm, 1)[0])
-    if not per_rep:
+        if len(means) < 2:
+            # fewer than two whole cycles in the second half: compare the last two whole
+            # cycles of the window (same phase, so the pattern cancels); shorter: not assessed
+            end = t[-1] + (t[1] - t[0])
+            if end - t[0] < 2 * period:
+                continue
+            last = y[t >= end - period].mean()
+            prev = y[(t >= end - 2 * period) & (t < end - period)].mean()
+            slope = (last - prev) / (period / 1440.0)
+            level.append((last + prev) / 2)
+        else:
+            kk, mm = np.array(means).T
+            slope = np.polyfit(kk * period / 1440.0, mm, 1)[0]
+            level.append(mm.mean())
+        slopes.append(slope)
+        growth.append(slope * half_days)
+    if not slopes:
         return None
-    per_rep = np.asarray(per_rep)
-    mean = per_rep.mean()
-    # a growing backlog: consistently upward across replications and not a trickle
-    if mean > 1.0 and (per_rep > 0).mean() >= 0.8:
-        return float(mean)
-    return None
+    mean_slope, half_width, n = t_interval(np.asarray(slopes))
+    added = float(np.mean(growth))
+    material = added >= max(GROWTH_MIN_TICKETS, GROWTH_MIN_SHARE * float(np.mean(level)))
+    clear = n < 2 or (half_width == half_width and mean_slope - half_width > 0)
+    return float(mean_slope) if material and clear else None
