@@ -32,7 +32,7 @@ __all__ = [
 class Dist(BaseModel):
     """Base class: a validated, immutable distribution spec."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF applied element-wise to uniforms in [0, 1)."""
@@ -68,7 +68,7 @@ class Exponential(Dist):
     dist: Literal["exponential"]
     mean_: float = Field(gt=0, alias="mean")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
@@ -86,7 +86,7 @@ class LogNormal(Dist):
     mean_: float = Field(gt=0, alias="mean")
     cv: float = Field(gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -104,7 +104,7 @@ class Gamma(Dist):
     mean_: float = Field(gt=0, alias="mean")
     cv: float = Field(gt=0)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv**2

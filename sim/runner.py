@@ -26,7 +26,10 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     ``trace=True`` keeps every run's activity trace (compactly, as
     :class:`sim.eventlog.TraceTable`) in ``result.traces`` for event-log export.
     """
-    names = list(policies) if policies is not None else scenario.policy_names()
+    if isinstance(policies, str):
+        policies = [policies]
+    # each policy once, in the order asked (naming one twice would only repeat its runs)
+    names = list(dict.fromkeys(policies if policies is not None else scenario.policy_names()))
     unknown = [p for p in names if registry.get(p) is None]
     if unknown:
         raise ScenarioError([f"policy {p!r}: unknown; available: {', '.join(registry.names())}"
@@ -37,6 +40,8 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     seed = scenario.seed if seed is None else int(seed)
     if reps < 1:
         raise ScenarioError([f"replications: must be >= 1, got {reps}"])
+    if seed < 0:
+        raise ScenarioError([f"seed: must be >= 0, got {seed}"])
     tasks = [(p, r) for p in names for r in range(reps)]
     runs = _execute(scenario, tasks, seed, workers, progress, trace)
     runs.sort(key=lambda run: (names.index(run.policy), run.replication))

@@ -41,7 +41,8 @@ SHARE_TOLERANCE = 1e-6
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 class Horizon(_Model):
@@ -595,7 +596,7 @@ def _format_pydantic(exc: ValidationError, model: type[BaseModel]) -> list[str]:
             msg = msg[len("Value error, "):]
         got = err.get("input")
         if etype.endswith("_type") or etype.startswith(("greater", "less", "too_", "literal")) or etype in (
-            "int_from_float",
+            "int_from_float", "finite_number",
         ):
             msg = f"{msg} (got {_short(got)})"
         if etype == "union_tag_invalid":

@@ -108,26 +108,61 @@ def test_triage_accuracy_one_means_no_misroutes():
 
 
 def test_swarm_duration_and_cost_follow_overhead():
-    """With overhead o and h helpers a swarm lasts work*(1+o)/(1+h) with all participants busy."""
+    """With overhead o and h helpers a swarm lasts work*(1+o)/(1+h), every participant busy
+    and paid throughout; fixed work makes the expected numbers exact."""
     d = three_tier_dict(policies={"swarming": {"max_helpers": 2}})
     d["frictions"]["swarm_overhead"] = 0.5
+    for issue in d["issues"]:
+        issue["work"] = {"dist": "fixed", "value": 60.0}
+    d["teams"][2]["agents"] = 6            # often two free experts: swarms of 2 and 3
     scn = scenario_from_dict(d)
     run = run_replication(scn, "swarming", 0, trace=True)
     spans = defaultdict(list)
-    for start, end, tid, act, agent, *_ in run.trace:
+    for start, end, tid, act, agent, team, _ in run.trace:
         if act in ("swarm_work", "help"):
-            spans[tid].append((act, start, end, agent))
-    checked = 0
+            spans[tid].append((act, start, end, agent, team))
+    rate = {t.name: t.cost_per_hour / 60 for t in scn.teams}
+    sizes = set()
     for tid, acts in spans.items():
         owner = [a for a in acts if a[0] == "swarm_work"]
         helpers = [a for a in acts if a[0] == "help"]
-        if not owner or not helpers or owner[0][2] >= scn.horizon_min:
+        _, s, e, _, owner_team = owner[0]
+        if e >= scn.horizon_min:
             continue
-        _, s, e, _ = owner[0]
-        assert all(h[1] == s and h[2] == e for h in helpers)
-        assert 1 <= len(helpers) <= 2
+        h = len(helpers)
+        assert 1 <= h <= 2
+        assert e - s == pytest.approx(60.0 * 1.5 / (1 + h))
+        assert all(x[1] == s and x[2] == e for x in helpers)
+        sizes.add(h)
+    assert sizes == {1, 2}
+    # the ticket table charges those minutes at each participant's rate
+    cols = {k: np.frombuffer(v, dtype=v.typecode) for k, v in run.columns.items()}
+    row = {int(t): i for i, t in enumerate(cols["ticket_id"])}
+    checked = 0
+    for tid, acts in spans.items():
+        if tid not in row or acts[0][2] >= scn.horizon_min:
+            continue
+        cost = 0.0
+        for start, end, t2, act, agent, team, _ in run.trace:
+            if t2 == tid and end > start:
+                cost += (end - start) * rate[team]
+        assert cols["cost"][row[tid]] == pytest.approx(cost)
         checked += 1
     assert checked > 20
+
+
+def test_swarming_never_hands_off_on_generated_scenarios():
+    """Over random valid scenarios (no shifts: a shift-end handover is a handoff by design)."""
+    from hypothesis import given, settings
+    from sim.testing import scenario_dicts
+
+    @settings(max_examples=25, deadline=None, database=None, derandomize=True)
+    @given(data=scenario_dicts(operating_reality=False))
+    def check(data):
+        res = simulate(scenario_from_dict({**data, "policies": {"swarming": {}}}), replications=1)
+        assert (res.tickets["handoffs"] == 0).all() and (res.tickets["repeats"] == 0).all()
+
+    check()
 
 
 def test_save_writes_complete_result(tmp_path, result):

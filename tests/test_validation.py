@@ -47,6 +47,9 @@ DELETE = object()
     ("arrivals.per_hour", "twelve", "arrivals.per_hour: Input should be a valid number (got 'twelve')"),
     ("arrivals.colour", "blue", "arrivals.colour: unknown key; allowed: per_hour"),
     ("horizon.days", -1, "horizon.days"),
+    ("horizon.days", float("inf"), "horizon.days: Input should be a finite number (got inf)"),
+    ("arrivals.per_hour", float("nan"), "arrivals.per_hour: Input should be a finite number"),
+    ("issues.1.work", {"dist": "gamma", "mean": float("inf"), "cv": 1}, "issues[1].work.mean: Input should be a finite number"),
     ("horizon.warmup_days", 10, "horizon.warmup_days: must be less than horizon.days"),
     ("replications", 0, "replications: Input should be greater than or equal to 1"),
     ("issues.0.share", 0.5, "issues: shares must sum to 1 (got 0.9)"),
@@ -157,3 +160,14 @@ def test_cli_bad_flag_value_exits_2():
     proc = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", "--replications", "0"],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and "must be >= 1" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--out", "/proc/no/such"], "--out /proc/no/such: cannot write results there"),
+    (["--report", "README.md"], "--report README.md: is a file, not a directory"),
+])
+def test_cli_unwritable_output_is_one_line_before_simulating(args, expected):
+    proc = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "run", "--days", "200",
+                           "--replications", "50", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr

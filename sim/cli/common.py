@@ -39,3 +39,24 @@ def _number(kind: type, minimum: float, strict: bool):
 positive_int = _number(int, 1, strict=False)
 nonneg_int = _number(int, 0, strict=False)
 positive_float = _number(float, 0, strict=True)
+
+
+def writable_dir(path: Path, flag: str) -> Path:
+    """Create output directory ``path`` now and prove it is writable, before any long work.
+
+    Raises the CLI's one-line :class:`UserError` naming the flag and the reason.
+    """
+    import tempfile
+
+    from . import UserError
+
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{flag} {path}: is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise UserError(f"{flag} {path}: cannot write results there ({reason})") from None
+    return path

@@ -26,6 +26,7 @@ def run(args) -> int:
     from ..results import load_result
     from ..scenario import ScenarioError
     from . import UserError
+    from .common import writable_dir
 
     d: Path = args.results
     if not d.is_dir():
@@ -33,6 +34,8 @@ def run(args) -> int:
     if not (d / "meta.json").exists():
         raise UserError(f"{d}: not a complete supportsim results directory (no meta.json); "
                         f"re-run with: run SCENARIO --out {d}")
+    if args.out is not None:
+        writable_dir(args.out, "--out")
     try:
         result = load_result(d)
     except ScenarioError:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from ..runner import simulate
 from ..scenario import load_scenario
-from .common import nonneg_int, positive_float, positive_int, resolve_scenario_path
+from .common import (nonneg_int, positive_float, positive_int, resolve_scenario_path,
+                     writable_dir)
 from .display import print_summary, progress_bar
 from .plugins import policies_to_run
 
@@ -48,6 +49,9 @@ def load_for_run(args):
 def run(args) -> int:
     events = _event_formats(args)
     path, scn = load_for_run(args)
+    for flag, target in (("--out", args.out), ("--report", args.report)):
+        if target is not None:
+            writable_dir(target, flag)      # fail now, not after the simulation
     with progress_bar("simulating") as advance:
         result = simulate(scn, policies=policies_to_run(args, scn), replications=args.replications,
                           seed=args.seed, workers=args.workers, progress=advance,

@@ -64,9 +64,11 @@ def sweep_progress(label: str) -> Iterator[Callable[[int, int, int], None]]:
 def run(args) -> int:
     from ..sweep import load_sweep, run_sweep, write_report, write_summary
     from ..sweep.store import Layout
+    from .common import writable_dir
 
     plan = load_sweep(args.file)           # every point validated before anything runs
     out = args.out if args.out is not None else Path("results") / "sweeps" / plan.name
+    writable_dir(out, "--out")
     if Layout(out).manifest.exists() and not args.resume:
         print(f"{out}: continuing the sweep found there (completed runs are skipped)", file=sys.stderr)
     _warn_unstable(plan)

@@ -77,7 +77,7 @@ class PolicyParams(BaseModel):
     validation error naming ``policies.<name>.<param>``.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True, slots=True)

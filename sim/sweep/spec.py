@@ -31,7 +31,7 @@ __all__ = ["SweepSpec", "ReportSpec", "load_sweep_spec", "sweep_spec_from_dict"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class ReportSpec(_Model):
