@@ -143,7 +143,10 @@ def test_paired_differences_hand_computed():
     assert noisy["diff_mean"] == pytest.approx(-2)
     assert noisy["diff_half"] == pytest.approx(t2 * 1.0 / np.sqrt(3))       # sd of (-2,-1,-3) is 1
     assert not noisy["clear"]                                                # -2 ± 2.48 includes 0
-    assert noisy["rel_mean"] == pytest.approx(np.mean([8 / 10 - 1, 11 / 12 - 1, 11 / 14 - 1]))
+    # relative = difference over the baseline mean, on the same scale as its interval
+    assert noisy["rel_mean"] == pytest.approx(-2 / 12)
+    assert noisy["rel_half"] == pytest.approx(noisy["diff_half"] / 12)
+    assert (abs(noisy["rel_mean"]) > noisy["rel_half"]) == noisy["clear"]
     assert (noisy["baseline_mean"], noisy["policy_mean"]) == (12, 10)
     steady = p.loc["steady"]
     assert steady["diff_half"] == pytest.approx(t2 * 0.1 / np.sqrt(3))

@@ -53,8 +53,9 @@ def paired_differences(per_rep: pd.DataFrame, baseline: Optional[str] = None,
 
     Columns: policy, [by,] metric, baseline, n, baseline_mean, policy_mean,
     diff_mean, diff_low, diff_high, diff_half (absolute, policy − baseline),
-    rel_mean, rel_half (per-replication ratio − 1; NaN when the baseline value
-    is 0 in some replication), unpaired_half (Welch half-width of the same
+    rel_mean, rel_half (the difference and its half-width divided by the
+    baseline's mean, so a relative change is called clear exactly when its
+    interval excludes 0; NaN when the baseline mean is 0), unpaired_half (Welch half-width of the same
     difference, for comparison) and ``clear``: the interval of the difference
     excludes 0, i.e. the difference is statistically clear at ``level``.
     Only replications present for both policies are paired.
@@ -84,8 +85,11 @@ def paired_differences(per_rep: pd.DataFrame, baseline: Optional[str] = None,
                 ok = ~(np.isnan(p) | np.isnan(b))
                 p, b = p[ok], b[ok]
                 d_mean, d_half, n = t_interval(p - b, level)
-                if len(b) and np.all(b != 0):
-                    r_mean, r_half, _ = t_interval(p / b - 1.0, level)
+                # relative change = the paired difference and its interval over the baseline's
+                # mean, so "-20 % (±5 %)" is clear exactly when the absolute interval excludes 0
+                b_mean = float(b.mean()) if len(b) else float("nan")
+                if len(b) and b_mean != 0:
+                    r_mean, r_half = d_mean / b_mean, d_half / abs(b_mean)
                 else:
                     r_mean, r_half = float("nan"), float("nan")
                 _, u_half = unpaired_interval(p, b, level)

@@ -98,9 +98,9 @@ def _verdict_table(rows: list[VerdictRow], baseline: str) -> Table:
         body.append(["-", "-", *["-"] * len(metrics),
                      f"Only {baseline} was run: there is nothing to compare it with."])
         status.append("")
-    note = (f"Relative change vs {baseline}: mean over replications of policy/{baseline} − 1, paired on "
-            f"the same customers, with its 95 % Student-t half-width. “not clear” = the interval "
-            f"includes 0.")
+    note = (f"Relative change vs {baseline}: the mean paired difference (policy − {baseline}, same "
+            f"customers, replication by replication) over {baseline}'s mean, with its 95 % Student-t "
+            f"half-width on the same scale. “not clear” = the interval includes 0.")
     return Table(f"Verdict: each policy compared with {baseline}", header, body, note, status)
 
 
