@@ -239,3 +239,26 @@ def test_analyze_falls_back_to_first_policy_without_tiered():
     assert set(a.paired["policy"]) == {"skill_routing"}
     with pytest.raises(ValueError, match="not run"):
         analyze(res, baseline="tiered")
+
+
+def test_summarize_clips_intervals_to_possible_values_keeping_half_width():
+    per_rep = pd.DataFrame({
+        "policy": ["A"] * 3, "replication": [0, 1, 2],
+        "abandoned_share": [0.0, 0.0, 0.03],          # interval would reach below 0
+        "resolved_share": [1.0, 1.0, 0.97],           # ... and above 1
+        "utilisation_L1": [0.99, 0.999, 0.90],
+        "handoffs_per_ticket": [0.0, 0.0, 0.5],       # a count: not below 0, no upper bound
+        "signed_thing": [-1.0, 0.0, 1.0],             # unknown column: left alone
+    })
+    s = summarize(per_rep).set_index("metric")
+    for m in per_rep.columns[2:]:
+        mean, half, _ = t_interval(per_rep[m].to_numpy())
+        row = s.loc[m]
+        assert row["half_width"] == pytest.approx(half)
+        assert row["ci_low"] == pytest.approx(max(mean - half, 0.0) if m != "signed_thing" else mean - half)
+    assert s.loc["abandoned_share", "ci_low"] == 0.0
+    assert s.loc["resolved_share", "ci_high"] == 1.0
+    assert s.loc["utilisation_L1", "ci_high"] == 1.0
+    assert s.loc["handoffs_per_ticket", "ci_high"] == pytest.approx(
+        per_rep["handoffs_per_ticket"].mean() + s.loc["handoffs_per_ticket", "half_width"])
+    assert s.loc["signed_thing", "ci_low"] < 0

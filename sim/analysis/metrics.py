@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
-           "ticket_targets", "metric_label"]
+           "ticket_targets", "metric_label", "is_share_metric"]
 
 METRIC_LABELS: dict[str, str] = {
     "tickets": "measured tickets",
@@ -268,6 +268,31 @@ def summarize(per_rep: pd.DataFrame, level: float = 0.95, by: Optional[str] = No
         key = key if isinstance(key, tuple) else (key,)
         for m in metrics:
             mean, half, n = t_interval(g[m].to_numpy(dtype=float), level)
-            rows.append({**dict(zip(keys, key)), "metric": m, "mean": mean, "ci_low": mean - half,
-                         "ci_high": mean + half, "half_width": half, "n": n})
+            low, high = _clip_bounds(m, mean, mean - half, mean + half)
+            rows.append({**dict(zip(keys, key)), "metric": m, "mean": mean, "ci_low": low,
+                         "ci_high": high, "half_width": half, "n": n})
     return pd.DataFrame(rows)
+
+
+def is_share_metric(metric: str) -> bool:
+    """Metrics that are fractions of tickets or of capacity (shown as percentages)."""
+    return (metric.endswith("_share") or metric.startswith("utilisation_")
+            or metric in ("service_level", "resolution_within_target"))
+
+
+def _clip_bounds(metric: str, mean: float, low: float, high: float) -> tuple[float, float]:
+    """Keep an interval inside the values the metric can take.
+
+    The Student-t interval is symmetric and can reach below 0 (or above 100 %)
+    when a share or count is near its bound; a bound nobody can observe only
+    confuses readers.  ``half_width`` stays as computed.  Every known metric is
+    non-negative (times, counts, costs, shares); unknown columns are left alone.
+    """
+    if not (is_share_metric(metric) or metric in METRIC_LABELS):
+        return low, high
+    if not np.isnan(low):
+        low = max(low, 0.0)
+    if is_share_metric(metric) and not np.isnan(high):
+        # utilisation may exceed 1 when agents finish work past their shift: never cut below the mean
+        high = min(high, max(1.0, mean))
+    return low, high
