@@ -117,10 +117,11 @@ def main() -> None:
     print(f"supportsim, tiered:              {ours:10,.0f} tickets/s")
     print(f"ratio supportsim / bare SimPy:   {ours / bare:10.2f}   (goal >= 0.67)")
 
-    print("\n== default scenario, per policy (one replication, 60 days) ==")
     default = load_scenario(ROOT / "scenarios" / "default.yaml")
     if args.quick:
         default = default.replace(horizon={"days": 20, "warmup_days": 0})
+    print(f"\n== default scenario, per policy (one replication, {default.horizon.days:g} days, "
+          f"warm-up {default.horizon.warmup_days:g}) ==")
     rates = {}
     for policy in registry.builtin_names():
         rates[policy] = best_of(lambda: project_rate(default, policy)[0], repeat)
