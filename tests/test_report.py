@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import html
 import re
 from html.parser import HTMLParser
@@ -9,9 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rich.console import Console
 
 from sim import load_scenario, scenario_from_dict, simulate
+from sim.analysis import stability_flags
 from sim.cli import main
+from sim.cli.display import print_summary
 from sim.report import build_report, default_report_dir, slug
 from sim.report.figures import FIGURES
 
@@ -142,13 +146,38 @@ def test_unstable_policy_is_never_presented_as_a_normal_result(tmp_path):
     over = scenario_from_dict(mmc_dict(servers=2, per_hour=24, mean_work=10, days=2, warmup_days=0.5,
                                        replications=2), "overloaded")
     over = over.replace(policies={"tiered": {}, "swarming": {}})
-    paths = build_report(simulate(over), tmp_path / "rep")
+    res = simulate(over)
+    paths = build_report(res, tmp_path / "rep")
     (row,) = paths.content.verdict_rows
     assert row.status == "unstable" and "UNSTABLE" in row.sentence
     verdict = paths.content.verdict.rows[0]
     assert verdict[1] == "UNSTABLE" and "not compared" in verdict[2]
     text = paths.html.read_text(encoding="utf-8")
     assert 'class="alert danger"' in text and "unstable under tiered" in text
+    # the key-metrics table still shows their numbers, but every column says they are unstable
+    key = paths.content.tables[0]
+    assert key.header == ["metric", "tiered (UNSTABLE)", "swarming (UNSTABLE)"]
+    assert key.note.startswith("UNSTABLE:")
+    md = paths.markdown.read_text(encoding="utf-8")
+    assert "tiered (UNSTABLE)" in md and "swarming (UNSTABLE)" in md
+    assert "tiered (UNSTABLE)" in text
+    # ... and so does the terminal table
+    out = io.StringIO()
+    print_summary(res, Console(file=out, width=250))
+    shown = out.getvalue()
+    assert "tiered (UNSTABLE)" in shown and "swarming (UNSTABLE)" in shown
+    assert "UNSTABLE: the system did not settle" in shown
+
+
+def test_stable_policies_carry_no_unstable_marker(tmp_path):
+    scn = scenario_from_dict(three_tier_dict(horizon={"days": 1, "warmup_days": 0.25}), "calm")
+    res = simulate(scn, policies=["tiered", "swarming"], replications=2)
+    assert not any(stability_flags(res).values())
+    key = build_report(res, tmp_path / "rep").content.tables[0]
+    assert key.header == ["metric", "tiered", "swarming"] and key.note == ""
+    out = io.StringIO()
+    print_summary(res, Console(file=out, width=250))
+    assert "UNSTABLE" not in out.getvalue()
 
 
 def test_single_policy_single_replication_says_what_it_cannot_tell(tmp_path):

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..analysis import METRIC_LABELS
+from ..analysis import METRIC_LABELS, stability_flags
 
 SHOWN = [
     "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
@@ -57,9 +57,10 @@ def print_summary(result, console: Console | None = None) -> None:
     metrics = SHOWN + sorted(m for m in summary["metric"].unique() if m.startswith("utilisation_"))
     table = Table(title=f"{result.scenario.name}: mean ± 95 % CI over {result.replications} "
                         f"replication(s), seed {result.seed}", title_justify="left")
+    unstable = {p for p, w in stability_flags(result).items() if w}
     table.add_column("metric")
     for p in policies:
-        table.add_column(p, justify="right")
+        table.add_column(f"{p} (UNSTABLE)" if str(p) in unstable else p, justify="right")
     idx = summary.set_index(["policy", "metric"])
     for m in metrics:
         label = METRIC_LABELS.get(m) or m.replace("utilisation_", "utilisation of team ")
@@ -71,4 +72,8 @@ def print_summary(result, console: Console | None = None) -> None:
             else:
                 cells.append("-")
         table.add_row(label, *cells)
+    if unstable:
+        table.caption = ("UNSTABLE: the system did not settle under this policy (see the warnings), "
+                         "so its numbers depend on the horizon and are not steady-state results.")
+        table.caption_justify = "left"
     console.print(table)

@@ -119,7 +119,11 @@ def _key_metrics(a: Analysis, policies: list[str]) -> Table:
             else:
                 cells.append("-")
         rows.append([metric_label(m), *cells])
-    return Table("Key metrics (mean ± 95 % CI over replications)", ["metric", *policies], rows)
+    unstable = set(a.unstable)
+    header = ["metric", *(f"{p} (UNSTABLE)" if p in unstable else p for p in policies)]
+    note = ("UNSTABLE: the system did not settle under this policy (see the warnings above), so its "
+            "numbers depend on the horizon and are not steady-state results." if unstable else "")
+    return Table("Key metrics (mean ± 95 % CI over replications)", header, rows, note)
 
 
 def _paired_table(a: Analysis) -> Table | None:
