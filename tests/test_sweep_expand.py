@@ -174,3 +174,22 @@ def test_missing_base_names_the_key(tmp_path):
         load_sweep(path)
     assert exc.value.problems == [f"{path}: base: scenario file {tmp_path / 'nowhere.yaml'} not found "
                                   "(the path is relative to the sweep file)"]
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "..", ".", ".hidden", "a\\b", "with space"])
+def test_sweep_name_must_be_a_plain_directory_name(tmp_path, name, capsys):
+    path = write_sweep(tmp_path, {"name": name, "vary": {"arrivals.per_hour": [8]}, "policies": ["tiered"]})
+    with pytest.raises(ScenarioError) as exc:
+        load_sweep(path)
+    assert len(exc.value.problems) == 1
+    assert exc.value.problems[0].startswith(f"{path}: name: {name!r} ")
+    assert main(["sweep", str(path), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{path}: name:" in err
+    assert not (tmp_path / "x").exists() and not (Path("results") / "sweeps" / "a").exists()
+
+
+def test_plain_sweep_names_are_accepted(tmp_path):
+    path = write_sweep(tmp_path, {"name": "staffing-vs-load_v1.2", "vary": {"arrivals.per_hour": [8]},
+                                  "policies": ["tiered"]})
+    assert load_sweep(path).name == "staffing-vs-load_v1.2"

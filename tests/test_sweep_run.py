@@ -175,3 +175,20 @@ def test_adding_replications_reuses_the_runs_already_done(tmp_path):
     after = read_runs(out, more)
     pd.testing.assert_frame_equal(after[after["replication"] == 0].reset_index(drop=True), before)
     assert load_scenario(Layout(out).point_file(1)).replications == 2    # the point file follows the sweep
+
+
+def test_varying_a_whole_block_named_like_a_builtin_column(tmp_path, capsys):
+    """``vary: {arrivals: [...]}`` used to fail every run (the row already has an ``arrivals`` count)."""
+    path = tiny_sweep(tmp_path, vary={"arrivals": [{"per_hour": 5}, {"per_hour": 8}]}, zip=[],
+                      policies=["tiered"])
+    plan = load_sweep(path)
+    assert plan.param_columns == ["vary:arrivals"]
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert "4/4 runs complete" in capsys.readouterr().out
+    runs = read_runs(out, plan)
+    assert list(runs["vary:arrivals"]) == ['{"per_hour":5}'] * 2 + ['{"per_hour":8}'] * 2
+    assert runs["arrivals"].dtype.kind == "i"                         # the built-in count is untouched
+    assert runs.groupby("point")["arrivals"].mean().is_monotonic_increasing   # 8/h brings more than 5/h
+    summary = pd.read_parquet(out / "sweep_summary.parquet")
+    assert list(summary["vary:arrivals"]) == ['{"per_hour":5}', '{"per_hour":8}']

@@ -23,6 +23,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,24 @@ from ..scenario import Scenario, ScenarioError, load_scenario, scenario_from_dic
 from .paths import PathError, canonical, check_path, parse_path, set_path
 from .spec import SweepSpec, load_sweep_spec
 
-__all__ = ["Axis", "Point", "SweepPlan", "point_seed", "plan_sweep", "load_sweep"]
+__all__ = ["Axis", "Point", "SweepPlan", "point_seed", "plan_sweep", "load_sweep", "param_column",
+           "BUILTIN_COLUMNS"]
+
+# Columns every per-run row / summary row already has.  A varied path spelled like
+# one of them (``vary: {arrivals: [...]}`` varies the whole arrivals block, while
+# ``arrivals`` is also the per-run ticket count) gets the column ``vary:<path>``;
+# ':' never occurs in a path, so such a name can collide with nothing.
+BUILTIN_COLUMNS = frozenset({"point", "policy", "replication", "replications", "seed", "arrivals"})
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+
+def param_column(path: str) -> str:
+    """The results column of a varied path: the path itself unless a built-in column has that name."""
+    from ..analysis import METRIC_LABELS
+
+    if path in BUILTIN_COLUMNS or path in METRIC_LABELS or path.startswith("utilisation_"):
+        return f"vary:{path}"
+    return path
 
 
 def point_seed(sweep_seed: int, index: int) -> int:
@@ -64,7 +82,7 @@ class Point:
     index: int
     seed: int
     coords: tuple[int, ...]                 # position along each axis
-    params: dict[str, Any]                  # column name (path) -> canonical value
+    params: dict[str, Any]                  # column name (param_column(path)) -> canonical value
     scenario: Scenario
     fingerprints: dict[str, str] = field(default_factory=dict)   # policy -> input identity
 
@@ -85,7 +103,7 @@ class SweepPlan:
 
     @property
     def param_columns(self) -> list[str]:
-        return [p for a in self.axes for p in a.paths]
+        return [param_column(p) for a in self.axes for p in a.paths]
 
     @property
     def total_tasks(self) -> int:
@@ -135,6 +153,10 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
     replications = spec.replications if spec.replications is not None else base.replications
     seed = spec.seed if spec.seed is not None else base.seed
     name = spec.name or source.stem
+    if spec.name is not None and (not _NAME.fullmatch(spec.name) or spec.name in (".", "..")):
+        raise ScenarioError([f"{src}: name: {spec.name!r} is used as a directory name (results/sweeps/<name>); "
+                             "allowed: letters, digits, '-', '_' and '.', not starting with '.', "
+                             "no path separators"])
 
     # fixed overrides first: later paths are checked against the overridden data
     for text, value in spec.set.items():
@@ -192,12 +214,14 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
     for index, coords in enumerate(itertools.product(*(range(len(a.rows)) for a in axes))):
         point_data = copy.deepcopy(data)
         params: dict[str, Any] = {}
+        shown: list[str] = []
         for axis, k in zip(axes, coords):
             for path, value, col in zip(axis.paths, axis.rows[k], axis.columns):
                 set_path(point_data, parsed[path], value)
-                params[path] = col[k]
+                params[param_column(path)] = col[k]
+                shown.append(f"{path}={_short(col[k])}")
         pseed = point_seed(seed, 0 if spec.common_random_numbers else index)
-        desc = ", ".join(f"{p}={_short(v)}" for p, v in params.items()) or "no varied parameters"
+        desc = ", ".join(shown) or "no varied parameters"
         point_data.update(name=f"{name}-p{index}", seed=pseed, replications=replications,
                           description=f"sweep {name}, point {index}: {desc}")
         try:
