@@ -47,6 +47,7 @@ from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
 from .models.tickets import Outcome, State, Ticket
+from .policies.views import AgentReadView, TeamReadView, TicketReadView
 from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
                             Swarm)
 from .scenario import Scenario
@@ -138,7 +139,12 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         self._n_levels = len(set(s.priority for s in scenario.segments))
         self._level_of = {p: i for i, p in enumerate(sorted(set(s.priority for s in scenario.segments)))}
 
-        self.org = Org(scenario=scenario, teams=sorted(self.teams, key=lambda t: (t.tier, t.index)),
+        # policies see read-only views (sim/policies/views.py), never the engine's objects
+        self._team_views = {t.name: TeamReadView(t) for t in self.teams}
+        self._agent_views = [AgentReadView(a, self._team_views[a.team.name]) for a in self.agents]
+        self.org = Org(scenario=scenario,
+                       teams=[self._team_views[t.name]
+                              for t in sorted(self.teams, key=lambda t: (t.tier, t.index))],
                        _queue_len=lambda name: len(self.queues[name]), _now=lambda: self.env.now)
         self.policy = policy_cls(params, self.org)
         self.policy_name = policy_cls.name
@@ -260,7 +266,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
     def _route(self, t: Ticket) -> TicketQueue:
         """The queue the policy sends a new (or returning) ticket to."""
         try:
-            qname = self.policy.route(t)
+            qname = self.policy.route(TicketReadView(t))
         except Exception as exc:
             raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
         q = self.queues.get(qname) if qname.__class__ is str else None
@@ -396,7 +402,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
 
     def _decide(self, agent: Agent, t: Ticket) -> None:
         try:
-            decision = self.policy.on_cannot_resolve(t, agent)
+            decision = self.policy.on_cannot_resolve(TicketReadView(t), self._agent_views[agent.id])
         except Exception as exc:
             raise PolicyError(self._where(t, f"on_cannot_resolve() raised "
                                              f"{type(exc).__name__}: {exc}")) from exc

@@ -56,6 +56,7 @@ replayed (``sim.scenario_from_dict(yaml.safe_load(...))``).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from collections import deque
@@ -68,6 +69,7 @@ from .engine import Engine, RunResult
 from .models.tickets import Outcome
 from .policies import registry
 from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec
+from .policies.views import engine_object
 from .scenario import Scenario, scenario_from_dict
 
 __all__ = ["ConformanceError", "Violation", "check_policy", "check_run", "conformance_test",
@@ -404,13 +406,15 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
 
         def route(self, ticket):
             before = _snapshot(self.org, ticket)
-            out = super().route(ticket)
+            with _view_writes("route()", ticket, self.org, found):
+                out = super().route(ticket)
             _same_state(before, _snapshot(self.org, ticket), "route()", ticket, self.org, found)
             return out
 
         def on_cannot_resolve(self, ticket, agent):
             before = _snapshot(self.org, ticket)
-            out = super().on_cannot_resolve(ticket, agent)
+            with _view_writes("on_cannot_resolve()", ticket, self.org, found):
+                out = super().on_cannot_resolve(ticket, agent)
             _same_state(before, _snapshot(self.org, ticket), "on_cannot_resolve()", ticket,
                         self.org, found)
             if getattr(self, "_kit_watch_loops", False):
@@ -429,6 +433,20 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
     Guarded.__name__ = cls.__name__
     Guarded.__qualname__ = cls.__qualname__
     return Guarded
+
+
+@contextlib.contextmanager
+def _view_writes(hook: str, ticket, org, found: list[Violation]):
+    """Report an attempt to assign to a read-only view as the 'read-only views' rule."""
+    try:
+        yield
+    except AttributeError as exc:
+        if "policy views are read-only" not in str(exc):
+            raise
+        found.append(Violation("read-only views", ticket.id, org.now,
+                               f"{hook} tried to change {str(exc).split(':')[0]}; policies may "
+                               "only read the views they are given"))
+        raise _Abort() from None
 
 
 _GETTERS: dict[type, tuple[tuple[str, ...], Callable]] = {}
@@ -457,9 +475,10 @@ def _slots(obj: Any) -> tuple:
 def _snapshot(org, ticket) -> dict[str, Any]:
     """Everything a hook could reach by accident: its ticket, the agents and their tickets,
     the teams and the queues' contents (tickets waiting in queues are compared by identity)."""
+    ticket = engine_object(ticket)
     state: dict[str, Any] = {f"ticket {ticket.id}": (ticket, _slots(ticket))}
     queues = {}
-    for team in org.teams:
+    for team in map(engine_object, org.teams):
         state[f"team {team.name}"] = (team, _slots(team))
         for agent in team.agents:
             state[f"agent {agent.id}"] = (agent, _slots(agent))

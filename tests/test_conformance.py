@@ -168,8 +168,33 @@ def _with_learning():
 def test_writing_to_a_view_is_caught():
     msg = _failure(WritesOnTicket)
     assert "rule 'read-only views'" in msg
-    assert "route() changed ticket" in msg and "last_team" in msg
+    assert "route() tried to change TicketReadView.last_team" in msg
     _names_ticket_and_time(msg)
+
+
+def test_engine_views_refuse_writes_outside_the_kit_too():
+    """A plain run (no kit) stops with a one-line PolicyError instead of miscounting."""
+    with pytest.raises(PolicyError, match="policy views are read-only"):
+        Engine(small(), WritesOnTicket, WritesOnTicket.Params(), 0, 1).run()
+
+
+def test_changing_the_engines_objects_through_a_view_is_impossible():
+    seen = {}
+
+    class Peek(Tiered):
+        name = "peek"
+
+        def on_cannot_resolve(self, ticket, agent):
+            seen["ticket"], seen["agent"] = ticket, agent
+            return super().on_cannot_resolve(ticket, agent)
+
+    Engine(small(), Peek, Peek.Params(), 0, 1).run()
+    ticket, agent = seen["ticket"], seen["agent"]
+    for obj, attr in ((ticket, "handoffs"), (ticket, "repeats"), (agent, "team"),
+                      (agent.team, "free_count")):
+        with pytest.raises(AttributeError, match="read-only"):
+            setattr(obj, attr, 0)
+    assert not hasattr(ticket, "work") and not hasattr(agent.team, "free")   # not in the view
 
 
 @pytest.mark.parametrize("policy, expected", [

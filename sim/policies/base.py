@@ -19,17 +19,17 @@ from tier and skill (``docs/model.md``).  Handoffs, repeats, durations and
 costs are counted by the engine, never by the policy, so every policy is
 measured by the same ruler.
 
-Views, not copies
------------------
-Hooks receive the engine's own ticket, agent and team objects, typed as the
-read-only protocols :class:`TicketView`, :class:`AgentView` and
-:class:`TeamView`.  Wrapping them in proxies would cost an allocation per
-decision on the hot path (see ``benchmarks/``), so read-only is a contract:
-a policy must never assign to, or mutate anything reachable from, a view or
-the :class:`Org`.  Type checkers flag assignments (the protocol attributes
-are read-only properties), and the conformance kit (:mod:`sim.testing`)
-fails a policy that changes any engine state inside a hook.  What the engine
-*does* check on every decision (raising :class:`PolicyError` naming the
+Read-only views
+---------------
+Hooks receive tickets, agents and teams as thin read-only wrappers
+(:mod:`sim.policies.views`) implementing the protocols :class:`TicketView`,
+:class:`AgentView` and :class:`TeamView`: only the documented attributes
+exist, and assigning one raises ``AttributeError`` (the run stops with a
+:class:`PolicyError`), so a policy cannot change a count, a clock or a queue.
+The wrapper costs one small allocation per decision (measured in
+``benchmarks/engine_speed.py``).  The conformance kit (:mod:`sim.testing`)
+also fails a policy that changes any engine state inside a hook.  What the
+engine checks on every decision (raising :class:`PolicyError` naming the
 ticket, the time and the rule) is that each decision can be carried out:
 known queues, valid :class:`HandOff`/:class:`Swarm` values, no endless
 handoff loop, and no exception escaping a hook.
