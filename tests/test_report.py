@@ -5,6 +5,7 @@ import base64
 import io
 import html
 import re
+import shlex
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -248,6 +249,12 @@ def test_default_run_writes_reports_dir_and_named_run_does_not(tmp_path, monkeyp
     out = capsys.readouterr().out
     target = Path("reports") / "default" / "report.html"
     assert target.exists() and f"report written to {target}" in out
+    # the reproduce command names the scenario file written beside the report, and works there
+    cmd = shlex.split(_reproduce_line(target.parent / "summary.md"))
+    assert (target.parent / cmd[2]).exists()
+    monkeypatch.chdir(target.parent)
+    assert main([*cmd[1:], "--days", "1"]) == 0
+    monkeypatch.chdir(tmp_path)
     scn = write_scenario(tmp_path, name="named")
     assert main(["run", str(scn), "--days", "1", "--replications", "2"]) == 0
     assert not (tmp_path / "reports" / "named").exists()
@@ -256,3 +263,46 @@ def test_default_run_writes_reports_dir_and_named_run_does_not(tmp_path, monkeyp
     assert (tmp_path / "r2" / "report.html").exists()
     assert main(["run", str(scn), "--days", "1", "--replications", "2", "--out", "o", "--no-report"]) == 0
     assert (tmp_path / "o" / "meta.json").exists() and not (tmp_path / "o" / "report.html").exists()
+
+
+PLUGIN_SOURCE = '''
+from sim.policies.tiered import Tiered
+
+
+class TieredAgain(Tiered):
+    """Tiered under another name: a plug-in for the reproduce test."""
+    name = "tiered_again_for_report"
+'''
+
+
+def _reproduce_line(md: Path) -> str:
+    text = md.read_text(encoding="utf-8")
+    block = text[text.index("## Reproduce"):]
+    return block.split("```")[1].strip()
+
+
+def test_reproduce_command_runs_from_the_report_dir_incl_plugins(tmp_path, monkeypatch, capsys):
+    from sim.policies import registry
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    (mods / "report_repro_plugin.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(mods))
+    cls = registry.load_plugin("report_repro_plugin:TieredAgain")
+    try:
+        scn = scenario_from_dict(three_tier_dict(horizon={"days": 1, "warmup_days": 0.25}), "repro")
+        res = simulate(scn, policies=["tiered", cls.name], replications=2, seed=7)
+        rep = tmp_path / "rep"
+        paths = build_report(res, rep)
+        cmd = _reproduce_line(paths.markdown)
+        assert "--plugin report_repro_plugin:TieredAgain" in cmd
+        assert cmd.count("--plugin") == 1          # the built-in needs none
+        assert "--seed 7" in cmd and "scenario.yaml" in cmd
+        assert (rep / "scenario.yaml").exists()
+        assert load_scenario(rep / "scenario.yaml").to_dict() == res.scenario.to_dict()
+        argv = shlex.split(cmd)
+        assert argv[:2] == ["supportsim", "run"]
+        monkeypatch.chdir(rep)
+        capsys.readouterr()
+        assert main([*argv[1:], "--days", "0.5"]) == 0, capsys.readouterr().err
+    finally:
+        registry.unregister(cls.name)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..analysis import Analysis, analyze
+from ..atomic import atomic_write
 from .content import ReportContent, build_content
 from .figures import render_figures
 from .writers import render_html, render_markdown
@@ -67,7 +68,7 @@ def _umask() -> int:
 
 def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
                  baseline: Optional[str] = None) -> ReportPaths:
-    """Analyse ``result`` and write ``report.html``, ``summary.md`` and ``figures/*.png``.
+    """Analyse ``result`` and write ``report.html``, ``summary.md``, ``figures/*.png`` and ``scenario.yaml``.
 
     ``out_dir`` defaults to ``reports/<scenario-name>/``; ``baseline`` to ``tiered``
     (or the first policy run if tiered was not).
@@ -83,6 +84,12 @@ def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
         p = fig_dir / f"{f.key}.png"
         _write(p, f.png)
         fig_paths.append(p)
+    # the scenario the reproduce command names, as run (CLI overrides included)
+    def write_scenario(p: Path) -> None:
+        p.write_text(content.scenario_yaml, encoding="utf-8")
+        os.chmod(p, 0o666 & ~_umask())      # shared like the rest of the report
+
+    atomic_write(out / "scenario.yaml", write_scenario)
     md = out / "summary.md"
     _write(md, render_markdown(content, figures).encode("utf-8"))
     html_path = out / "report.html"

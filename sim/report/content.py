@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import pandas as pd
 import yaml
 
 from ..analysis import Analysis, measured_window, metric_label
+from ..policies import registry
 from .verdict import SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, verdict_rows
 
 __all__ = ["Table", "ReportContent", "build_content", "fmt_metric"]
@@ -231,6 +233,23 @@ def _scenario_tables(scn: Any) -> list[Table]:
     return [t for t in (segs, issues, teams, other, pol) if t.rows]
 
 
+def reproduce_command(seed: int, replications: int, policies: list[str]) -> str:
+    """The command that reruns this result from the report directory's ``scenario.yaml``.
+
+    A policy loaded with ``--plugin`` needs the same option again (installed entry-point
+    plug-ins are found by name); the registry remembers where each policy came from.
+    """
+    parts = ["supportsim", "run", "scenario.yaml", "--seed", str(seed),
+             "--replications", str(replications)]
+    for p in policies:
+        origin = registry.source(p)
+        if origin.startswith("--plugin "):
+            parts += ["--plugin", origin[len("--plugin "):]]
+    for p in policies:
+        parts += ["--policy", p]
+    return " ".join(shlex.quote(x) for x in parts)
+
+
 def build_content(result: Any, a: Analysis) -> ReportContent:
     scn = result.scenario
     policies = [str(p) for p in result.policies]
@@ -285,8 +304,7 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         "first-response target; a ticket never touched counts as missed, except one still waiting at "
         "the end that has not yet waited that long.",
     ]
-    reproduce = (f"python run_sim.py run scenario.yaml --seed {result.seed} --replications "
-                 f"{result.replications} " + " ".join(f"--policy {p}" for p in policies))
+    reproduce = reproduce_command(result.seed, result.replications, policies)
     return ReportContent(
         title=f"supportsim report: {scn.name}", description=scn.description or "",
         provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline),

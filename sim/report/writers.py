@@ -89,7 +89,7 @@ def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
     parts.append("<h3>Scenario file (as simulated)</h3>")
     parts.append(f"<pre>{_e(c.scenario_yaml)}</pre>")
     parts.append("<h3>Reproduce</h3>")
-    parts.append(f"<p>Save the scenario above as <code>scenario.yaml</code>, then run:</p><pre>{_e(c.reproduce)}</pre>")
+    parts.append(f"<p>In this report's directory (it holds the scenario above as <code>scenario.yaml</code>), run:</p><pre>{_e(c.reproduce)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -125,5 +125,7 @@ def render_markdown(c: ReportContent, figures: Iterable[FigureOut], figure_dir: 
     lines += [f"- [{md_escape(f.title)}]({figure_dir}/{f.key}.png)" for f in figures]
     lines += ["", "## How this was measured", ""] + [f"- {md_escape(m)}" for m in c.method]
     lines += ["", "Full details (all paired differences, segments, issue types, scenario) are in "
-                  "`report.html`.", "", "## Reproduce", "", "```", c.reproduce.replace("`", "'"), "```", ""]
+                  "`report.html`.", "", "## Reproduce", "",
+                  "In this directory (it holds the run's scenario as `scenario.yaml`), run:", "",
+                  "```", c.reproduce.replace("`", "'"), "```", ""]
     return "\n".join(lines)
