@@ -353,10 +353,32 @@ def read_text(path: str | Path) -> str:
         raise ScenarioError([f"{path}: cannot read file ({exc.__class__.__name__}: {exc})"]) from None
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, mark: Any) -> None:
+        self.key, self.problem_mark = key, mark
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """The safe loader, but a key given twice in one mapping is an error, not "last one wins"."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _DuplicateKey(key, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_yaml(text: str, src: str) -> Any:
-    """``yaml.safe_load`` with errors turned into one-line messages with a line number."""
+    """Safe YAML loading with errors turned into one-line messages with a line number."""
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as exc:
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark is not None else ""
+        raise ScenarioError([f"{src}{line}: key {exc.key!r} appears twice in the same mapping; "
+                             "keep one"]) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""

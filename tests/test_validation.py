@@ -171,3 +171,13 @@ def test_cli_unwritable_output_is_one_line_before_simulating(args, expected):
                            "--replications", "50", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=60)
     assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_duplicate_yaml_key_is_an_error_not_last_wins(tmp_path):
+    f = tmp_path / "dup.yaml"
+    f.write_text((ROOT / "scenarios" / "default.yaml").read_text().replace(
+        "name: default\n", "name: default\nname: other\n", 1))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    (line,) = info.value.problems
+    assert line.startswith(f"{f}:") and "key 'name' appears twice" in line
