@@ -192,3 +192,33 @@ def test_varying_a_whole_block_named_like_a_builtin_column(tmp_path, capsys):
     assert runs.groupby("point")["arrivals"].mean().is_monotonic_increasing   # 8/h brings more than 5/h
     summary = pd.read_parquet(out / "sweep_summary.parquet")
     assert list(summary["vary:arrivals"]) == ['{"per_hour":5}', '{"per_hour":8}']
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:           # bound then released: nothing listens there afterwards
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("address", ["garbage", "tcp://127.0.0.1", "CLOSED"])
+def test_bad_scheduler_address_fails_fast_without_traceback(tmp_path, address):
+    """Used to print the error, then hang ~30 s in Client.__del__ and print a TimeoutError traceback."""
+    import subprocess
+    import sys
+
+    if address == "CLOSED":
+        address = f"tcp://127.0.0.1:{_closed_port()}"
+    path = tiny_sweep(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    # a hang shows up as TimeoutExpired (the bug took over 30 s after the error)
+    proc = subprocess.run([sys.executable, str(root / "run_sim.py"), "sweep", str(path), "--out",
+                           str(tmp_path / "out"), "--scheduler", address],
+                          capture_output=True, text=True, timeout=25, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: --scheduler {address}: "), proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == errors[0]
+    assert not (tmp_path / "out" / "sweep.json").exists()     # the sweep never started

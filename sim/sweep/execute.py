@@ -264,14 +264,56 @@ def _run_pool(n: int, batches: Iterator[list[Task]], handle: Callable[[TaskOutpu
 
 
 def _connect(address: str):
+    """A Client for ``address``, or one clear ScenarioError quickly (never a hang at exit).
+
+    The address is parsed and, for TCP, the port is probed with a short timeout
+    first, so a typo or a dead scheduler fails in seconds.  ``Client.__init__``
+    keeps a half-built client alive when connecting fails, whose ``__del__``
+    later blocks ~30 s and prints a traceback; the client is therefore created
+    with ``__new__`` first so it can be closed if ``__init__`` raises.
+    """
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - dask[distributed] is a dependency
         raise ScenarioError(["--scheduler needs dask[distributed]: pip install 'dask[distributed]'"]) from None
+    problem = _address_problem(address)
+    if problem:
+        raise ScenarioError([f"--scheduler {address}: {problem}"])
+    client = Client.__new__(Client)
     try:
-        return Client(address, timeout="15s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
+        client.__init__(address, timeout="15s", set_as_default=False)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the user's address
+        try:
+            client.close(timeout=2)
+        except Exception:  # noqa: BLE001 - half-built: nothing more to release
+            pass
         raise ScenarioError([f"--scheduler {address}: cannot connect to a Dask scheduler ({exc})"]) from None
+    return client
+
+
+def _address_problem(address: str, probe_seconds: float = 5.0) -> Optional[str]:
+    """Why ``address`` cannot be a reachable Dask scheduler, or None (TCP ports are probed)."""
+    import socket
+
+    from distributed.comm import parse_address, parse_host_port
+
+    expected = "expected e.g. tcp://127.0.0.1:8786"
+    try:
+        scheme, loc = parse_address(address, strict=False)      # 'host:port' means tcp, as in distributed
+    except ValueError as exc:
+        return f"not a scheduler address: {exc} ({expected})"
+    if scheme not in ("tcp", "tls"):
+        return None      # other transports (e.g. inproc, ucx) are left to distributed
+    try:
+        host, port = parse_host_port(loc)
+    except ValueError as exc:
+        return f"not a scheduler address: {exc} ({expected})"
+    try:
+        with socket.create_connection((host, port), timeout=probe_seconds):
+            return None
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return f"cannot connect to a Dask scheduler ({reason})"
 
 
 def _run_dask(client, batches: Iterator[list[Task]], handle: Callable[[TaskOutput], None]) -> None:
