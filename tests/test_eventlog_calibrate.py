@@ -411,10 +411,6 @@ def test_log_of_several_runs_is_calibrated_from_one(original, tmp_path):
 def test_recovers_hourly_and_weekday_profile(original, tmp_path):
     """A log whose arrivals follow a daily and weekly pattern (in UTC+01:00) gives profiles on
     the scenario clock the calibrated scenario uses (UTC here): hour h UTC is h+1 local."""
-    from sim.scenario import Arrivals
-
-    if "hourly_profile" not in Arrivals.model_fields:
-        pytest.skip("this version's scenario has no arrival profiles")
     hp = [0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.8, 2.2, 2.2, 2.0,
           1.6, 1.8, 2.0, 1.9, 1.6, 1.2, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
     wp = [1.2, 1.1, 1.0, 1.0, 0.9, 0.4, 0.3]

@@ -338,8 +338,6 @@ def test_pm4py_reads_the_logs_if_installed(result, events, tmp_path):
 def test_log_costs_match_with_shifts_interruptions_and_reopens():
     """The engine's optional mechanics (shift handovers, swarm interruptions with context
     switches, reopened tickets) add activities; the log still accounts for every agent-minute."""
-    from sim.scenario import ScenarioError
-
     d = copy.deepcopy(BASE)
     d.update(horizon={"days": 3, "warmup_days": 0.5}, replications=1,
              policies={"tiered": {}, "swarming": {"max_helpers": 1, "helper_mode": "interrupt"}})
@@ -348,10 +346,7 @@ def test_log_costs_match_with_shifts_interruptions_and_reopens():
     for team in d["teams"]:
         team["agents"] += 2
         team["shift"] = {"start": 6, "end": 22, "shift_end": "handover"}
-    try:
-        scn = scenario_from_dict(d, "mechanics")
-    except ScenarioError as exc:      # pragma: no cover - only before those features exist
-        pytest.skip(f"scenario features not available: {exc.problems[0]}")
+    scn = scenario_from_dict(d, "mechanics")      # these features exist: a rejection is a regression
     res = simulate(scn, trace=True)
     ev = events_frame(res)
     acts = set(ev[V.ACTIVITY])
