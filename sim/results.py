@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._version import __version__
+from ._version import __version__, source_revision
 from .atomic import atomic_write
 from .analysis import replication_metrics, summarize
 from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
@@ -51,7 +51,8 @@ class SimulationResult:
 
     def meta(self) -> dict[str, Any]:
         return {
-            "software": "supportsim", "version": self.version, "scenario": self.scenario.name,
+            "software": "supportsim", "version": self.version, "revision": source_revision(),
+            "scenario": self.scenario.name,
             "seed": self.seed, "replications": self.replications, "policies": self.policies,
             "horizon_days": self.scenario.horizon.days, "warmup_days": self.scenario.horizon.warmup_days,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -67,9 +68,11 @@ class SimulationResult:
         out.mkdir(parents=True, exist_ok=True)
         meta = self.meta()
         meta_text = json.dumps(meta, indent=2)
-        stale = out / "meta.json"
-        if stale.exists():
-            stale.unlink()      # the directory is being rewritten: not complete until the end
+        # the directory is being rewritten: not complete until meta.json is back, and no file
+        # an earlier run left (optional tables, event logs, a report) may pass for this run's
+        for stale in ["meta.json", "learned.csv", "interruptions.csv", "report.html", "summary.md",
+                      *(p.name for p in out.glob("events.*"))]:
+            (out / stale).unlink(missing_ok=True)
         atomic_write(out / "scenario.yaml", lambda p: p.write_text(
             yaml.safe_dump(self.scenario.to_dict(), sort_keys=False), encoding="utf-8"))
         atomic_write(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))

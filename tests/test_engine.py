@@ -218,3 +218,15 @@ def test_block_sizes_do_not_change_any_draw(monkeypatch):
     assert len(base) > 800
     pd.testing.assert_frame_equal(tickets(7, 64), base)
     pd.testing.assert_frame_equal(tickets(256, 4096), base)
+
+
+def test_save_over_an_earlier_run_leaves_none_of_its_files(tmp_path, result):
+    out = tmp_path / "res"
+    out.mkdir()
+    for name in ("learned.csv", "interruptions.csv", "events.csv", "events.xes", "report.html"):
+        (out / name).write_text("from an earlier run")
+    result.save(out)
+    left = {p.name for p in out.iterdir()}
+    assert not left & {"learned.csv", "interruptions.csv", "events.csv", "events.xes", "report.html"}
+    meta = json.loads((out / "meta.json").read_text())
+    assert "revision" in meta
