@@ -437,3 +437,31 @@ def test_recovers_hourly_and_weekday_profile(original, tmp_path):
         n_day = 8 * per_day[day] * days / 7           # expected arrivals on that weekday
         assert abs(arr["weekday_profile"][day] - rel[day]) <= z7 * rel[day] / math.sqrt(n_day) \
             + 0.001, day                              # + rounding to 3 decimals
+
+
+def test_too_few_observations_give_a_fixed_duration_marked_as_an_assumption(small_log, tmp_path):
+    """Fewer than 3 samples cannot show a spread: the sample mean as 'fixed', and the written
+    scenario says so (docs/eventlog.md), instead of passing it off as a fitted constant."""
+    from sim.eventlog.fit import MIN_FIT_SAMPLES, fit_durations
+
+    few = fit_durations([10.0, 14.0])
+    assert few.best.spec == {"dist": "fixed", "value": 12.0} and few.too_few
+    assert few.assumption("work of x").startswith("ASSUMPTION: work of x fixed at the sample mean 12")
+    steady = fit_durations([5.0] * 40)          # truly constant: fixed, and no assumption
+    assert steady.best.dist == "fixed" and not steady.too_few and steady.assumption("x") is None
+
+    counts = small_log.drop_duplicates(V.CASE)[V.ISSUE].value_counts()
+    rare = counts.index[-1]
+    cases = small_log.loc[small_log[V.ISSUE] == rare, V.CASE].drop_duplicates()
+    assert len(cases) > MIN_FIT_SAMPLES
+    log = small_log[~small_log[V.CASE].isin(cases.iloc[2:])]      # keep 2 tickets of that issue
+    path = _csv(log, tmp_path / "few.csv")
+    out = tmp_path / "few.yaml"
+    assert main(["calibrate", str(path), "--out", str(out)]) == 0
+    line = next(x for x in out.read_text(encoding="utf-8").splitlines() if f"name: {rare}," in x)
+    assert "work: {dist: fixed" in line, line
+    assert f"# ASSUMPTION: work of {rare} fixed at the sample mean" in line, line
+    assert "only 2 observation(s)" in line
+    others = [x for x in out.read_text(encoding="utf-8").splitlines()
+              if "name:" in x and "share:" in x and f"name: {rare}," not in x]
+    assert others and not any("fixed at the sample mean" in x for x in others)

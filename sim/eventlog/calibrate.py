@@ -200,6 +200,9 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                     tf = fit_durations(m)
                     if tf is not None:
                         report.add(None, f"  work sessions of {iss} at {team}: {tf.describe()}")
+        few = fit.assumption(f"work of {iss}") if fit is not None else None
+        if few:
+            note = (note + SEP if note else "") + few
         entry = {"name": str(iss), "share": issue_shares[iss], "tier": issue_tier[iss],
                  "skill": str(iss), "work": spec}
         note = reopens(cases[cases["issue"] == iss], iss, entry, report, note)
@@ -243,10 +246,12 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             if d is not None:
                 entry["diagnose"] = d.best.spec
                 report.add(None, f"diagnose time of {team}: {d.describe()}")
+                notes.extend(filter(None, [d.assumption(f"diagnose of {team}")]))
             elif diag_pooled is not None:
                 entry["diagnose"] = diag_pooled.best.spec
                 notes.append("ASSUMPTION: diagnose = pooled fit of all teams (none logged for "
                              "this team)")
+                notes.extend(filter(None, [diag_pooled.assumption("pooled diagnose")]))
             else:
                 entry["diagnose"] = {"dist": "exponential", "mean": 10.0}
                 notes.append("ASSUMPTION: diagnose exponential, mean 10 min (no diagnose "
@@ -265,6 +270,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         if fit is not None:
             frictions[key] = fit.best.spec
             report.add(None, f"{key} friction ({activity}): {fit.describe()}")
+            fr_notes.extend(filter(None, [fit.assumption(f"{key} friction")]))
         else:
             frictions[key] = {"dist": "fixed", "value": 0.0}
             fr_notes.append(f"ASSUMPTION: {key} friction 0 (no '{activity}' durations)")

@@ -3,7 +3,9 @@
 Candidates are the scenario distributions a support manager can read -
 exponential, log-normal and gamma - chosen by AIC (exponential has one
 parameter, the others two).  Durations that do not vary (a fixed write-up
-time) become ``fixed``.  Every candidate's fit is kept for the report.
+time) become ``fixed``; so do fewer than ``MIN_FIT_SAMPLES`` observations (too
+few to tell a spread), which ``FitResult.too_few`` flags so the written scenario
+can mark it as an assumption.  Every candidate's fit is kept for the report.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 from scipy import stats
 
 FIXED_CV = 0.01    # below this relative spread a duration is treated as constant
+MIN_FIT_SAMPLES = 3   # fewer observations: the sample mean as a fixed duration (an assumption)
 
 
 @dataclass
@@ -33,6 +36,18 @@ class FitResult:
     sample_sd: float
     best: Fit
     candidates: list[Fit] = field(default_factory=list)
+
+    @property
+    def too_few(self) -> bool:
+        """Fixed only because there were too few observations to fit a spread."""
+        return self.n < MIN_FIT_SAMPLES
+
+    def assumption(self, what: str) -> str | None:
+        """The ``ASSUMPTION:`` note the written scenario needs for this fit, if any."""
+        if not self.too_few:
+            return None
+        return (f"ASSUMPTION: {what} fixed at the sample mean {_r(self.sample_mean)} min (only {self.n} "
+                f"observation(s); {MIN_FIT_SAMPLES} or more are needed to fit a spread)")
 
     @property
     def mean_ci(self) -> tuple[float, float]:
@@ -68,7 +83,7 @@ def fit_durations(values) -> FitResult | None:
         return None
     mean = float(x.mean())
     sd = float(x.std(ddof=1)) if n > 1 else 0.0
-    if n < 3 or mean <= 0 or sd / mean < FIXED_CV:
+    if n < MIN_FIT_SAMPLES or mean <= 0 or sd / mean < FIXED_CV:
         fixed = Fit("fixed", {"dist": "fixed", "value": _r(mean)}, mean, 0.0, math.nan)
         return FitResult(n, mean, sd, fixed, [fixed])
     pos = x[x > 0]
