@@ -198,8 +198,11 @@ def test_shipped_example_log_calibrates(tmp_path):
     assert main(["calibrate", str(ROOT / "examples" / "tickets_log.csv"), "--out", str(out)]) == 0
     scn = load_scenario(out)
     assert [t.name for t in sorted(scn.teams, key=lambda t: t.tier)] == ["L1", "L2", "L3"]
-    assert "# ASSUMPTION: cost_per_hour 0, set the real rate (no costs in the log)" in \
-        out.read_text(encoding="utf-8")
+    # the example keeps the per-activity cost column: the README's step 3 shows real labour costs
+    original = {t.name: t.cost_per_hour for t in load_scenario(ROOT / "scenarios" / "default.yaml").teams}
+    got = {t.name: t.cost_per_hour for t in scn.teams}
+    assert got == pytest.approx(original, abs=0.01)        # costs are rounded to cents in the log
+    assert "cost_per_hour 0" not in out.read_text(encoding="utf-8")
 
 
 def test_column_mapping_activity_names_and_local_time(small_log, tmp_path):

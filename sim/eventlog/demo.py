@@ -35,11 +35,17 @@ class Defects:
 
 def realistic_log(events: pd.DataFrame, seed: int = 7, duplicates: int = 25, missing_end: int = 6,
                   lost_resolved: int = 8, skew_minutes: float = 4.0, swapped: int = 3,
-                  offset_share: float = 0.1, naive: int = 40) -> tuple[pd.DataFrame, Defects]:
-    """Return the log as strings (CSV-ready), with case ids like ``INC0000017``, and the defects."""
+                  offset_share: float = 0.1, naive: int = 40,
+                  keep: tuple[str, ...] = ()) -> tuple[pd.DataFrame, Defects]:
+    """Return the log as strings (CSV-ready), with case ids like ``INC0000017``, and the defects.
+
+    ``keep``: simulator columns to leave in (e.g. ``cost``, which time-tracking exports do have
+    and which calibrate turns into each team's ``cost_per_hour``).
+    """
     rng = np.random.default_rng(seed)
     d = Defects()
-    df = events.drop(columns=[c for c in SIM_ONLY if c in events.columns]).reset_index(drop=True)
+    drop = [c for c in SIM_ONLY if c in events.columns and c not in keep]
+    df = events.drop(columns=drop).reset_index(drop=True)
     df[V.CASE] = "INC" + events[V.TICKET].astype(np.int64).map("{:07d}".format).to_numpy()
 
     # lost 'resolved' events
