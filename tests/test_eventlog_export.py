@@ -20,37 +20,23 @@ from sim.eventlog import (ACTIVITIES, COLUMNS, TraceTable, events_frame, export_
                           simulate_events)
 from sim.eventlog import vocabulary as V
 
+from conftest import three_tier_dict
+
 # names with XML/CSV special characters on purpose: escaping is part of the contract
 ODD_ISSUE = 'how "to" <&> it'
-BASE = {
-    "name": "export-test", "seed": 4, "replications": 2,
-    "horizon": {"days": 1.5, "warmup_days": 0.25},
-    "arrivals": {"per_hour": 12},
-    "segments": [
-        {"name": "vip", "share": 0.2, "priority": 0, "patience": {"dist": "exponential", "mean": 60}},
-        {"name": "std, plain", "share": 0.8, "priority": 1},
-    ],
-    "issues": [
-        {"name": ODD_ISSUE, "share": 0.6, "tier": 1, "skill": "general",
-         "work": {"dist": "lognormal", "mean": 15, "cv": 0.7}},
-        {"name": "config", "share": 0.3, "tier": 2, "skill": "product",
-         "work": {"dist": "gamma", "mean": 45, "cv": 0.8}},
-        {"name": "defect", "share": 0.1, "tier": 3, "skill": "engineering",
-         "work": {"dist": "lognormal", "mean": 120, "cv": 1.0}},
-    ],
-    "teams": [
-        {"name": "L1", "tier": 1, "agents": 5, "skills": ["general"], "cost_per_hour": 30,
-         "diagnose": {"dist": "exponential", "mean": 10}},
-        {"name": "L2", "tier": 2, "agents": 5, "skills": ["general", "product"], "cost_per_hour": 50,
-         "diagnose": {"dist": "exponential", "mean": 20}},
-        {"name": "L3", "tier": 3, "agents": 4, "skills": ["general", "product", "engineering"],
-         "cost_per_hour": 90},
-    ],
-    "frictions": {"handoff": {"dist": "fixed", "value": 5},
-                  "repeat": {"dist": "uniform", "low": 3, "high": 9}, "swarm_overhead": 0.25},
-    "policies": {"tiered": {}, "skill_routing": {"triage_accuracy": 0.85},
-                 "swarming": {"max_helpers": 2}},
-}
+def _base() -> dict:
+    """The shared three-tier test scenario, with odd names and its own seed and horizon."""
+    d = three_tier_dict(name="export-test", seed=4, horizon={"days": 1.5, "warmup_days": 0.25},
+                        policies={"tiered": {}, "skill_routing": {"triage_accuracy": 0.85},
+                                  "swarming": {"max_helpers": 2}})
+    d["segments"][0]["patience"] = {"dist": "exponential", "mean": 60}
+    d["segments"][1]["name"] = "std, plain"
+    d["issues"][0]["name"] = ODD_ISSUE
+    d["teams"][1]["diagnose"] = {"dist": "exponential", "mean": 20}
+    return d
+
+
+BASE = _base()
 
 
 def scenario(**over):
