@@ -41,7 +41,7 @@ def test_weekly_cycle_is_not_growth_but_growth_on_top_of_it_is(days):
     assert _backlog_growth(backlog(steady), 7 * 1440.0) is None
     growing = [saw + 3.0 * hour / 24 + rng.poisson(1, len(hour)) for _ in range(4)]
     # Poisson(1) noise averaged over a week of hourly samples: the slope's standard error is
-    # about 0.02/day per replication, so 0.2 only absorbs a wrong estimator, not noise
+    # about 0.02/day per replication: a correct estimator lands far inside 0.2, a biased one not
     assert _backlog_growth(backlog(growing), 7 * 1440.0) == pytest.approx(3.0, abs=0.2)
 
 
