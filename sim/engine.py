@@ -81,8 +81,6 @@ class RunResult:
     backlog: dict[str, array]
     trace: list[tuple] | None = None
     arrivals: int = 0
-    events: int = 0
-    notes: list[str] = field(default_factory=list)
     #: EXTRA_COLUMNS name -> {ticket_id: value}; "repeat_min" only when tracked
     extra: dict[str, dict[int, float]] = field(default_factory=dict)
     #: on-shift agent-minutes per team in the measured window (capacity for utilisation)

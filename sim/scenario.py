@@ -18,7 +18,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .distributions import Distribution, Dist, ZERO
+from .distributions import Distribution, ZERO
 
 __all__ = [
     "Scenario",
@@ -635,11 +635,3 @@ def _format_pydantic(exc: ValidationError, model: type[BaseModel]) -> list[str]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
-
-
-def is_zero(dist: Optional[Dist]) -> bool:
-    return dist is None or dist.is_zero
-
-
-def finite(x: float) -> bool:
-    return x is not None and math.isfinite(x)
