@@ -209,6 +209,35 @@ class Frictions(_Model):
         default=ZERO,
         description="minutes an agent interrupted to help a swarm needs to get back into their own ticket",
     )
+    # the contested parts of the swarm model, separately (docs/model.md, "Swarm duration");
+    # absent, swarm_overhead o stands for c = 1, k = o (results bit-identical to before)
+    swarm_owner_contribution: Optional[float] = Field(
+        default=None, ge=0, le=1,
+        description="what an owner who cannot resolve the ticket adds to a swarm, as a fraction of "
+                    "a qualified agent's rate (0 = shadows only, 1 = full contributor); none = 1",
+    )
+    swarm_coordination: Optional[float] = Field(
+        default=None, ge=0,
+        description="extra effort per helper, as a fraction of the work; none = swarm_overhead",
+    )
+    swarm_search: Distribution = Field(
+        default=ZERO,
+        description="owner's minutes to find a helper before asking (owner occupied, customer waiting)",
+    )
+    swarm_helper_fit: float = Field(
+        default=1.0, gt=0, le=1,
+        description="chance the helper found can resolve the ticket; otherwise the owner searches again",
+    )
+
+    @property
+    def swarm_c(self) -> float:
+        """Owner contribution c of the swarm duration work * (1 + k*h) / (h + c)."""
+        return 1.0 if self.swarm_owner_contribution is None else self.swarm_owner_contribution
+
+    @property
+    def swarm_k(self) -> float:
+        """Coordination k per helper: ``swarm_coordination``, else the ``swarm_overhead`` shorthand."""
+        return self.swarm_overhead if self.swarm_coordination is None else self.swarm_coordination
 
 
 class Learning(_Model):
