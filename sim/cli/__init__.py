@@ -8,6 +8,7 @@ exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -15,8 +16,9 @@ from ..scenario import ScenarioError
 from . import plugins, policies_cmd, report_cmd, run_cmd, validate_cmd
 from . import sweep_cmd
 from . import calibrate_cmd
+from . import schema_cmd
 
-COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd]
+COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd, schema_cmd]
 
 EXIT_BAD_INPUT = 2
 
@@ -25,11 +27,24 @@ class UserError(Exception):
     """Bad input detected by a command: printed as one line, exit 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def program_name(argv0: str | None = None) -> str:
+    """How the user started us: ``supportsim`` (console script), ``python -m sim`` or ``run_sim.py``."""
+    base = os.path.basename(argv0 if argv0 is not None else (sys.argv[0] if sys.argv else ""))
+    if base in ("__main__.py", "-m"):
+        return "python -m sim"
+    if base.startswith("supportsim"):
+        return "supportsim"
+    return "run_sim.py"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    from .._version import __version__
+
     parser = argparse.ArgumentParser(
-        prog="run_sim.py",
+        prog=prog or program_name(),
         description="supportsim: compare tiered support, skills-based routing and swarming "
                     "on the same customers. With no command, runs scenarios/default.yaml.")
+    parser.add_argument("--version", action="version", version=f"supportsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.add_parser(sub)
@@ -40,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]   # the main job: default scenario, all its policies
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -65,6 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:         # output piped into e.g. `head`, which stopped reading
+        try:
+            sys.stdout = open(os.devnull, "w")   # noqa: SIM115 - no flush error at exit
+        except OSError:
+            pass
+        return 0
     except OSError as exc:          # the machine refused a read or write we could not foresee
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
