@@ -32,8 +32,8 @@ METRIC_LABELS: dict[str, str] = {
     "repeat_share": "share of tickets with ≥ 1 repeat",
     "agents_touched_per_ticket": "agents per ticket",
     "agent_min_per_ticket": "agent minutes per ticket",
-    "cost_per_resolved": "labour cost per resolved ticket",
-    "labour_cost": "labour cost of measured tickets",
+    "cost_per_resolved": "agent-time cost per resolved ticket",
+    "labour_cost": "agent-time cost of measured tickets",
     "expert_min_per_ticket": "top-tier minutes on lower-tier tickets, per ticket",
     "expert_min": "top-tier minutes on lower-tier tickets (total)",
     "helpers_per_ticket": "swarm helpers per ticket",
@@ -44,9 +44,11 @@ METRIC_LABELS: dict[str, str] = {
     "sla_penalty": "SLA penalties (total)",
     "customer_cost": "cost of the customers' time (total)",
     "customer_cost_per_ticket": "cost of the customer's time per ticket",
-    "total_cost": "labour + SLA penalties + customers' time (total)",
+    "total_cost": "agent-time cost + SLA penalties + customers' time (total)",
     "reopens_per_ticket": "reopens per ticket",
     "interruptions_per_ticket": "times work on a ticket was interrupted for a swarm",
+    "payroll": "payroll of the measured window",
+    "payroll_per_resolved": "payroll per resolved ticket",
 }
 
 
@@ -241,7 +243,49 @@ def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None
                                  values="utilisation", observed=True)
         util.columns = [f"utilisation_{c}" for c in util.columns]
         out = out.merge(util.reset_index(), on=["policy", "replication"], how="left")
+        pay = payroll_frame(teams, scenario)
+        if pay is not None:
+            out = out.merge(pay, on=["policy", "replication"], how="left")
+            out["payroll_per_resolved"] = _per_resolved(out["payroll"].to_numpy(dtype=float), out)
     return out
+
+
+def paid_minutes(teams: pd.DataFrame) -> np.ndarray:
+    """Paid agent-minutes in the measured window, per row of a teams table.
+
+    Without shifts every agent is paid for the whole window (``agents x window_min``);
+    with shifts (``on_shift_min`` present) the on-shift minutes plus the overtime spent
+    finishing work after a shift ended.
+    """
+    if "on_shift_min" in teams.columns:
+        over = teams["overtime_min"].fillna(0.0) if "overtime_min" in teams.columns else 0.0
+        return (teams["on_shift_min"] + over).to_numpy(dtype=float)
+    return (teams["agents"] * teams["window_min"]).to_numpy(dtype=float)
+
+
+def payroll_frame(teams: pd.DataFrame, scenario: Any) -> Optional[pd.DataFrame]:
+    """policy, replication, payroll: paid agent-hours x the team's ``cost_per_hour``, summed over teams.
+
+    ``None`` without a scenario (the wage lives there) or when a team of the table is
+    not in it.
+    """
+    if scenario is None or not len(teams):
+        return None
+    wage = {t.name: float(t.cost_per_hour) for t in scenario.teams}
+    names = teams["team"].astype(str)
+    if not set(names).issubset(wage):
+        return None
+    cost = paid_minutes(teams) / 60.0 * names.map(wage).to_numpy(dtype=float)
+    frame = pd.DataFrame({"policy": teams["policy"], "replication": teams["replication"],
+                          "payroll": cost})
+    return frame.groupby(["policy", "replication"], observed=True, sort=False)["payroll"].sum().reset_index()
+
+
+def _per_resolved(values: np.ndarray, per_rep: pd.DataFrame) -> np.ndarray:
+    """``values`` per resolved measured ticket of each replication (NaN when none was resolved)."""
+    resolved = (per_rep["resolved_share"] * per_rep["tickets"]).round().to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(resolved > 0, values / resolved, np.nan)
 
 
 def group_metrics(tickets: pd.DataFrame, by: str, scenario: Any = None) -> pd.DataFrame:
