@@ -40,7 +40,8 @@ def test_builtin_policies_conform(name):
 
 
 def test_all_four_builtins_are_registered_and_three_run_by_default():
-    assert registry.builtin_names() == ["tiered", "skill_routing", "swarming", "tiered_warm_handoff"]
+    assert registry.builtin_names() == ["tiered", "skill_routing", "swarming", "tiered_warm_handoff",
+                                     "tiered_skip", "tiered_pull"]
     no_policies = {k: v for k, v in SMALL.items() if k != "policies"}
     assert scenario_from_dict(no_policies).policy_names() == ["tiered", "skill_routing", "swarming"]
 

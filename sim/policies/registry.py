@@ -83,8 +83,10 @@ def _load_builtins() -> None:
     from . import skill_routing  # noqa: F401
     from . import swarming  # noqa: F401
     from . import tiered_warm_handoff  # noqa: F401
+    from . import tiered_skip  # noqa: F401
+    from . import tiered_pull  # noqa: F401
     # listing order does not depend on which module someone imported first
-    order = ("tiered", "skill_routing", "swarming", "tiered_warm_handoff")
+    order = ("tiered", "skill_routing", "swarming", "tiered_warm_handoff", "tiered_skip", "tiered_pull")
     ranked = sorted(_BUILTIN.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
     _BUILTIN.clear()
     _BUILTIN.update(ranked)
