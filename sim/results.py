@@ -7,17 +7,19 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from ._version import __version__, source_revision
-from .atomic import atomic_write
 from .analysis import replication_metrics, summarize
 from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .outputs import OutputDir
 
 OUTCOMES = ["open", "resolved", "abandoned"]   # index = engine Outcome value
 
@@ -62,32 +64,47 @@ class SimulationResult:
     def save(self, directory: str | os.PathLike) -> Path:
         """Write tickets.parquet, summary.csv and companions; each file appears whole or not at all.
 
-        ``meta.json`` is written last: its presence marks a complete result directory.
+        Only into a new, empty or supportsim directory (see :mod:`sim.outputs`; a foreign
+        one raises :class:`sim.outputs.UnsafeOutput`); files an earlier run left and this
+        one does not rewrite are removed, nothing else is touched.  ``meta.json`` (with
+        the manifest of every file written) comes last: its presence marks a complete result.
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        meta = self.meta()
-        meta_text = json.dumps(meta, indent=2)
-        # the directory is being rewritten: not complete until meta.json is back, and no file
-        # an earlier run left (optional tables, event logs, a report) may pass for this run's
-        for stale in ["meta.json", "learned.csv", "interruptions.csv", "report.html", "summary.md",
-                      *(p.name for p in out.glob("events.*"))]:
-            (out / stale).unlink(missing_ok=True)
-        atomic_write(out / "scenario.yaml", lambda p: p.write_text(
+        from .outputs import OutputDir
+
+        with OutputDir(directory, "save", command="supportsim save") as out:
+            self.write_tables(out)
+            out.commit(self.meta())
+        return out.path
+
+    def write_tables(self, out: "OutputDir") -> None:
+        """The result's tables into an open :class:`~sim.outputs.OutputDir`, without ``meta.json``.
+
+        ``run --out`` calls this, then adds event logs and the report, then commits
+        ``meta.json`` last, so it vouches only for files that are complete.
+        """
+        from .outputs import csv_safe_frame
+
+        meta_text = json.dumps(self.meta(), indent=2)
+        out.check_free(RESULT_FILES)
+        out.write("scenario.yaml", lambda p: p.write_text(
             yaml.safe_dump(self.scenario.to_dict(), sort_keys=False), encoding="utf-8"))
-        atomic_write(out / "tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
-        atomic_write(out / "backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
-        atomic_write(out / "teams.csv", lambda p: self.teams.to_csv(p, index=False))
+        out.write("tickets.parquet", lambda p: _write_parquet(self.tickets, p, meta_text))
+        out.write("backlog.parquet", lambda p: _write_parquet(self.backlog, p, meta_text))
+        out.write("teams.csv", lambda p: csv_safe_frame(self.teams).to_csv(p, index=False))
         for name in ("learned", "interruptions"):      # operating-reality tables, when present
             table = getattr(self, name)
             if table is not None and len(table):
-                atomic_write(out / f"{name}.csv", lambda p, table=table: table.to_csv(p, index=False))
+                out.write(f"{name}.csv",
+                          lambda p, table=table: csv_safe_frame(table).to_csv(p, index=False))
         per_rep = self.per_replication
-        atomic_write(out / "per_replication.csv", lambda p: per_rep.to_csv(p, index=False))
+        out.write("per_replication.csv", lambda p: csv_safe_frame(per_rep).to_csv(p, index=False))
         summary = summarize(per_rep)
-        atomic_write(out / "summary.csv", lambda p: _write_summary_csv(summary, p, meta))
-        atomic_write(out / "meta.json", lambda p: p.write_text(meta_text, encoding="utf-8"))
-        return out
+        out.write("summary.csv", lambda p: _write_summary_csv(summary, p, self.meta()))
+
+
+#: files :meth:`SimulationResult.write_tables` may write (checked before writing any)
+RESULT_FILES = ("scenario.yaml", "tickets.parquet", "backlog.parquet", "teams.csv", "learned.csv",
+                "interruptions.csv", "per_replication.csv", "summary.csv", "meta.json")
 
 
 def _write_summary_csv(summary: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
@@ -96,7 +113,9 @@ def _write_summary_csv(summary: pd.DataFrame, path: Path, meta: dict[str, Any]) 
     out["scenario"] = meta["scenario"]
     out["seed"] = meta["seed"]
     out["version"] = meta["version"]
-    out.to_csv(path, index=False)
+    from .outputs import csv_safe_frame
+
+    csv_safe_frame(out).to_csv(path, index=False)
 
 
 def _write_parquet(df: pd.DataFrame, path: Path, meta_text: str) -> None:
@@ -110,24 +129,68 @@ def _write_parquet(df: pd.DataFrame, path: Path, meta_text: str) -> None:
 
 
 def load_result(directory: str | os.PathLike) -> SimulationResult:
-    """Read a directory written by :meth:`SimulationResult.save`."""
+    """Read a directory written by :meth:`SimulationResult.save`.
+
+    A missing or malformed ``meta.json`` (not a mapping, a report's manifest, wrong
+    types) raises ``FileNotFoundError``/``ValueError`` with one line, never a ``TypeError``.
+    """
+    from .outputs import csv_unescape_frame
     from .scenario import load_scenario
 
     d = Path(directory)
     meta_path = d / "meta.json"
     if not meta_path.exists():
         raise FileNotFoundError(f"{d}: no meta.json - not a complete supportsim result directory")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = _read_meta(meta_path)
+    for name in ("tickets.parquet", "teams.csv", "backlog.parquet", "scenario.yaml"):
+        if not (d / name).is_file():
+            raise FileNotFoundError(f"{d}: {name} is missing - not a complete supportsim result "
+                                    "directory")
+
+    def csv(name: str) -> pd.DataFrame:
+        return csv_unescape_frame(pd.read_csv(d / name))
+
     return SimulationResult(
         scenario=load_scenario(d / "scenario.yaml"), seed=meta["seed"],
         replications=meta["replications"], policies=meta["policies"],
-        tickets=pd.read_parquet(d / "tickets.parquet"), teams=pd.read_csv(d / "teams.csv"),
+        tickets=pd.read_parquet(d / "tickets.parquet"), teams=csv("teams.csv"),
         backlog=pd.read_parquet(d / "backlog.parquet"), warnings=meta.get("warnings", []),
-        version=meta.get("version", "?"),
-        learned=pd.read_csv(d / "learned.csv") if (d / "learned.csv").exists() else None,
-        interruptions=(pd.read_csv(d / "interruptions.csv") if (d / "interruptions.csv").exists()
-                       else None),
+        version=str(meta.get("version", "?")),
+        learned=csv("learned.csv") if (d / "learned.csv").exists() else None,
+        interruptions=csv("interruptions.csv") if (d / "interruptions.csv").exists() else None,
     )
+
+
+_META_TYPES = {"seed": int, "replications": int, "policies": list}
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    """``meta.json`` as a checked mapping: a hand-edited or foreign file is one clear line."""
+    if path.stat().st_size > 10_000_000:
+        raise ValueError(f"{path}: too large for a supportsim meta.json")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: must be a JSON object written by supportsim, got "
+                         f"{type(meta).__name__}")
+    if meta.get("kind") == "report":
+        raise ValueError(f"{path.parent}: holds a decision report, not saved results "
+                         "(results come from: run SCENARIO --out DIR)")
+    for key, kind in _META_TYPES.items():
+        value = meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"{path}: '{key}' must be {'a list' if kind is list else 'a whole number'}"
+                             f" (is this a supportsim result?)")
+    if not meta["policies"] or not all(isinstance(p, str) for p in meta["policies"]):
+        raise ValueError(f"{path}: 'policies' must be a non-empty list of policy names")
+    warnings = meta.get("warnings", [])
+    if not isinstance(warnings, list):
+        meta["warnings"] = [str(warnings)]
+    else:
+        meta["warnings"] = [str(w) for w in warnings]
+    return meta
 
 
 # ------------------------------------------------------------------------ assembly

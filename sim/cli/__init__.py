@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     from ..policies import PolicyError
     from ..policies.registry import PluginError
+    from ..outputs import UnsafeOutput
 
     try:
         plugins.load(args)
@@ -77,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.problems:
             print(f"error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except UserError as exc:
+    except (UserError, UnsafeOutput) as exc:   # UnsafeOutput: a directory that is not ours
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:         # output piped into e.g. `head`, which stopped reading

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from ..analysis import Analysis, analyze
-from ..atomic import atomic_write
+from ..atomic import write_bytes, write_text
 from .content import ReportContent, build_content
 from .figures import render_figures
 from .writers import render_html, render_markdown
@@ -49,21 +48,7 @@ def default_report_dir(scenario_name: str, root: str | os.PathLike = DEFAULT_ROO
 
 
 def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    write_bytes(path, data)      # the one atomic writer: umask-honouring mode, fsync'd
 
 
 def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
@@ -85,11 +70,7 @@ def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
         _write(p, f.png)
         fig_paths.append(p)
     # the scenario the reproduce command names, as run (CLI overrides included)
-    def write_scenario(p: Path) -> None:
-        p.write_text(content.scenario_yaml, encoding="utf-8")
-        os.chmod(p, 0o666 & ~_umask())      # shared like the rest of the report
-
-    atomic_write(out / "scenario.yaml", write_scenario)
+    write_text(out / "scenario.yaml", content.scenario_yaml)
     md = out / "summary.md"
     _write(md, render_markdown(content, figures).encode("utf-8"))
     html_path = out / "report.html"
