@@ -4,9 +4,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sim import scenario_from_dict
+
+# Hypothesis profiles: "ci" (chosen when CI is set) is derandomised, so a CI failure reproduces
+# exactly; "dev" explores new examples each run; "thorough" (--hypothesis-profile thorough)
+# is for a long local hunt.  Simulation examples are slow, so none has a per-example deadline.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=12, derandomize=True, database=None, print_blob=True, **_common)
+settings.register_profile("dev", max_examples=20, **_common)
+settings.register_profile("thorough", max_examples=300, **_common)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def mmc_dict(servers: int = 5, per_hour: float = 24.0, mean_work: float = 10.0, days: float = 30,
