@@ -1,13 +1,11 @@
 """``simulate``: every requested policy x replication, optionally in parallel processes."""
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Optional
 
 import numpy as np
 
-from .engine import RunResult, run_replication
+from .engine import RunResult
 from .policies import registry
 from .results import (SimulationResult, backlog_frame, interruptions_frame, learned_frame,
                       teams_frame, tickets_frame)
@@ -17,14 +15,18 @@ ProgressFn = Callable[[int, int], None]
 
 
 def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
-             replications: Optional[int] = None, seed: Optional[int] = None, workers: int = 1,
-             progress: Optional[ProgressFn] = None, trace: bool = False) -> SimulationResult:
+             replications: Optional[int] = None, seed: Optional[int] = None,
+             workers: Optional[int] = 1, progress: Optional[ProgressFn] = None,
+             trace: bool = False, timeout: Optional[float] = None) -> SimulationResult:
     """Run ``policies`` x ``replications`` on ``scenario``; ``None`` means the scenario's own.
 
     Replication *r* of every policy uses the same customers (common random
     numbers keyed by ``(seed, r)``), and results do not depend on ``workers``.
     ``trace=True`` keeps every run's activity trace (compactly, as
     :class:`sim.eventlog.TraceTable`) in ``result.traces`` for event-log export.
+    ``workers``: local processes (``None``: every core); ``timeout``: seconds
+    each run may take before it is stopped (a policy hook stuck in a loop then
+    fails the call with a :class:`~sim.policies.PolicyError` instead of hanging).
     """
     if isinstance(policies, str):
         policies = [policies]
@@ -43,7 +45,7 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     if seed < 0:
         raise ScenarioError([f"seed: must be >= 0, got {seed}"])
     tasks = [(p, r) for p in names for r in range(reps)]
-    runs = _execute(scenario, tasks, seed, workers, progress, trace)
+    runs = _execute(scenario, tasks, seed, workers, progress, trace, timeout)
     runs.sort(key=lambda run: (names.index(run.policy), run.replication))
     warnings = scenario_warnings(scenario)
     result = SimulationResult(
@@ -58,34 +60,43 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
     return result
 
 
-def _one(args) -> RunResult:
-    scenario, policy, rep, seed, cls, trace = args
-    run = run_replication(scenario, policy, rep, seed, trace=trace, policy_cls=cls)
-    if trace:   # packed in the worker: a fifth of the size to keep and to send back
-        from .eventlog.trace import TraceTable
+def _execute(scenario: Scenario, tasks, seed: int, workers: Optional[int],
+             progress: Optional[ProgressFn], trace: bool = False,
+             timeout: Optional[float] = None) -> list[RunResult]:
+    """Every (policy, replication) through the one execution path (:mod:`sim.execution`).
 
-        run.trace = TraceTable.from_trace(policy, rep, run.trace or [])
-    return run
+    A failed run raises here, as it did when runs were called directly: the
+    original exception in-process (a :class:`PolicyError` keeps its type and
+    message); from a worker, its type when it could be sent back, else a
+    PolicyError carrying the worker's one-line error.
+    """
+    from .execution import RunTask, backend_for, iter_execute
 
-
-def _execute(scenario: Scenario, tasks, seed: int, workers: int,
-             progress: Optional[ProgressFn], trace: bool = False) -> list[RunResult]:
     total = len(tasks)
-    payload = [(scenario, p, r, seed, registry.get(p), trace) for p, r in tasks]
+    run_tasks = [RunTask(key=(p, r), scenario=scenario, policy=p, replication=r, seed=seed,
+                         policy_cls=registry.get(p), trace=trace, raw=True, measure=False)
+                 for p, r in tasks]
+    n = workers if workers is not None else None
+    backend = backend_for(1 if total == 1 else n)
     runs: list[RunResult] = []
-    if workers <= 1 or total == 1:
-        for i, args in enumerate(payload):
-            runs.append(_one(args))
+    try:
+        for i, rec in enumerate(iter_execute(run_tasks, backend, timeout=timeout)):
+            if not rec.ok:
+                _raise(rec)
+            runs.append(rec.run)
             if progress:
                 progress(i + 1, total)
-        return runs
-    ctx = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
-        for i, run in enumerate(pool.map(_one, payload, chunksize=1)):
-            runs.append(run)
-            if progress:
-                progress(i + 1, total)
+    finally:
+        backend.close()
     return runs
+
+
+def _raise(rec) -> None:
+    from .policies.base import PolicyError
+
+    if isinstance(rec.exception, Exception):
+        raise rec.exception
+    raise PolicyError(rec.error or "run failed") from rec.exception
 
 
 def stability_warnings(result: SimulationResult, util_limit: float = 0.95) -> list[str]:

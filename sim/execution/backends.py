@@ -1,0 +1,232 @@
+"""Where tasks run: in this process, on a local process pool, or on a Dask cluster.
+
+Every backend runs exactly the same function (:func:`~sim.execution.tasks.run_batch`)
+on exactly the same inputs, so results do not depend on the backend or the
+worker count.  A backend keeps only a bounded window of batches in flight (a
+few per worker), so the caller's memory does not grow with the number of
+tasks, and yields each record as soon as its batch is back.
+
+Workers import the simulator once (pool workers are forked from the
+coordinator, which has it imported already; Dask workers import it on their
+first task) and then take *batches* of tasks, so the fixed cost per task is
+one function call, not one inter-process round trip.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Iterable, Iterator, Optional
+
+from .tasks import RunRecord, RunTask, run_batch, run_batch_remote
+
+__all__ = ["Backend", "InProcess", "LocalPool", "cpu_count", "batches", "lost"]
+
+#: a batch holds at most this many tasks (bounded memory per round trip and fair progress)
+MAX_BATCH = 64
+#: and is sized to take about this long (seconds), when the tasks' cost is known
+TARGET_BATCH_SECONDS = 0.25
+
+
+def cpu_count() -> int:
+    """Cores this process may use (the affinity mask, not the machine's count, where known)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def batches(tasks: Iterable[RunTask], size: int) -> Iterator[list[RunTask]]:
+    batch: list[RunTask] = []
+    for task in tasks:
+        batch.append(task)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def lost(batch: list[RunTask], exc: BaseException | str, status: str = "failed") -> list[RunRecord]:
+    """Records for tasks whose worker never answered (died, was killed, or the backend stopped)."""
+    if isinstance(exc, BaseException):
+        msg = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        text = f"task lost: {msg}"
+    else:
+        text = exc
+    return [RunRecord(key=t.key, error=text, status=status) for t in batch]
+
+
+class Backend:
+    """Runs batches of tasks; ``run`` yields one record per task, in completion order."""
+
+    workers: int = 1
+    name: str = "backend"
+
+    def run(self, tasks: Iterable[RunTask], timeout: Optional[float] = None,
+            batch_size: Optional[int] = None) -> Iterator[RunRecord]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers or connections (a closed backend may be used again: it reopens)."""
+
+    def describe(self) -> str:
+        return self.name
+
+    def __enter__(self) -> "Backend":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class InProcess(Backend):
+    """One worker: this process, this thread (nothing is pickled; exceptions keep their type)."""
+
+    name = "in-process"
+
+    def run(self, tasks, timeout=None, batch_size=None):
+        for task in tasks:
+            yield from run_batch([task], timeout)
+
+    def describe(self) -> str:
+        return "1 worker (in this process)"
+
+
+def _worker_init() -> None:
+    """Die with the coordinator (Linux): a killed run leaves no orphan workers computing."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the coordinator's to handle
+    except Exception:  # noqa: BLE001 - best effort on other systems
+        pass
+    import tracemalloc
+
+    if tracemalloc.is_tracing():      # inherited through fork from a profiled coordinator: not ours
+        tracemalloc.stop()
+
+
+def auto_batch_size(n_tasks: Optional[int], workers: int) -> int:
+    """Tasks per batch: about eight batches per worker (load balance), at most MAX_BATCH."""
+    if not n_tasks:
+        return 1
+    return max(1, min(MAX_BATCH, math.ceil(n_tasks / (8 * workers))))
+
+
+class LocalPool(Backend):
+    """``workers`` forked processes (default: every core), kept until :meth:`close`.
+
+    A worker that dies (killed, out of memory) costs only the tasks of its
+    batch, recorded as lost; the pool is rebuilt and the rest go on.  With a
+    ``timeout`` a batch that has not answered long after its tasks' deadlines
+    (code stuck in C ignores the in-worker deadline) is given up and its worker
+    replaced, so nothing waits forever.
+    """
+
+    name = "process pool"
+    #: extra seconds a batch may take beyond its tasks' deadlines before its worker is replaced
+    GRACE = 10.0
+
+    def __init__(self, workers: Optional[int] = None) -> None:
+        self.workers = max(1, int(workers)) if workers else cpu_count()
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def describe(self) -> str:
+        return f"{self.workers} local worker process(es)"
+
+    def _ensure(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            ctx = (multiprocessing.get_context("fork")
+                   if "fork" in multiprocessing.get_all_start_methods() else None)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                             initializer=_worker_init)
+        return self._pool
+
+    def _reset(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            procs = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:          # a worker stuck in a hook must not outlive its pool
+                try:
+                    p.kill()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, tasks, timeout=None, batch_size=None):
+        size = batch_size or auto_batch_size(_len(tasks), self.workers)
+        todo = batches(tasks, size)
+        retry: list[list[RunTask]] = []      # batches a replaced pool never started
+        window = 2 * self.workers
+        inflight: dict[Future, list[RunTask]] = {}
+        exhausted = False
+        progress = time.monotonic()          # when a batch last came back
+        while True:
+            while len(inflight) < window and (retry or not exhausted):
+                batch = retry.pop() if retry else next(todo, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                inflight[self._ensure().submit(run_batch_remote, batch, timeout)] = batch
+            if not inflight:
+                return
+            # every running batch started at or before the last completion, and each of its
+            # tasks stops itself after ``timeout``: no answer for longer means a stuck worker
+            allowance = (max(len(b) for b in inflight.values()) * timeout + self.GRACE
+                         if timeout else None)
+            limit = None if allowance is None else max(0.05, progress + allowance - time.monotonic())
+            finished, _ = wait(inflight, timeout=limit, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                batch = inflight.pop(fut)
+                progress = time.monotonic()
+                try:
+                    records = fut.result()
+                except BrokenProcessPool as exc:
+                    records, broken = lost(batch, exc), True
+                except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable task or result
+                    records = lost(batch, exc)
+                yield from records
+            stuck = not finished and allowance is not None
+            if broken or stuck:
+                # a worker died or hangs: batches it may have been running are lost (unless they
+                # finished meanwhile); batches still queued are run again on a fresh pool
+                for fut, batch in list(inflight.items()):
+                    if fut.done() and not fut.cancelled():
+                        try:
+                            records = fut.result()
+                        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool
+                            records = lost(batch, exc)
+                    elif fut.running() or not fut.cancel():
+                        records = (lost(batch, f"TaskTimeout: no answer within {allowance:g} s "
+                                                "(stuck outside Python?); its worker was replaced",
+                                        "timeout") if stuck else lost(batch, "task lost: a worker died"))
+                    else:
+                        retry.append(batch)
+                        continue
+                    yield from records
+                inflight.clear()
+                self._reset()
+                progress = time.monotonic()
+
+
+def _len(tasks) -> Optional[int]:
+    try:
+        return len(tasks)
+    except TypeError:
+        return None

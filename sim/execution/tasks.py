@@ -1,0 +1,210 @@
+"""One unit of work — a (scenario, policy, replication) run — and what comes back from it.
+
+This module is what a process-pool or Dask worker imports, so it depends only
+on the engine, the result frames and the metric functions.  The worker
+computes; the coordinator writes files (so Dask workers need no shared disk).
+
+Failures never escape a task: whatever the run raises (including a hook's
+``SystemExit`` or a deadline passing) becomes the record's ``error`` and
+``traceback``, so one bad run cannot take its worker, its batch or the
+caller down.  ``KeyboardInterrupt`` is the only exception let through: it is
+the user stopping everything.
+"""
+from __future__ import annotations
+
+import pickle
+import time
+import traceback as tb
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Optional
+
+from .deadline import Deadline, TaskTimeout
+
+__all__ = ["RunTask", "RunRecord", "run_task", "run_batch", "TaskTimeout"]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run to do: ``policy`` on ``scenario``, replication ``replication`` with ``seed``.
+
+    ``key`` is the caller's name for the task (any hashable; it comes back in
+    the record).  Replication *r* with seed *s* sees the same customers under
+    every policy (common random numbers), whatever backend runs it.
+    ``policy_cls`` is sent along (by reference) so workers need not look the
+    name up in their own registry.  ``tickets=True`` also returns the run's
+    per-ticket table.
+
+    Extras beyond the shared contract: ``trace`` records the activity trace,
+    ``raw`` returns the engine's :class:`~sim.engine.RunResult` itself (what
+    ``simulate`` assembles its tables from), ``measure=False`` skips the
+    metric row when the caller computes it from the tables anyway, and
+    ``pack_trace=False`` keeps the trace as the engine's list of tuples (the
+    conformance kit reads it that way) instead of a compact ``TraceTable``.
+    """
+
+    key: Hashable
+    scenario: Any               # sim.scenario.Scenario (its seed is not used: ``seed`` is)
+    policy: str
+    replication: int
+    seed: int
+    policy_cls: Optional[type] = None
+    tickets: bool = False
+    trace: bool = False
+    raw: bool = False
+    measure: bool = True
+    pack_trace: bool = True
+
+
+@dataclass
+class RunRecord:
+    """What one task gave: its metric row, or the error that stopped it.
+
+    ``metrics``: exactly the per-replication metric row ``run`` computes for
+    that scenario (``sim.analysis.replication_metrics(tickets, teams,
+    scenario)``), without the ``policy``/``replication`` identity columns;
+    ``{"tickets": 0}`` when nothing was measured.  ``error`` is one line
+    (``"Type: message"``); ``status`` says ``ok``, ``failed``, ``timeout``
+    or ``not_run`` (the backend stopped before the task started, e.g. no live
+    Dask worker: nothing about the task is known and it may simply be retried).
+    """
+
+    key: Hashable
+    metrics: Optional[dict[str, float]] = None
+    tickets: Any = None                  # pandas.DataFrame or None
+    error: Optional[str] = None
+    traceback: Optional[str] = None
+    seconds: float = 0.0                 # wall time of the task in its worker
+    cpu_seconds: float = 0.0             # CPU time of the task in its worker
+    status: str = "ok"
+    arrivals: int = 0                    # tickets created during the whole horizon
+    run: Any = None                      # sim.engine.RunResult when the task asked for ``raw``
+    #: the exception object, when it survived the trip back (for callers that need its type)
+    exception: Optional[BaseException] = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_task(task: RunTask, timeout: Optional[float] = None) -> RunRecord:
+    """Run one task; every failure (and a passed ``timeout``, in seconds) becomes the record's error."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    rec = RunRecord(key=task.key)
+    deadline = Deadline(timeout) if timeout else None
+    try:
+        try:
+            if deadline is not None:
+                deadline.start()
+            _compute(task, rec)
+        finally:
+            if deadline is not None:
+                deadline.stop()
+    except KeyboardInterrupt:
+        raise
+    except TaskTimeout:
+        _failed(rec, TaskTimeout(f"the run took longer than {timeout:g} s (--task-timeout); "
+                                 "stopped"), "timeout")
+    except BaseException as exc:  # noqa: BLE001 - recorded per task; the caller goes on
+        _failed(rec, _as_policy_error(exc, task), "failed")
+    if deadline is not None and deadline.fired and rec.status != "timeout":
+        deadline.absorb()      # the alarm went off as the run ended: it still took too long
+        _failed(rec, TaskTimeout(f"the run took longer than {timeout:g} s (--task-timeout); "
+                                 "stopped"), "timeout")
+    rec.seconds = time.perf_counter() - t0
+    rec.cpu_seconds = time.process_time() - c0
+    return rec
+
+
+def run_batch(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
+    """Several tasks in one round trip (what a worker receives: cheap when runs are very short)."""
+    return [run_task(t, timeout) for t in tasks]
+
+
+def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
+    """:func:`run_batch` for another process: exception objects that cannot be pickled are dropped."""
+    records = run_batch(tasks, timeout)
+    for rec in records:
+        if rec.exception is not None:
+            try:
+                pickle.dumps(rec.exception)
+            except Exception:  # noqa: BLE001 - e.g. a plug-in's exception holding a lock
+                rec.exception = None
+    return records
+
+
+def _compute(task: RunTask, rec: RunRecord) -> None:
+    from ..engine import run_replication
+
+    scn = task.scenario
+    run = run_replication(scn, task.policy, task.replication, task.seed, trace=task.trace,
+                          policy_cls=task.policy_cls)
+    rec.arrivals = run.arrivals
+    if task.trace and task.pack_trace:      # packed in the worker: a fifth of the size to keep and to send back
+        from ..eventlog.trace import TraceTable
+
+        run.trace = TraceTable.from_trace(task.policy, task.replication, run.trace or [])
+    if task.measure or task.tickets:
+        from ..results import teams_frame, tickets_frame
+
+        tickets = tickets_frame([run], scn, [task.policy])
+        if task.measure:
+            rec.metrics = metric_row(tickets, teams_frame([run], scn, [task.policy]), scn)
+        if task.tickets:
+            rec.tickets = tickets
+    if task.raw:
+        rec.run = run
+
+
+def metric_row(tickets, teams, scenario) -> dict[str, float]:
+    """The one-run metric row, as ``run`` computes it (every metric, with the scenario)."""
+    from ..analysis import replication_metrics
+
+    frame = replication_metrics(tickets, teams, scenario)
+    if not len(frame):          # nothing measured: still a row, so the task counts as done
+        return {"tickets": 0}
+    row = frame.iloc[0].to_dict() if len(frame) == 1 else None
+    if row is None:  # pragma: no cover - one run is one (policy, replication)
+        raise AssertionError(f"one run gave {len(frame)} metric rows")
+    row.pop("policy", None)
+    row.pop("replication", None)
+    return {k: _plain(v) for k, v in row.items()}
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars to Python numbers (the row's types survive a trip through pandas)."""
+    item = getattr(v, "item", None)
+    return item() if item is not None else v
+
+
+def _failed(rec: RunRecord, exc: BaseException, status: str) -> None:
+    rec.status = status
+    rec.error = _one_line(exc)
+    rec.traceback = "".join(tb.format_exception(exc))
+    rec.exception = exc
+    rec.metrics = rec.tickets = rec.run = None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _as_policy_error(exc: BaseException, task: RunTask) -> BaseException:
+    """A hook's ``SystemExit``/``GeneratorExit``/other BaseException becomes a PolicyError.
+
+    Plain exceptions are the engine's to word (it already wraps a hook's
+    ``Exception`` as a :class:`~sim.policies.PolicyError` naming the ticket);
+    anything that is not an ``Exception`` would otherwise stop the whole
+    program (``SystemExit(0)``: exit code 0 and no output), so it is turned
+    into a PolicyError here, the one place every run goes through.
+    """
+    if isinstance(exc, Exception):
+        return exc
+    from ..policies.base import PolicyError
+
+    err = PolicyError(f"policy {task.policy!r}: a hook raised {type(exc).__name__}"
+                      f"({', '.join(repr(a) for a in exc.args)}); policies must return a decision, "
+                      "not stop the program")
+    err.__cause__ = exc
+    err.__traceback__ = exc.__traceback__
+    return err
