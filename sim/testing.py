@@ -81,6 +81,15 @@ TERMINAL = {"resolved": Outcome.RESOLVED, "abandoned": Outcome.ABANDONED, "open"
 EPS = 1e-6
 
 
+def _need_hypothesis() -> None:
+    """The kit generates scenarios with hypothesis, an extra: say how to get it if it is missing."""
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        raise ImportError("the policy conformance kit (sim.testing) needs hypothesis: "
+                          "pip install 'supportsim[testing]' (or pip install hypothesis)") from None
+
+
 class ConformanceError(AssertionError):
     """A policy broke an engine invariant; the message names rule, ticket and time."""
 
@@ -129,6 +138,7 @@ def check_policy(policy: type[Policy] | str, params: Mapping[str, Any] | PolicyP
     smaller failing scenario before reporting.  ``scenario_strategy`` replaces
     the generated scenarios (a hypothesis strategy of :class:`Scenario`).
     """
+    _need_hypothesis()
     from hypothesis import HealthCheck, Phase, given, settings
 
     cls = _resolve(policy)
@@ -202,6 +212,7 @@ def scenarios(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3, max_d
     reopened tickets (routed again or sent back), context switches for
     interrupted helpers, and agents learning skills.
     """
+    _need_hypothesis()
     from hypothesis import strategies as st
 
     @st.composite
@@ -215,6 +226,7 @@ def scenarios(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3, max_d
 def scenario_dicts(max_tiers: int = 3, max_teams: int = 4, max_issues: int = 3,
                    max_days: float = 1.0, operating_reality: bool = True):
     """The plain data behind :func:`scenarios` (a strategy of dicts, as read from YAML)."""
+    _need_hypothesis()
     from hypothesis import strategies as st
 
     def dur(draw, lo: float, hi: float, allow_zero: bool) -> dict:
