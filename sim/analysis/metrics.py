@@ -5,59 +5,39 @@ computed per (policy, replication) — optionally per segment or issue type
 too — then summarised across replications with a Student-t confidence
 interval.  Pooling tickets across replications would understate the
 uncertainty, because tickets of one replication share its queue history.
+
+**A new metric is one catalogue entry plus one function.**  What a metric is
+(label, unit, kind, better, verdict) lives in :data:`sim.schema.METRICS`; how
+it is computed is the one function registered here under the same name:
+
+- :func:`ticket_metric` — a function of one group of tickets
+  (:class:`TicketGroup`), so it is computed per replication *and* per segment
+  and issue type;
+- :func:`replication_metric` — a function of the whole replication
+  (:class:`Replications`: tickets, teams and scenario), e.g. payroll.
+
+``present`` says when the scenario makes the metric meaningful (a target
+metric the scenario never asked for is noise, not a result); ``needs`` names
+the ticket columns it reads (older saved tables may lack them).  Columns come
+out in catalogue order.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..schema import METRICS, UTILISATION_PREFIX, is_share_metric, known_metric, metric_label
+from ..schema import METRIC_LABELS  # noqa: F401 - re-exported for older imports
+
 __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
-           "ticket_targets", "metric_label", "is_share_metric"]
-
-METRIC_LABELS: dict[str, str] = {
-    "tickets": "measured tickets",
-    "resolved_share": "share resolved",
-    "abandoned_share": "share abandoned",
-    "open_share": "share still open at horizon",
-    "resolution_mean_min": "mean resolution time (min)",
-    "resolution_median_min": "median resolution time (min)",
-    "resolution_p90_min": "p90 resolution time (min)",
-    "resolution_p95_min": "p95 resolution time (min)",
-    "wait_mean_min": "mean time queued (min)",
-    "handoffs_per_ticket": "handoffs per ticket",
-    "repeats_per_ticket": "repeats per ticket",
-    "repeat_share": "share of tickets with ≥ 1 repeat",
-    "agents_touched_per_ticket": "agents per ticket",
-    "agent_min_per_ticket": "agent minutes per ticket",
-    "cost_per_resolved": "agent-time cost per resolved ticket",
-    "labour_cost": "agent-time cost of measured tickets",
-    "expert_min_per_ticket": "top-tier minutes on lower-tier tickets, per ticket",
-    "expert_min": "top-tier minutes on lower-tier tickets (total)",
-    "helpers_per_ticket": "swarm helpers per ticket",
-    "service_level": "share first touched within target",
-    "resolution_within_target": "share resolved within target",
-    # operating-reality metrics (present only when the scenario switches the feature on)
-    "sla_breaches_per_ticket": "SLA targets breached per ticket",
-    "sla_penalty": "SLA penalties (total)",
-    "customer_cost": "cost of the customers' time (total)",
-    "customer_cost_per_ticket": "cost of the customer's time per ticket",
-    "total_cost": "agent-time cost + SLA penalties + customers' time (total)",
-    "reopens_per_ticket": "reopens per ticket",
-    "interruptions_per_ticket": "times work on a ticket was interrupted for a swarm",
-    "payroll": "payroll of the measured window",
-    "payroll_per_resolved": "payroll per resolved ticket",
-}
-
-
-def metric_label(metric: str) -> str:
-    """Readable name of a metric column, including the per-team utilisation columns."""
-    if metric.startswith("utilisation_"):
-        return f"utilisation of team {metric[len('utilisation_'):]}"
-    return METRIC_LABELS.get(metric, metric)
-
+           "ticket_targets", "metric_label", "is_share_metric", "ticket_metric",
+           "replication_metric", "TICKET_METRICS", "REPLICATION_METRICS", "TicketGroup",
+           "Replications", "paid_minutes", "payroll_frame"]
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence half-width of independent observations."""
@@ -133,123 +113,305 @@ def _share(mask: np.ndarray, of: np.ndarray) -> float:
     return float(mask[of].mean()) if k else np.nan
 
 
-def _metrics(g: pd.DataFrame, t: pd.DataFrame) -> dict[str, float]:
-    """All ticket-level metrics of one group of tickets (one policy, replication[, group])."""
-    n = len(g)
-    resolved = g["_resolved"].to_numpy()
-    res = g["resolution_min"].to_numpy(dtype=float)[resolved]
-    cost = float(g["cost"].sum())
-    n_res = int(resolved.sum())
-    repeats = g["repeats"].to_numpy()
-    nan = np.nan
-    return {
-        "tickets": n,
-        "resolved_share": n_res / n if n else nan,
-        "abandoned_share": float(g["_abandoned"].mean()) if n else nan,
-        "open_share": float(g["_open"].mean()) if n else nan,
-        "resolution_mean_min": float(res.mean()) if len(res) else nan,
-        "resolution_median_min": float(np.median(res)) if len(res) else nan,
-        "resolution_p90_min": float(np.percentile(res, 90)) if len(res) else nan,
-        "resolution_p95_min": float(np.percentile(res, 95)) if len(res) else nan,
-        "wait_mean_min": float(g["wait_min"].mean()) if n else nan,
-        "handoffs_per_ticket": float(g["handoffs"].mean()) if n else nan,
-        "repeats_per_ticket": float(repeats.mean()) if n else nan,
-        "repeat_share": float((repeats >= 1).mean()) if n else nan,
-        "agents_touched_per_ticket": float(g["agents_touched"].mean()) if n else nan,
-        "agent_min_per_ticket": float(g["agent_min"].mean()) if n else nan,
-        "cost_per_resolved": cost / n_res if n_res else nan,
-        "labour_cost": cost,
-        "expert_min_per_ticket": float(g["expert_min"].mean()) if n else nan,
-        "expert_min": float(g["expert_min"].sum()),
-        "helpers_per_ticket": float(g["helpers"].mean()) if n else nan,
-        "service_level": _share(t["sl_met"].to_numpy(), t["sl_eligible"].to_numpy()),
-        "resolution_within_target": _share(t["rt_met"].to_numpy(), t["rt_eligible"].to_numpy()),
-        **_reality_metrics(g, n, cost),
-    }
+
+# ------------------------------------------------------------------------ the registry
+Present = Callable[[pd.DataFrame, Any], bool]     # (whole ticket table, scenario) -> keep?
 
 
-def _reality_metrics(g: pd.DataFrame, n: int, labour: float) -> dict[str, float]:
-    """Metrics of the optional operating-reality columns (SLA penalties, customer time,
-    reopens, interruptions); unconfigured ones are dropped again by :func:`_drop_unconfigured`."""
-    if "sla_penalty" not in g.columns:      # a table from before these columns existed
-        return {}
-    nan = np.nan
-    breaches = g["first_response_breached"].to_numpy(int) + g["resolution_breached"].to_numpy(int)
-    penalty = float(g["sla_penalty"].sum())
-    customer = float(g["customer_cost"].sum())
-    return {
-        "sla_breaches_per_ticket": float(breaches.mean()) if n else nan,
-        "sla_penalty": penalty,
-        "customer_cost": customer,
-        "customer_cost_per_ticket": customer / n if n else nan,
-        "total_cost": labour + penalty + customer,
-        "reopens_per_ticket": float(g["reopens"].mean()) if n else nan,
-        "interruptions_per_ticket": float(g["interruptions"].mean()) if n else nan,
-    }
+@dataclass(frozen=True)
+class _Entry:
+    fn: Callable[..., Any]
+    present: Optional[Present]
+    needs: tuple[str, ...]
 
 
-def _drop_unconfigured(out: pd.DataFrame, tickets: pd.DataFrame, scenario: Any) -> pd.DataFrame:
-    """Keep an operating-reality metric only if the scenario (or a policy) used the feature."""
-    segs = list(scenario.segments) if scenario is not None else []
-    issues = list(scenario.issues) if scenario is not None else []
-    targets = any(s.first_response_target is not None or s.resolution_target is not None for s in segs)
-    penalty = any(s.sla_penalty > 0 for s in segs)
-    customer = any(s.customer_cost_per_hour > 0 for s in segs)
-    keep = {
-        "sla_breaches_per_ticket": targets, "sla_penalty": penalty, "customer_cost": customer,
-        "customer_cost_per_ticket": customer, "total_cost": penalty or customer,
-        "reopens_per_ticket": any(i.can_reopen for i in issues),
-        "interruptions_per_ticket": "interruptions" in tickets.columns
-                                    and bool(tickets["interruptions"].any()),
-    }
-    return out.drop(columns=[m for m, k in keep.items() if not k and m in out.columns])
+#: metric name -> how to compute it from one group of tickets
+TICKET_METRICS: dict[str, _Entry] = {}
+#: metric name -> how to compute it from a whole replication (per (policy, replication) only)
+REPLICATION_METRICS: dict[str, _Entry] = {}
 
 
-def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
-    targets = ticket_targets(tickets, scenario)
-    # outcome flags once for all groups, not per group
-    out_col = tickets["outcome"]
-    data = tickets.assign(_resolved=_is(out_col, "resolved"), _abandoned=_is(out_col, "abandoned"),
-                          _open=_is(out_col, "open"))
-    rows = []
-    for key, idx in data.groupby(keys, observed=True, sort=True).indices.items():
-        key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(keys, key))
-        row.update(_metrics(data.iloc[idx], targets.iloc[idx]))
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    if len(out) == 0:
-        return out
-    # a target metric the scenario never asked for is noise, not a result
-    segs = scenario.segments if scenario is not None else []
-    if not any(s.first_response_target is not None for s in segs):
-        out = out.drop(columns="service_level")
-    if not any(s.resolution_target is not None for s in segs):
-        out = out.drop(columns="resolution_within_target")
-    return _drop_unconfigured(out, tickets, scenario)
+def _register(table: dict[str, _Entry], name: str, present: Optional[Present],
+              needs: Sequence[str]) -> Callable:
+    if name not in METRICS:
+        raise KeyError(f"metric {name!r} has no entry in sim.schema.METRICS; add one there first")
+    if name in TICKET_METRICS or name in REPLICATION_METRICS:
+        raise KeyError(f"metric {name!r} is registered twice")
+
+    def deco(fn: Callable) -> Callable:
+        table[name] = _Entry(fn, present, tuple(needs))
+        return fn
+    return deco
 
 
-def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None,
-                        scenario: Any = None) -> pd.DataFrame:
-    """One row per (policy, replication), one column per metric.
+def ticket_metric(name: str, present: Optional[Present] = None, needs: Sequence[str] = ()) -> Callable:
+    """Register ``fn(group: TicketGroup) -> float`` as the way to compute metric ``name``."""
+    return _register(TICKET_METRICS, name, present, needs)
 
-    Pass ``scenario`` to get the service-level columns (they need the
-    segments' targets); without it, or if no segment sets a target, they are
-    left out.
+
+def replication_metric(name: str, present: Optional[Present] = None,
+                       needs: Sequence[str] = ()) -> Callable:
+    """Register ``fn(reps: Replications) -> array`` (one value per row of ``reps.keys``)."""
+    return _register(REPLICATION_METRICS, name, present, needs)
+
+
+class TicketGroup:
+    """The tickets of one (policy, replication[, group]) and their target flags.
+
+    Shared intermediates (resolved mask, resolution times, cost) are computed once
+    per group and reused by every metric function.
     """
-    out = _grouped(tickets, ["policy", "replication"], scenario)
-    if teams is not None and len(teams) and len(out):
-        util = teams.pivot_table(index=["policy", "replication"], columns="team",
-                                 values="utilisation", observed=True)
-        util.columns = [f"utilisation_{c}" for c in util.columns]
-        out = out.merge(util.reset_index(), on=["policy", "replication"], how="left")
-        pay = payroll_frame(teams, scenario)
-        if pay is not None:
-            out = out.merge(pay, on=["policy", "replication"], how="left")
-            out["payroll_per_resolved"] = _per_resolved(out["payroll"].to_numpy(dtype=float), out)
-    return out
+
+    def __init__(self, tickets: pd.DataFrame, targets: pd.DataFrame) -> None:
+        self.g = tickets
+        self.t = targets
+        self.n = len(tickets)
+
+    def col(self, name: str) -> pd.Series:
+        return self.g[name]
+
+    @cached_property
+    def resolved(self) -> np.ndarray:
+        return self.g["_resolved"].to_numpy()
+
+    @cached_property
+    def n_resolved(self) -> int:
+        return int(self.resolved.sum())
+
+    @cached_property
+    def resolution(self) -> np.ndarray:
+        """Resolution times of the resolved tickets."""
+        return self.g["resolution_min"].to_numpy(dtype=float)[self.resolved]
+
+    @cached_property
+    def cost(self) -> float:
+        return float(self.g["cost"].sum())
+
+    @cached_property
+    def repeats(self) -> np.ndarray:
+        return self.g["repeats"].to_numpy()
+
+    def mean(self, column: str) -> float:
+        """Mean of a ticket column over the group (NaN for an empty group)."""
+        return float(self.g[column].mean()) if self.n else np.nan
+
+    def total(self, column: str) -> float:
+        return float(self.g[column].sum())
 
 
+class Replications:
+    """Everything about the (policy, replication) rows of a result: for replication metrics."""
+
+    def __init__(self, keys: pd.DataFrame, tickets: pd.DataFrame, teams: Optional[pd.DataFrame],
+                 scenario: Any, values: dict[str, np.ndarray]) -> None:
+        self.keys = keys            # policy, replication: one row per output row
+        self.tickets = tickets
+        self.teams = teams
+        self.scenario = scenario
+        self.values = values        # metrics computed so far, aligned with keys
+
+    @cached_property
+    def resolved(self) -> np.ndarray:
+        """Resolved measured tickets per row of ``keys``."""
+        t = self.tickets
+        mask = _is(t["outcome"], "resolved")
+        counts = pd.DataFrame({"policy": t["policy"].astype(str).to_numpy()[mask],
+                               "replication": t["replication"].to_numpy()[mask]}
+                              ).groupby(["policy", "replication"]).size().rename("n").reset_index()
+        keys = self.keys[["policy", "replication"]].astype({"policy": str})
+        return keys.merge(counts, on=["policy", "replication"], how="left")["n"].fillna(0).to_numpy(dtype=float)
+
+
+# ------------------------------------------------------------------------ feature gates
+def _segments(scenario: Any) -> list:
+    return list(scenario.segments) if scenario is not None else []
+
+
+def _has_first_response_target(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return any(s.first_response_target is not None for s in _segments(scenario))
+
+
+def _has_resolution_target(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return any(s.resolution_target is not None for s in _segments(scenario))
+
+
+def _has_targets(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return _has_first_response_target(tickets, scenario) or _has_resolution_target(tickets, scenario)
+
+
+def _has_penalty(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return any(s.sla_penalty > 0 for s in _segments(scenario))
+
+
+def _has_customer_cost(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return any(s.customer_cost_per_hour > 0 for s in _segments(scenario))
+
+
+def _has_priced_extras(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return _has_penalty(tickets, scenario) or _has_customer_cost(tickets, scenario)
+
+
+def _can_reopen(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return scenario is not None and any(i.can_reopen for i in scenario.issues)
+
+
+def _was_interrupted(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return bool(tickets["interruptions"].any())
+
+
+def _has_wages(tickets: pd.DataFrame, scenario: Any) -> bool:
+    return scenario is not None
+
+
+# ------------------------------------------------------------------------ ticket metrics
+# one function per catalogue entry; the arithmetic is exactly the historical one, so results
+# stay bit-identical
+
+@ticket_metric("tickets")
+def _tickets(g: TicketGroup) -> float:
+    return g.n
+
+
+@ticket_metric("resolved_share")
+def _resolved_share(g: TicketGroup) -> float:
+    return g.n_resolved / g.n if g.n else np.nan
+
+
+@ticket_metric("abandoned_share")
+def _abandoned_share(g: TicketGroup) -> float:
+    return g.mean("_abandoned")
+
+
+@ticket_metric("open_share")
+def _open_share(g: TicketGroup) -> float:
+    return g.mean("_open")
+
+
+@ticket_metric("resolution_mean_min")
+def _resolution_mean(g: TicketGroup) -> float:
+    return float(g.resolution.mean()) if len(g.resolution) else np.nan
+
+
+@ticket_metric("resolution_median_min")
+def _resolution_median(g: TicketGroup) -> float:
+    return float(np.median(g.resolution)) if len(g.resolution) else np.nan
+
+
+@ticket_metric("resolution_p90_min")
+def _resolution_p90(g: TicketGroup) -> float:
+    return float(np.percentile(g.resolution, 90)) if len(g.resolution) else np.nan
+
+
+@ticket_metric("resolution_p95_min")
+def _resolution_p95(g: TicketGroup) -> float:
+    return float(np.percentile(g.resolution, 95)) if len(g.resolution) else np.nan
+
+
+@ticket_metric("wait_mean_min")
+def _wait_mean(g: TicketGroup) -> float:
+    return g.mean("wait_min")
+
+
+@ticket_metric("repeats_per_ticket")
+def _repeats(g: TicketGroup) -> float:
+    return float(g.repeats.mean()) if g.n else np.nan
+
+
+@ticket_metric("handoffs_per_ticket")
+def _handoffs(g: TicketGroup) -> float:
+    return g.mean("handoffs")
+
+
+@ticket_metric("repeat_share")
+def _repeat_share(g: TicketGroup) -> float:
+    return float((g.repeats >= 1).mean()) if g.n else np.nan
+
+
+@ticket_metric("agents_touched_per_ticket")
+def _agents_touched(g: TicketGroup) -> float:
+    return g.mean("agents_touched")
+
+
+@ticket_metric("agent_min_per_ticket")
+def _agent_min(g: TicketGroup) -> float:
+    return g.mean("agent_min")
+
+
+@ticket_metric("cost_per_resolved")
+def _cost_per_resolved(g: TicketGroup) -> float:
+    return g.cost / g.n_resolved if g.n_resolved else np.nan
+
+
+@ticket_metric("labour_cost")
+def _labour_cost(g: TicketGroup) -> float:
+    return g.cost
+
+
+@ticket_metric("expert_min_per_ticket")
+def _expert_min_per_ticket(g: TicketGroup) -> float:
+    return g.mean("expert_min")
+
+
+@ticket_metric("expert_min")
+def _expert_min(g: TicketGroup) -> float:
+    return g.total("expert_min")
+
+
+@ticket_metric("helpers_per_ticket")
+def _helpers(g: TicketGroup) -> float:
+    return g.mean("helpers")
+
+
+@ticket_metric("service_level", present=_has_first_response_target)
+def _service_level(g: TicketGroup) -> float:
+    return _share(g.t["sl_met"].to_numpy(), g.t["sl_eligible"].to_numpy())
+
+
+@ticket_metric("resolution_within_target", present=_has_resolution_target)
+def _within_target(g: TicketGroup) -> float:
+    return _share(g.t["rt_met"].to_numpy(), g.t["rt_eligible"].to_numpy())
+
+
+# operating-reality metrics: present only when the scenario (or a policy) used the feature,
+# and only for ticket tables that have the columns (tables saved before they existed do not)
+@ticket_metric("sla_breaches_per_ticket", present=_has_targets,
+               needs=("first_response_breached", "resolution_breached"))
+def _sla_breaches(g: TicketGroup) -> float:
+    breaches = g.col("first_response_breached").to_numpy(int) + g.col("resolution_breached").to_numpy(int)
+    return float(breaches.mean()) if g.n else np.nan
+
+
+@ticket_metric("sla_penalty", present=_has_penalty, needs=("sla_penalty",))
+def _sla_penalty(g: TicketGroup) -> float:
+    return g.total("sla_penalty")
+
+
+@ticket_metric("customer_cost", present=_has_customer_cost, needs=("customer_cost",))
+def _customer_cost(g: TicketGroup) -> float:
+    return g.total("customer_cost")
+
+
+@ticket_metric("customer_cost_per_ticket", present=_has_customer_cost, needs=("customer_cost",))
+def _customer_cost_per_ticket(g: TicketGroup) -> float:
+    return g.total("customer_cost") / g.n if g.n else np.nan
+
+
+@ticket_metric("total_cost", present=_has_priced_extras, needs=("sla_penalty", "customer_cost"))
+def _total_cost(g: TicketGroup) -> float:
+    return g.cost + g.total("sla_penalty") + g.total("customer_cost")
+
+
+@ticket_metric("reopens_per_ticket", present=_can_reopen, needs=("reopens",))
+def _reopens(g: TicketGroup) -> float:
+    return g.mean("reopens")
+
+
+@ticket_metric("interruptions_per_ticket", present=_was_interrupted, needs=("interruptions",))
+def _interruptions(g: TicketGroup) -> float:
+    return g.mean("interruptions")
+
+
+# ------------------------------------------------------------------------ replication metrics
 def paid_minutes(teams: pd.DataFrame) -> np.ndarray:
     """Paid agent-minutes in the measured window, per row of a teams table.
 
@@ -269,23 +431,82 @@ def payroll_frame(teams: pd.DataFrame, scenario: Any) -> Optional[pd.DataFrame]:
     ``None`` without a scenario (the wage lives there) or when a team of the table is
     not in it.
     """
-    if scenario is None or not len(teams):
+    if scenario is None or teams is None or not len(teams):
         return None
     wage = {t.name: float(t.cost_per_hour) for t in scenario.teams}
     names = teams["team"].astype(str)
     if not set(names).issubset(wage):
         return None
     cost = paid_minutes(teams) / 60.0 * names.map(wage).to_numpy(dtype=float)
-    frame = pd.DataFrame({"policy": teams["policy"], "replication": teams["replication"],
+    frame = pd.DataFrame({"policy": teams["policy"].astype(str), "replication": teams["replication"],
                           "payroll": cost})
-    return frame.groupby(["policy", "replication"], observed=True, sort=False)["payroll"].sum().reset_index()
+    return frame.groupby(["policy", "replication"], sort=False)["payroll"].sum().reset_index()
 
 
-def _per_resolved(values: np.ndarray, per_rep: pd.DataFrame) -> np.ndarray:
-    """``values`` per resolved measured ticket of each replication (NaN when none was resolved)."""
-    resolved = (per_rep["resolved_share"] * per_rep["tickets"]).round().to_numpy(dtype=float)
+@replication_metric("payroll", present=_has_wages)
+def _payroll(r: Replications) -> Optional[np.ndarray]:
+    pay = payroll_frame(r.teams, r.scenario) if r.teams is not None else None
+    if pay is None:
+        return None
+    keys = r.keys[["policy", "replication"]].astype({"policy": str})
+    return keys.merge(pay, on=["policy", "replication"], how="left")["payroll"].to_numpy(dtype=float)
+
+
+@replication_metric("payroll_per_resolved", present=_has_wages)
+def _payroll_per_resolved(r: Replications) -> Optional[np.ndarray]:
+    pay = r.values.get("payroll")
+    if pay is None:
+        return None
+    n = r.resolved
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(resolved > 0, values / resolved, np.nan)
+        return np.where(n > 0, pay / n, np.nan)
+
+
+# ------------------------------------------------------------------------ tables of metrics
+def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
+    targets = ticket_targets(tickets, scenario)
+    # outcome flags once for all groups, not per group
+    out_col = tickets["outcome"]
+    data = tickets.assign(_resolved=_is(out_col, "resolved"), _abandoned=_is(out_col, "abandoned"),
+                          _open=_is(out_col, "open"))
+    chosen = [(name, e.fn) for name, e in TICKET_METRICS.items()
+              if all(c in tickets.columns for c in e.needs)
+              and (e.present is None or e.present(tickets, scenario))]
+    rows = []
+    for key, idx in data.groupby(keys, observed=True, sort=True).indices.items():
+        key = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(keys, key))
+        group = TicketGroup(data.iloc[idx], targets.iloc[idx])
+        row.update({name: fn(group) for name, fn in chosen})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None,
+                        scenario: Any = None) -> pd.DataFrame:
+    """One row per (policy, replication), one column per metric.
+
+    Pass ``scenario`` to get the service-level columns (they need the segments'
+    targets) and the payroll (it needs the wages); without it, or if no segment
+    sets a target, they are left out.  Columns: the ticket metrics in catalogue
+    order, ``utilisation_<team>`` per team, then the replication metrics.
+    """
+    out = _grouped(tickets, ["policy", "replication"], scenario)
+    if teams is not None and len(teams) and len(out):
+        util = teams.pivot_table(index=["policy", "replication"], columns="team",
+                                 values="utilisation", observed=True)
+        util.columns = [f"{UTILISATION_PREFIX}{c}" for c in util.columns]
+        out = out.merge(util.reset_index(), on=["policy", "replication"], how="left")
+    if len(out):
+        reps = Replications(out[["policy", "replication"]], tickets, teams, scenario, {})
+        for name, e in REPLICATION_METRICS.items():
+            if e.present is not None and not e.present(tickets, scenario):
+                continue
+            values = e.fn(reps)
+            if values is not None:
+                reps.values[name] = values
+                out[name] = values
+    return out
 
 
 def group_metrics(tickets: pd.DataFrame, by: str, scenario: Any = None) -> pd.DataFrame:
@@ -318,21 +539,15 @@ def summarize(per_rep: pd.DataFrame, level: float = 0.95, by: Optional[str] = No
     return pd.DataFrame(rows)
 
 
-def is_share_metric(metric: str) -> bool:
-    """Metrics that are fractions of tickets or of capacity (shown as percentages)."""
-    return (metric.endswith("_share") or metric.startswith("utilisation_")
-            or metric in ("service_level", "resolution_within_target"))
-
-
 def _clip_bounds(metric: str, mean: float, low: float, high: float) -> tuple[float, float]:
     """Keep an interval inside the values the metric can take.
 
     The Student-t interval is symmetric and can reach below 0 (or above 100 %)
     when a share or count is near its bound; a bound nobody can observe only
-    confuses readers.  ``half_width`` stays as computed.  Every known metric is
+    confuses readers.  ``half_width`` stays as computed.  Every catalogue metric is
     non-negative (times, counts, costs, shares); unknown columns are left alone.
     """
-    if not (is_share_metric(metric) or metric in METRIC_LABELS):
+    if not known_metric(metric):
         return low, high
     if not np.isnan(low):
         low = max(low, 0.0)
