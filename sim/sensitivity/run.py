@@ -1,0 +1,239 @@
+"""Running a one-at-a-time sensitivity analysis: tornado plus flip points by bisection.
+
+For each parameter, every evaluated value is simulated for the baseline and
+each compared policy with the scenario's seed and the same replications
+(common random numbers: the same customers at every value, so the difference
+between two values is the parameter's effect, not new luck).  Round 0
+evaluates the scenario itself and each range's two ends; each further round
+evaluates, in one parallel batch, the midpoints of every bracket still wider
+than the tolerance (:func:`sim.sensitivity.analysis.next_values`).
+
+Runs are identified by a hash of what determines them (the policy, its
+replication, the seed and the scenario as that policy sees it), so a value two
+brackets share runs once, a policy parameter does not re-run the other
+policies, and an interrupted analysis resumes where it stopped: each finished
+run is saved at once in ``DIR/runs/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import pandas as pd
+
+from ..atomic import atomic_write
+from ..scenario import Scenario, ScenarioError, scenario_from_dict
+from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
+                       paired_at, tornado_rows, verdict_metrics)
+from .execute import Done, Task, run_tasks
+from .params import Param, apply_value, base_value, check_param, default_params
+from .result import SensitivityResult, fingerprint
+
+__all__ = ["run_sensitivity", "DEFAULT_TOLERANCE", "QUICK"]
+
+#: bisection stops when a bracket is at most this fraction of the parameter's range
+DEFAULT_TOLERANCE = 0.02
+#: the main job's coarse analysis: (replications, horizon days, tolerance)
+QUICK = {"replications": 3, "days": 20.0, "tolerance": 0.125}
+
+Progress = Callable[[int, int], None]
+
+
+def _run_key(policy: str, replication: int, seed: int, data: dict) -> str:
+    """What a run's result depends on: its own policy's parameters, not the others'."""
+    mine = dict(data)
+    pols = data.get("policies") or {}
+    mine["policies"] = {policy: pols.get(policy) or {}}
+    mine.pop("name", None)
+    mine.pop("description", None)
+    mine.pop("replications", None)
+    text = json.dumps([policy, replication, seed, mine], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class _Store:
+    """Finished runs by key: in memory, and one JSON file each under ``DIR/runs`` when saving."""
+
+    def __init__(self, out: Optional[Path]) -> None:
+        self.dir = None if out is None else Path(out) / "runs"
+        self.metrics: dict[str, dict[str, float]] = {}
+        self.errors: dict[str, str] = {}
+        if self.dir is not None and self.dir.is_dir():
+            for f in self.dir.glob("*.json"):
+                try:
+                    rec = json.loads(f.read_text(encoding="utf-8"))
+                    self.metrics[f.stem] = {k: float(v) for k, v in rec["metrics"].items()}
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                    continue                      # a damaged file: that run simply runs again
+
+    def add(self, done: Done, task: Task) -> None:
+        if done.metrics is None:
+            self.errors[done.key] = done.error or "failed"
+            return
+        self.metrics[done.key] = done.metrics
+        if self.dir is not None:
+            rec = {"policy": task.policy, "replication": task.replication, "seed": task.seed,
+                   "metrics": {k: (None if math.isnan(v) else v) for k, v in done.metrics.items()}}
+            text = json.dumps(rec, sort_keys=True)
+            atomic_write(self.dir / f"{done.key}.json", lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _horizon(data: dict, days: Optional[float]) -> dict:
+    if days is None:
+        return data
+    h = dict(data.get("horizon") or {})
+    h["days"] = float(days)
+    if float(h.get("warmup_days", 0.0)) >= days:
+        h["warmup_days"] = float(days) / 4
+    out = dict(data)
+    out["horizon"] = h
+    return out
+
+
+def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = None,
+                    policies: Optional[Sequence[str]] = None, baseline: str = "tiered",
+                    metrics: Optional[Sequence[str]] = None, replications: Optional[int] = None,
+                    tolerance: float = DEFAULT_TOLERANCE, days: Optional[float] = None,
+                    workers: Optional[int] = None, scheduler: Optional[str] = None,
+                    out: Optional[str | Path] = None, progress: Optional[Progress] = None,
+                    quick: bool = False, assumption_comments: Sequence[str] = (),
+                    seed: Optional[int] = None) -> SensitivityResult:
+    """Tornado and flip points of ``policies`` against ``baseline`` on ``scenario``.
+
+    ``params`` default to the contested assumptions (:func:`default_params`; the ones
+    that do not apply are listed in ``result.skipped``); ``metrics`` to the verdict's;
+    ``replications`` to the scenario's; ``days`` overrides the horizon (the main job's
+    quick analysis); ``tolerance`` is a fraction of each parameter's range.  With ``out``
+    the runs and the tables are saved there, and a second call resumes.
+    """
+    from ..policies import registry
+
+    seed = scenario.seed if seed is None else int(seed)
+    reps = scenario.replications if replications is None else int(replications)
+    if reps < 1:
+        raise ScenarioError([f"replications: must be >= 1, got {reps}"])
+    if not 0 < tolerance < 1:
+        raise ScenarioError([f"tolerance: must be a fraction of the range in (0, 1), got {tolerance}"])
+    compared = [p for p in dict.fromkeys(policies if policies is not None else scenario.policy_names())
+                if p != baseline]
+    unknown = [p for p in [baseline, *compared] if registry.get(p) is None]
+    if unknown:
+        raise ScenarioError([f"policy {p!r}: unknown; available: {', '.join(registry.names())}" for p in unknown])
+    if not compared:
+        raise ScenarioError([f"nothing to compare: every policy given is the baseline {baseline!r}"])
+    metric_list = list(metrics) if metrics else verdict_metrics()
+    run_policies = [baseline, *compared]
+
+    data0 = scenario.to_dict()
+    data = _horizon(data0, days)
+    base_scn = scenario_from_dict(data, source=f"<{scenario.name}>")
+    skipped: list[tuple[str, str]] = []
+    if params is None:
+        params, skipped = default_params(data, compared, baseline)
+    params = list(params)
+    targets = {p.path: check_param(data, p) for p in params}
+    centres = {p.path: base_value(base_scn, data, p) for p in params}
+
+    store = _Store(Path(out) if out is not None else None)
+    counter = {"done": 0, "total": 0}
+    scenarios: dict[tuple[str, float], Scenario] = {}
+
+    def scenario_at(p: Param, v: float) -> tuple[Scenario, dict]:
+        if centres[p.path] is not None and v == centres[p.path]:
+            return base_scn, data                # the scenario as written (an unset key stays unset)
+        d = apply_value(data, p, v, targets[p.path])
+        if (p.path, v) not in scenarios:
+            scenarios[(p.path, v)] = scenario_from_dict(d, source=f"<{scenario.name}: {p.path}={v:g}>")
+        return scenarios[(p.path, v)], d
+
+    def keys_at(p: Param, v: float) -> dict[tuple[str, int], tuple[str, Scenario]]:
+        scn, d = scenario_at(p, v)
+        return {(pol, r): (_run_key(pol, r, seed, d), scn) for pol in run_policies for r in range(reps)}
+
+    def evaluate(points: list[tuple[Param, float]]) -> None:
+        tasks: dict[str, Task] = {}
+        for p, v in points:
+            for (pol, r), (key, scn) in keys_at(p, v).items():
+                if key not in store.metrics and key not in store.errors and key not in tasks:
+                    tasks[key] = Task(key, scn, pol, r, seed)
+        counter["total"] += len(tasks)
+        if progress:
+            progress(counter["done"], counter["total"])
+
+        def on_record(done: Done) -> None:
+            store.add(done, tasks[done.key])
+            counter["done"] += 1
+            if progress:
+                progress(counter["done"], counter["total"])
+
+        run_tasks(list(tasks.values()), on_record, workers=workers, scheduler=scheduler)
+
+    evaluated = {p.path: Evaluated(p, centres[p.path]) for p in params}
+    point_rows: list[pd.DataFrame] = []
+
+    def collect(points: list[tuple[Param, float]]) -> None:
+        for p, v in points:
+            rows = []
+            for (pol, r), (key, _) in keys_at(p, v).items():
+                m = store.metrics.get(key)
+                if m is not None:
+                    rows.append({"policy": pol, "replication": r, **m})
+            if not rows:
+                continue
+            per_rep = pd.DataFrame(rows)
+            if baseline not in set(per_rep["policy"]):
+                continue
+            diffs = paired_at(per_rep, baseline, metric_list)
+            evaluated[p.path].diffs[v] = {(str(a), str(b)): float(d) for a, b, d in
+                                          zip(diffs["policy"], diffs["metric"], diffs["diff_mean"])}
+            point_rows.append(diffs.assign(parameter=p.path, value=v))
+
+    all_pairs = [(pol, m) for pol in compared for m in metric_list]
+
+    def pairs_of(p: Param) -> list[tuple[str, str]]:
+        """A policy's own parameter moves only that policy (the others' runs are identical)."""
+        if p.path.startswith("policies.") and p.path.split(".")[1] in compared:
+            return [(pol, m) for pol, m in all_pairs if pol == p.path.split(".")[1]]
+        return all_pairs
+
+    first = []
+    for p in params:
+        c = centres[p.path]
+        first += [(p, p.low), (p, p.high)]
+        if c is not None and p.low < c < p.high:
+            first.append((p, c))
+    evaluate(first)
+    collect(first)
+    max_rounds = math.ceil(math.log2(1 / tolerance)) + 2
+    for _ in range(max_rounds):
+        todo = [(p, v) for p in params
+                for v in next_values(evaluated[p.path], pairs_of(p), tolerance * (p.high - p.low))]
+        if not todo:
+            break
+        evaluate(todo)
+        collect(todo)
+
+    points = (pd.concat(point_rows, ignore_index=True)[POINTS_COLUMNS] if point_rows
+              else pd.DataFrame(columns=POINTS_COLUMNS))
+    points = points.sort_values(["parameter", "policy", "metric", "value"], kind="stable").reset_index(drop=True)
+    tornado = [tornado_rows(p, [v for v in (p.low, centres[p.path], p.high) if v is not None], points)
+               for p in params]
+    tornado_df = (pd.concat(tornado, ignore_index=True) if tornado
+                  else pd.DataFrame(columns=[*TORNADO_COLUMNS, "kind"]))
+    flips = [row for p in params for row in flip_rows(evaluated[p.path], pairs_of(p), baseline)]
+    flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, "better_side", "note"])
+    result = SensitivityResult(
+        scenario=scenario.name, fingerprint=fingerprint(data0, seed), seed=seed, replications=reps,
+        horizon_days=float(data["horizon"]["days"]), policies=compared, baseline=baseline,
+        metrics=metric_list, params=params, base_values=centres, tolerance=tolerance,
+        tornado=tornado_df, flips=flips_df, points=points, skipped=skipped, quick=quick,
+        assumption_comments=list(assumption_comments), failed_runs=len(store.errors))
+    if out is not None:
+        result.save(out)
+        from .figures import write_figures
+
+        write_figures(result, Path(out))
+    return result
