@@ -2,8 +2,11 @@
 
 Locally on a process pool (``--workers``, default all cores) or on an existing
 Dask cluster (``--scheduler tcp://host:port``); results stream to ``--out``.
-Exit code: 0 all runs done, 1 some runs failed (recorded in DIR/failed/),
-2 bad input (nothing ran).
+Exit code: 0 all runs done, 1 some runs failed (recorded in DIR/failed/) or
+were not run (the Dask cluster had no live worker for --worker-wait seconds;
+re-running the same command resumes), 2 bad input (nothing ran).  The last
+line accounts for every run: complete (of which already done), failed (of
+which timed out), not run.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from .common import positive_int
+from .common import positive_float, positive_int
 
 EXIT_FAILED_RUNS = 1
 
@@ -34,6 +37,12 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue a sweep in --out, skipping runs already done (re-running does the same)")
     p.add_argument("--tickets", action="store_true", help="also write per-ticket rows (large)")
+    p.add_argument("--task-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop a run that takes longer than this and record it as failed "
+                        "(default: no limit)")
+    p.add_argument("--worker-wait", type=positive_float, default=60.0, metavar="SECONDS",
+                   help="with --scheduler: stop (resumably) when no Dask worker has been alive "
+                        "for this long (default 60)")
     p.set_defaults(func=run)
 
 
@@ -72,28 +81,44 @@ def run(args) -> int:
     if Layout(out).manifest.exists() and not args.resume:
         print(f"{out}: continuing the sweep found there (completed runs are skipped)", file=sys.stderr)
     _warn_unstable(plan)
-    backend = f"Dask scheduler {args.scheduler}" if args.scheduler else \
-        f"{args.workers or os.cpu_count()} local worker(s)"
-    print(f"sweep {plan.name}: {len(plan.points)} point(s) x {len(plan.policies)} policies x "
-          f"{plan.replications} replication(s) = {plan.total_tasks} runs on {backend}", file=sys.stderr)
-    with sweep_progress("sweeping") as update:
-        outcome = run_sweep(plan, out, workers=args.workers, scheduler=args.scheduler,
-                            resume=args.resume, tickets=args.tickets, progress=update)
+    from ..execution import backend_for
+
+    backend = backend_for(args.workers, args.scheduler, worker_wait=args.worker_wait)
+    try:
+        print(f"sweep {plan.name}: {len(plan.points)} point(s) x {len(plan.policies)} policies x "
+              f"{plan.replications} replication(s) = {plan.total_tasks} runs on {backend.describe()}",
+              file=sys.stderr)
+        with sweep_progress("sweeping") as update:
+            outcome = run_sweep(plan, out, resume=args.resume, tickets=args.tickets, progress=update,
+                                task_timeout=args.task_timeout, backend=backend)
+    finally:
+        backend.close()
     for (point, policy, rep), error in outcome.errors:
         print(f"failed: point {point}, {policy}, replication {rep}: {error}", file=sys.stderr)
+    if outcome.shelved:
+        print(f"{outcome.shelved} file(s) of runs this sweep no longer has moved to "
+              f"{Layout(out).root / 'outside-plan'}", file=sys.stderr)
     summary = write_summary(out, plan)
-    report = write_report(out, plan, failed=outcome.failed)
+    report = write_report(out, plan, failed=outcome.failed + outcome.not_run)
     _print_wins(plan, summary)
     print(f"summary: {summary}\nreport:  {report}")
+    print(final_line(plan.name, outcome, Layout(out).root / "failed"))
+    return 0 if outcome.complete == outcome.total else EXIT_FAILED_RUNS
+
+
+def final_line(name: str, outcome, failed_dir: Path) -> str:
+    """One line accounting for every run: complete (already done), failed (timed out), not run."""
     skipped = f" ({outcome.skipped} already done)" if outcome.skipped else ""
-    missing = outcome.total - outcome.complete
-    line = (f"sweep {plan.name}: {outcome.complete}/{outcome.total} runs complete{skipped}, "
-            f"{missing} failed in {outcome.seconds:.1f} s")
-    if missing:
-        print(f"{line}; errors in {Layout(out).root / 'failed'}; re-run the same command to retry them")
-        return EXIT_FAILED_RUNS
-    print(line)
-    return 0
+    timed = f" ({outcome.timed_out} timed out)" if outcome.timed_out else ""
+    line = (f"sweep {name}: {outcome.complete}/{outcome.total} runs complete{skipped}, "
+            f"{outcome.failed} failed{timed}, {outcome.not_run} not run in {outcome.seconds:.1f} s")
+    if outcome.stopped:
+        line += f"; {outcome.stopped}"
+    if outcome.failed:
+        line += f"; errors in {failed_dir}"
+    if outcome.complete < outcome.total:
+        line += "; re-run the same command to " + ("retry them" if not outcome.not_run else "resume")
+    return line
 
 
 def _print_wins(plan, summary_path: Path) -> None:

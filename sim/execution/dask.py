@@ -66,7 +66,7 @@ class DaskBackend(Backend):
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
 
     def run(self, tasks, timeout=None, batch_size=None):
-        from distributed import wait as dask_wait
+        import queue
 
         client = self.client
         if client is None:
@@ -80,6 +80,7 @@ class DaskBackend(Backend):
                   f"up to {self.worker_wait:g} s (--worker-wait) for one to connect "
                   f"(dask worker {self.address})", file=sys.stderr)
         owner: dict = {}
+        finished: "queue.Queue" = queue.Queue()      # futures as they complete (client callbacks)
         exhausted = False
         serial = itertools.count()
         tag = f"{os.getpid()}-{time.time_ns():x}"
@@ -95,13 +96,23 @@ class DaskBackend(Backend):
                     return
                 key = f"supportsim-{_label(batch[0].key)}-{tag}-{next(serial)}"
                 fut = client.submit(run_batch_remote, batch, timeout, key=key, pure=False)
-                owner[fut] = batch
+                owner[fut.key] = (fut, batch)
+                fut.add_done_callback(finished.put)
 
         submit_more()
         while owner:
-            done, _ = dask_wait(list(owner), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+            done = []
+            try:
+                done.append(finished.get(timeout=POLL_SECONDS))
+                while True:
+                    done.append(finished.get_nowait())
+            except queue.Empty:
+                pass
             for fut in done:
-                batch = owner.pop(fut)
+                entry = owner.pop(fut.key, None)
+                if entry is None:      # cancelled below, or answered twice
+                    continue
+                batch = entry[1]
                 try:
                     records = fut.result()
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record, go on
@@ -121,7 +132,7 @@ class DaskBackend(Backend):
                 self.stopped = (f"no live Dask worker at {self.address} for {self.worker_wait:g} s "
                                 "(--worker-wait); stopped")
                 why = f"not run: {self.stopped}"
-                for fut, batch in owner.items():
+                for fut, batch in owner.values():
                     fut.cancel()
                     yield from lost(batch, why, "not_run")
                 owner.clear()

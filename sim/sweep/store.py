@@ -28,12 +28,14 @@ import pyarrow.parquet as pq
 
 from ..atomic import atomic_write
 
-__all__ = ["Layout", "atomic_write", "write_table"]
+__all__ = ["Layout", "atomic_write", "write_table", "write_json", "remove_stale_temporaries",
+           "shelve_outside_plan", "OUTSIDE_PLAN"]
 
 
 class Layout:
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
+        self.shelved = 0        # files moved to outside-plan/ when the directory was prepared
 
     @property
     def manifest(self) -> Path:
@@ -78,12 +80,84 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def remove_stale_temporaries(root: Path) -> int:
-    """Delete hidden ``*.tmp`` files a killed sweep left behind; they are never read anyway."""
+    """Delete hidden temporaries a killed sweep left behind (call it holding DIR's lock).
+
+    Only the atomic writer's exact temporary-name pattern is touched
+    (:func:`sim.atomic.remove_stale_temporaries`), never another file.
+    """
+    from ..atomic import remove_stale_temporaries as remove
+
     n = 0
     for sub in ("runs", "tickets", "failed", "points"):
-        d = root / sub
-        if d.exists():
-            for tmp in d.rglob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
-                n += 1
+        n += len(remove(root / sub))
+    n += len(remove(root, recursive=False))
     return n
+
+
+OUTSIDE_PLAN = "outside-plan"
+
+
+def _task_of(rel: Path) -> tuple[int, str, int] | None:
+    """(point, policy, replication) of ``runs/point=00003/policy=tiered/r0007.parquet`` and alike."""
+    parts = rel.parts
+    if len(parts) != 4 or not parts[1].startswith("point=") or not parts[2].startswith("policy="):
+        return None
+    stem = parts[3].split(".", 1)[0]
+    try:
+        return int(parts[1][6:]), parts[2][7:], int(stem[1:]) if stem.startswith("r") else -1
+    except ValueError:
+        return None
+
+
+def shelve_outside_plan(layout: Layout, plan: Any) -> int:
+    """Move files of tasks ``plan`` does not have to ``DIR/outside-plan/`` (same relative paths).
+
+    A sweep re-run with fewer points, policies or replications would otherwise
+    leave rows that ``pandas.read_parquet(DIR / "runs")`` still returns.
+    Nothing is deleted (the rows may still be wanted); only names of the
+    layout's own pattern are moved, and only when the plan does not have them.
+    Returns the number of files moved.
+    """
+    wanted_points = {p.index for p in plan.points}
+    policies = set(plan.policies)
+    moved = 0
+    for kind in ("runs", "tickets", "failed"):
+        base = layout.root / kind
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("r*.*")):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            task = _task_of(path.relative_to(layout.root))
+            if task is None:
+                continue
+            point, policy, rep = task
+            if point in wanted_points and policy in policies and 0 <= rep < plan.replications:
+                continue
+            target = layout.root / OUTSIDE_PLAN / path.relative_to(layout.root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved += 1
+        _prune_empty(base)
+    points_dir = layout.root / "points"
+    if points_dir.is_dir():
+        for path in sorted(points_dir.glob("point-*.yaml")):
+            try:
+                index = int(path.stem.split("-", 1)[1])
+            except ValueError:
+                continue
+            if index not in wanted_points:
+                target = layout.root / OUTSIDE_PLAN / "points" / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                moved += 1
+    return moved
+
+
+def _prune_empty(base: Path) -> None:
+    """Remove directories left empty by moving files out (deepest first); never ``base`` itself."""
+    for d in sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            d.rmdir()
+        except OSError:
+            pass

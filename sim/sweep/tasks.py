@@ -1,24 +1,22 @@
-"""One unit of sweep work: (point, policy, replication) -> a per-run summary row (and tickets).
+"""One unit of sweep work: (point, policy, replication) -> a run task, and its record -> rows.
 
-This module is what a process-pool or Dask worker imports, so it stays small
-and only depends on the engine and the analysis functions.  The worker
-computes; the coordinator writes files (so Dask workers need no shared disk).
+The run itself goes through the one execution path (:mod:`sim.execution`):
+the worker returns a :class:`~sim.execution.RunRecord` whose ``metrics`` is
+the full per-replication metric row ``run`` computes for the point's scenario
+(service level, SLA, customer cost, total cost, reopens, payroll ...), and the
+coordinator turns it into the point's one-row Parquet table here.
 """
 from __future__ import annotations
 
-import time
-import traceback
 from dataclasses import dataclass
 from typing import Any, Optional
 
 import pyarrow as pa
 
-from ..analysis import replication_metrics
-from ..engine import run_replication
-from ..results import teams_frame, tickets_frame
+from ..execution import RunRecord, RunTask
 from ..scenario import Scenario
 
-__all__ = ["Task", "TaskOutput", "execute_task", "execute_batch"]
+__all__ = ["Task", "run_task_of", "runs_table", "tickets_table"]
 
 
 @dataclass(frozen=True)
@@ -36,48 +34,28 @@ class Task:
         return (self.point, self.policy, self.replication)
 
 
-@dataclass
-class TaskOutput:
-    key: tuple[int, str, int]
-    runs: Optional[pa.Table] = None
-    tickets: Optional[pa.Table] = None
-    error: Optional[str] = None
-    traceback: Optional[str] = None
-    seconds: float = 0.0            # wall time of the task in its worker
-    cpu_seconds: float = 0.0        # CPU time of the task in its worker
+def run_task_of(task: Task) -> RunTask:
+    """The execution task for a sweep task (the point's own seed keys its replications)."""
+    return RunTask(key=task.key, scenario=task.scenario, policy=task.policy,
+                   replication=task.replication, seed=task.scenario.seed,
+                   policy_cls=task.policy_cls, tickets=task.tickets)
 
 
-def execute_task(task: Task) -> TaskOutput:
-    """Run one task; an exception becomes a recorded error, never a lost worker."""
-    t0, c0 = time.perf_counter(), time.process_time()
-    try:
-        scn = task.scenario
-        run = run_replication(scn, task.policy, task.replication, scn.seed, policy_cls=task.policy_cls)
-        tickets = tickets_frame([run], scn, [task.policy])
-        teams = teams_frame([run], scn, [task.policy])
-        row = replication_metrics(tickets, teams)
-        if len(row) == 0:       # no measured ticket: still one row, so the task counts as done
-            import pandas as pd
+def runs_table(record: RunRecord, seed: int, params: dict[str, Any]) -> pa.Table:
+    """The task's row in ``DIR/runs``: replication, seed, arrivals, the varied values, the metrics."""
+    import pandas as pd
 
-            row = pd.DataFrame({"policy": [task.policy], "replication": [task.replication], "tickets": [0]})
-        row = row.drop(columns=["policy"])
-        row.insert(1, "seed", scn.seed)
-        row.insert(2, "arrivals", run.arrivals)
-        for i, (path, value) in enumerate(task.params.items()):
-            row.insert(3 + i, path, value)
-        row["replication"] = row["replication"].astype("int32")
-        out = TaskOutput(key=task.key, runs=pa.Table.from_pandas(row, preserve_index=False))
-        if task.tickets:
-            tickets = tickets.drop(columns=["policy"])
-            out.tickets = pa.Table.from_pandas(tickets, preserve_index=False)
-    except Exception as exc:  # noqa: BLE001 - recorded per task; the sweep goes on
-        out = TaskOutput(key=task.key, error=f"{type(exc).__name__}: {exc}",
-                         traceback=traceback.format_exc())
-    out.seconds = time.perf_counter() - t0
-    out.cpu_seconds = time.process_time() - c0
-    return out
+    point, policy, rep = record.key
+    metrics = dict(record.metrics or {"tickets": 0})
+    row: dict[str, list] = {"replication": [rep], "seed": [seed], "arrivals": [record.arrivals]}
+    row.update({path: [value] for path, value in params.items()})
+    row.update({name: [value] for name, value in metrics.items()})
+    frame = pd.DataFrame(row)
+    frame["replication"] = frame["replication"].astype("int32")
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-def execute_batch(tasks: list[Task]) -> list[TaskOutput]:
-    """Several tasks in one round trip (cheaper when runs are very short)."""
-    return [execute_task(t) for t in tasks]
+def tickets_table(record: RunRecord) -> Optional[pa.Table]:
+    if record.tickets is None:
+        return None
+    return pa.Table.from_pandas(record.tickets.drop(columns=["policy"]), preserve_index=False)
