@@ -149,16 +149,20 @@ def test_unstable_policy_is_never_presented_as_a_normal_result(tmp_path):
     over = over.replace(policies={"tiered": {}, "swarming": {}})
     res = simulate(over)
     paths = build_report(res, tmp_path / "rep")
-    (row,) = paths.content.verdict_rows
-    assert row.status == "unstable" and "UNSTABLE" in row.sentence
-    verdict = paths.content.verdict.rows[0]
-    assert verdict[1] == "UNSTABLE" and "not compared" in verdict[2]
+    # both are unstable: each gets an UNSTABLE row (the baseline too), none is compared
+    rows = paths.content.verdict_rows
+    assert [r.policy for r in rows] == ["tiered", "swarming"]
+    assert all(r.status == "unstable" and "UNSTABLE" in r.sentence for r in rows)
+    assert "No policy keeps up" in paths.content.verdict_lead
+    for verdict in paths.content.verdict.rows:
+        assert verdict[2] == "UNSTABLE" and all(c == "not compared" for c in verdict[3:])
+    assert paths.content.verdict.row_status == ["danger", "danger"]
     text = paths.html.read_text(encoding="utf-8")
     assert 'class="alert danger"' in text and "unstable under tiered" in text
     # the key-metrics table still shows their numbers, but every column says they are unstable
     key = paths.content.tables[0]
     assert key.header == ["metric", "tiered (UNSTABLE)", "swarming (UNSTABLE)"]
-    assert key.note.startswith("UNSTABLE:")
+    assert "UNSTABLE: the system did not settle" in key.note
     md = paths.markdown.read_text(encoding="utf-8")
     assert "tiered (UNSTABLE)" in md and "swarming (UNSTABLE)" in md
     assert "tiered (UNSTABLE)" in text
@@ -175,7 +179,7 @@ def test_stable_policies_carry_no_unstable_marker(tmp_path):
     res = simulate(scn, policies=["tiered", "swarming"], replications=2)
     assert not any(stability_flags(res).values())
     key = build_report(res, tmp_path / "rep").content.tables[0]
-    assert key.header == ["metric", "tiered", "swarming"] and key.note == ""
+    assert key.header == ["metric", "tiered", "swarming"] and "UNSTABLE" not in key.note
     out = io.StringIO()
     print_summary(res, Console(file=out, width=250))
     assert "UNSTABLE" not in out.getvalue()
@@ -185,7 +189,7 @@ def test_single_policy_single_replication_says_what_it_cannot_tell(tmp_path):
     scn = scenario_from_dict(three_tier_dict(horizon={"days": 1, "warmup_days": 0.25}), "one")
     paths = build_report(simulate(scn, policies=["tiered"], replications=1), tmp_path / "rep")
     assert paths.content.verdict_rows == []
-    assert "nothing to compare" in paths.content.verdict.rows[0][-1]
+    assert "nothing to compare" in paths.content.verdict_lead
     alerts = " ".join(t for _, t in paths.content.alerts)
     assert "only one replication" in alerts and "only one policy" in alerts
 

@@ -17,7 +17,12 @@ import yaml
 
 from ..analysis import Analysis, measured_window, metric_label
 from ..policies import registry
-from .verdict import SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, verdict_rows
+from .identity import run_id
+from .format import (currency_of, describe_dist, describe_params, fmt_value, human_name, is_money,
+                     label as metric_heading)
+from .verdict import (SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, finding_text,
+                      verdict_lead, verdict_rows)
+from .wins import pair_matrices, wins_table
 
 __all__ = ["Table", "ReportContent", "build_content", "fmt_metric"]
 
@@ -58,58 +63,60 @@ class ReportContent:
     scenario_yaml: str
     method: list[str]
     reproduce: str
+    verdict_lead: str = ""                  # opening line when the baseline does not keep up
+    wins: list[Table] = field(default_factory=list)     # where each model wins + every pair
+    currency: str = ""
+    run_id: str = ""                        # identity of the run (report DIR refuses to mix runs)
 
 
-def _is_share(metric: str) -> bool:
-    return (metric.endswith("_share") or metric.startswith("utilisation_")
-            or metric in ("service_level", "resolution_within_target"))
+def fmt_metric(metric: str, mean: float, half: float = math.nan, currency: str = "") -> str:
+    """A metric value with its CI half-width, formatted for its kind (see :mod:`.format`)."""
+    return fmt_value(metric, mean, half, currency or None)
 
 
-def fmt_metric(metric: str, mean: float, half: float = math.nan) -> str:
-    """A metric value with its CI half-width, formatted for its kind."""
-    if mean is None or math.isnan(mean):
-        return "-"
-    if _is_share(metric):
-        text = f"{mean:.1%}"
-        return text if math.isnan(half) else f"{text} ± {half:.1%}"
-    if metric == "tickets":
-        return f"{mean:,.0f}"
-    digits = 2 if abs(mean) < 10 else 1 if abs(mean) < 1000 else 0
-    text = f"{mean:,.{digits}f}"
-    return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
-
-
-def _verdict_table(rows: list[VerdictRow], baseline: str) -> Table:
+def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: bool = False) -> Table:
+    """Numbers only (the sentences are listed beside it), so the table fits a narrow screen."""
     metrics = dict(VERDICT_METRICS)
     if any(SERVICE_METRIC[0] in r.cells for r in rows):
         metrics[SERVICE_METRIC[0]] = SERVICE_METRIC[1]
-    header = ["Policy", "Status", *metrics.values(), "In plain words"]
+    header = ["Policy", "Compared with", "Status", *metrics.values()]
     body, status = [], []
     for r in rows:
         if r.status == "ok":
             cells = [r.cells[m].text() if m in r.cells else "-" for m in metrics]
             label = "stable" + (" (see warm-up warning)" if r.caveats else "")
+            against = r.baseline
+        elif r.status == "only_stable":
+            cells = ["only stable policy"] * len(metrics)
+            label, against = "stable (the only one)", "-"
         else:
             cells = ["not compared"] * len(metrics)
             label = "UNSTABLE" if r.status == "unstable" else "baseline UNSTABLE"
-        sentence = r.sentence + ("" if not r.caveats else " Caveat: " + "; ".join(r.caveats) + ".")
-        body.append([r.policy, label, *cells, sentence])
-        status.append("ok" if r.status == "ok" and not r.caveats else
-                      "warning" if r.status == "ok" else "danger")
+            against = "-"
+        body.append([r.policy, against, label, *cells])
+        status.append("danger" if r.status in ("unstable", "baseline_unstable") else
+                      "warning" if r.caveats else "ok")
     if not body:
-        body.append(["-", "-", *["-"] * len(metrics),
-                     f"Only {baseline} was run: there is nothing to compare it with."])
+        body.append(["-", "-", "-", *["-"] * len(metrics)])
         status.append("")
-    note = (f"Relative change vs {baseline}: the mean paired difference (policy − {baseline}, same "
-            f"customers, replication by replication) over {baseline}'s mean, with its 95 % Student-t "
-            f"half-width on the same scale. “not clear” = the interval includes 0.")
-    return Table(f"Verdict: each policy compared with {baseline}", header, body, note, status)
+    ref = next((r.baseline for r in rows if r.status == "ok"), baseline)
+    note = (f"Relative change vs the policy it is compared with: the mean paired difference (policy − "
+            f"reference, same customers, replication by replication) over the reference's mean, with "
+            f"its 95 % Student-t interval on the same scale (never past −100 %: a full removal reads "
+            f"“all removed”). “not clear” = the interval includes 0. Agent-time cost is busy "
+            f"agent-minutes priced at wages: freed capacity, not payroll saved.")
+    title = (f"Verdict: each policy compared with {baseline}" if not baseline_unstable else
+             f"Verdict: {baseline} does not keep up; stable policies compared with {ref}"
+             if ref != baseline and any(r.status == "ok" for r in rows) else
+             f"Verdict: {baseline} does not keep up")
+    return Table(title, header, body, note, status)
 
 
-def _key_metrics(a: Analysis, policies: list[str]) -> Table:
+def _key_metrics(a: Analysis, policies: list[str], currency: str = "") -> Table:
     idx = a.summary.assign(policy=a.summary["policy"].astype(str)).set_index(["policy", "metric"])
     present = set(a.summary["metric"])
     metrics = [m for m in KEY_METRICS if m in present]
+    metrics += [m for m in ("payroll", "payroll_per_resolved") if m in present and m not in metrics]
     metrics += sorted(m for m in present if m.startswith("utilisation_"))
     rows = []
     for m in metrics:
@@ -117,18 +124,22 @@ def _key_metrics(a: Analysis, policies: list[str]) -> Table:
         for p in policies:
             if (p, m) in idx.index:
                 r = idx.loc[(p, m)]
-                cells.append(fmt_metric(m, float(r["mean"]), float(r["half_width"])))
+                cells.append(fmt_metric(m, float(r["mean"]), float(r["half_width"]), currency))
             else:
                 cells.append("-")
-        rows.append([metric_label(m), *cells])
+        rows.append([metric_heading(m), *cells])
     unstable = set(a.unstable)
     header = ["metric", *(f"{p} (UNSTABLE)" if p in unstable else p for p in policies)]
-    note = ("UNSTABLE: the system did not settle under this policy (see the warnings above), so its "
-            "numbers depend on the horizon and are not steady-state results." if unstable else "")
+    note = ("Mean ± 95 % Student-t half-width over replications, to the precision of the interval; an "
+            "interval that would pass a possible value (below 0, above 100 %) is shown as a range cut "
+            "there.")
+    if unstable:
+        note += (" UNSTABLE: the system did not settle under this policy (see the warnings above), so its "
+                 "numbers depend on the horizon and are not steady-state results.")
     return Table("Key metrics (mean ± 95 % CI over replications)", header, rows, note)
 
 
-def _paired_table(a: Analysis) -> Table | None:
+def _paired_table(a: Analysis, currency: str = "") -> Table | None:
     p = a.paired
     if p is None or p.empty:
         return None
@@ -145,11 +156,11 @@ def _paired_table(a: Analysis) -> Table | None:
             if math.isnan(d):
                 cells.append("-")
                 continue
-            text = fmt_metric(m, d, h)
-            if not math.isnan(u):
-                text += f" [unpaired ± {fmt_metric(m, u)}]"
+            text = fmt_value(m, d, h, currency or None, signed=True)
+            if not math.isnan(u) and u > 0:
+                text += f" [unpaired ± {fmt_value(m, u, math.nan, currency or None)}]"
             cells.append(text + (" ✔ clear" if bool(r["clear"]) else " · not clear"))
-        rows.append([metric_label(m), *cells])
+        rows.append([metric_heading(m), *cells])
     note = ("Difference policy − baseline per replication (same customers), mean ± 95 % Student-t "
             "half-width. In brackets, the half-width the same comparison would have if the runs were "
             "independent: the paired interval is what common random numbers buy.")
@@ -157,7 +168,8 @@ def _paired_table(a: Analysis) -> Table | None:
                  rows, note)
 
 
-def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]) -> Table | None:
+def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str],
+                 currency: str = "") -> Table | None:
     if summary is None or summary.empty:
         return None
     s = summary.assign(policy=summary["policy"].astype(str))
@@ -171,9 +183,10 @@ def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]
             cells = []
             for m in metrics:
                 r = idx.loc[(g, p, m)] if (g, p, m) in idx.index else None
-                cells.append("-" if r is None else fmt_metric(m, float(r["mean"]), float(r["half_width"])))
+                cells.append("-" if r is None else
+                             fmt_metric(m, float(r["mean"]), float(r["half_width"]), currency))
             rows.append([str(g), p, *cells])
-    return Table(title, [by, "policy", *[metric_label(m) for m in metrics]], rows)
+    return Table(title, [by, "policy", *[metric_heading(m, currency or None) for m in metrics]], rows)
 
 
 def _issue_change_table(a: Analysis) -> Table | None:
@@ -200,36 +213,42 @@ def _issue_change_table(a: Analysis) -> Table | None:
 
 
 def _scenario_tables(scn: Any) -> list[Table]:
-    def dist(d: Any) -> str:
-        if d is None:
-            return "-"
-        data = d.model_dump(mode="json", exclude_none=True) if hasattr(d, "model_dump") else d
-        if isinstance(data, dict):
-            kind = data.get("dist", "")
-            rest = ", ".join(f"{k}={v}" for k, v in data.items() if k != "dist")
-            return f"{kind}({rest})"
-        return str(data)
+    cur = currency_of(scn)
+    explicit = bool(getattr(scn, "currency", None))
 
-    segs = Table("Customer segments", ["name", "share", "priority", "patience (min)",
+    def dist(d: Any) -> str:
+        return describe_dist(d)
+
+    segs = Table("Customer segments", ["name", "share", "priority", "patience",
                                        "first-response target (min)", "resolution target (min)"],
-                 [[s.name, f"{s.share:g}", str(s.priority), dist(s.patience) if s.patience else "never abandons",
+                 [[s.name, f"{s.share:.0%}".replace("%", " %"), str(s.priority),
+                   dist(s.patience) if s.patience else "never abandons",
                    "-" if s.first_response_target is None else f"{s.first_response_target:g}",
                    "-" if s.resolution_target is None else f"{s.resolution_target:g}"] for s in scn.segments])
-    issues = Table("Issue types", ["name", "share", "tier", "skill", "work (min)"],
-                   [[i.name, f"{i.share:g}", str(i.tier), i.skill, dist(i.work)] for i in scn.issues])
-    teams = Table("Teams", ["name", "tier", "agents", "skills", "cost per hour", "diagnose (min)"],
+    issues = Table("Issue types", ["name", "share", "tier", "skill", "work"],
+                   [[i.name, f"{i.share:.0%}".replace("%", " %"), str(i.tier), i.skill, dist(i.work)]
+                    for i in scn.issues])
+    teams = Table("Teams", ["name", "tier", "agents", "skills", f"cost per hour ({cur})", "diagnose"],
                   [[t.name, str(t.tier), str(t.agents), ", ".join(t.skills), f"{t.cost_per_hour:g}",
                     dist(t.diagnose)] for t in scn.teams])
     fr = scn.frictions
-    other = Table("Arrivals, horizon and frictions", ["parameter", "value"], [
+    rows = [
         ["arrivals per hour (Poisson)", f"{scn.arrivals.per_hour:g}"],
-        ["horizon (days)", f"{scn.horizon.days:g}"], ["warm-up (days)", f"{scn.horizon.warmup_days:g}"],
-        ["handoff (agent min)", dist(fr.handoff)], ["repeat (min)", dist(fr.repeat)],
-        ["swarm overhead", f"{fr.swarm_overhead:g}"],
-    ])
+        ["horizon", f"{scn.horizon.days:g} days"], ["warm-up", f"{scn.horizon.warmup_days:g} days"],
+        ["currency", cur + ("" if explicit else " (default; set `currency:` in the scenario)")],
+    ]
+    data = fr.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key, value in data.items():
+        if isinstance(value, dict) and "dist" in value:
+            text = describe_dist(value)
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"
+        else:
+            text = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+        rows.append([human_name(key), text])
+    other = Table("Arrivals, horizon, currency and frictions", ["parameter", "value"], rows)
     pol = Table("Policies and parameters", ["policy", "parameters"],
-                [[name, ", ".join(f"{k}={v}" for k, v in (params or {}).items()) or "defaults"]
-                 for name, params in (scn.policies or {}).items()])
+                [[name, describe_params(params)] for name, params in (scn.policies or {}).items()])
     return [t for t in (segs, issues, teams, other, pol) if t.rows]
 
 
@@ -255,9 +274,13 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     policies = [str(p) for p in result.policies]
     rows = verdict_rows(a)
     alerts: list[tuple[str, str]] = []
+    cur = currency_of(scn)
+    lead = verdict_lead(a)
+    if len(policies) < 2:
+        lead = f"Only {policies[0] if policies else a.baseline} was run: there is nothing to compare it with."
     for p in a.unstable:
         for w in a.stability[p]:
-            alerts.append(("danger", w))
+            alerts.append(("danger", finding_text(w)))
     for w in a.warmup:
         if w.status == "too_short":
             alerts.append(("warning", w.message))
@@ -275,10 +298,10 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     if not alerts:
         alerts.append(("ok", "No stability or warm-up problems detected: every team stays below 95 % "
                              "utilisation, no backlog keeps growing, and the warm-up looks adequate."))
-    tables = [_key_metrics(a, policies)]
-    for t in (_paired_table(a),
-              _group_table(a.by_segment_summary, "segment", "By customer segment", policies),
-              _group_table(a.by_issue_summary, "issue", "By issue type", policies),
+    tables = [_key_metrics(a, policies, cur)]
+    for t in (_paired_table(a, cur),
+              _group_table(a.by_segment_summary, "segment", "By customer segment", policies, cur),
+              _group_table(a.by_issue_summary, "issue", "By issue type", policies, cur),
               _issue_change_table(a)):
         if t is not None:
             tables.append(t)
@@ -287,6 +310,7 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         ("scenario", scn.name), ("seed", str(result.seed)), ("replications", str(result.replications)),
         ("policies", ", ".join(policies)), ("baseline", a.baseline),
         ("horizon", f"{scn.horizon.days:g} days, warm-up {scn.horizon.warmup_days:g} days"),
+        ("currency", cur),
         ("software", f"supportsim {result.version}"), ("report created", created),
     ]
     method = [
@@ -296,7 +320,12 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         f"Confidence intervals are 95 % Student-t intervals over {result.replications} independent "
         f"replications; a difference is called statistically clear when its interval excludes zero.",
         "Stability: a team at or above 95 % utilisation, or a backlog still growing over the second half "
-        "of the horizon, marks the policy UNSTABLE; its numbers are then not compared.",
+        "of the horizon, marks the policy UNSTABLE; its numbers are then not compared, and it never "
+        "wins a comparison. If the baseline is unstable, the stable policies are compared with each "
+        "other.",
+        "Where each model wins: within all tickets, each issue type and each segment, a policy wins when "
+        "its mean is best and its paired interval against every other stable policy excludes zero; the "
+        "margin is its lead over the runner-up (same customers), relative to the winner's mean.",
         "Warm-up check: the number of tickets in the system at the start of the measured window is "
         "compared with its level over the window's second half; a clear and material gap "
         "(≥ 20 %) means the warm-up is too short.",
@@ -307,7 +336,8 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     reproduce = reproduce_command(result.seed, result.replications, policies)
     return ReportContent(
         title=f"supportsim report: {scn.name}", description=scn.description or "",
-        provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline),
+        provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline, a.baseline in set(a.unstable)),
         verdict_rows=rows, tables=tables, scenario_tables=_scenario_tables(scn),
         scenario_yaml=yaml.safe_dump(scn.to_dict(), sort_keys=False, allow_unicode=True),
-        method=method, reproduce=reproduce)
+        method=method, reproduce=reproduce, verdict_lead=lead,
+        wins=[wins_table(a, cur), *pair_matrices(a)], currency=cur, run_id=run_id(result))

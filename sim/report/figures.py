@@ -23,6 +23,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from ..analysis import Analysis, t_interval  # noqa: E402
+from .format import currency_of  # noqa: E402
 
 __all__ = ["FigureOut", "FIGURES", "render_figures"]
 
@@ -45,6 +46,12 @@ def _t_err(values: pd.Series) -> tuple[float, float]:
     mean, half, _ = t_interval(np.asarray(values, dtype=float))
     half = 0.0 if half != half else half
     return mean - half, mean + half
+
+
+def _percent_axis(ax: Any, axis: str = "y") -> None:
+    """Shares are percentages everywhere, figures included (the tables say 4.5 %, so do the axes)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
 
 
 def _palette(policies: list[str]) -> dict[str, Any]:
@@ -71,6 +78,7 @@ def fig_ecdf(result: Any, a: Analysis) -> plt.Figure:
                      palette=_palette(_policies(result)), log_scale=True, ax=ax)
     ax.set_xlabel("resolution time (log scale)")
     ax.set_ylabel("share of resolved tickets")
+    _percent_axis(ax)
     # plain tick labels: log axes default to math text, which user-safe rendering turns off
     lo, hi = ax.get_xlim() if len(data) else (1.0, 1440.0)
     ticks = [(x, lab) for x, lab in TIME_TICKS if lo <= x <= hi]
@@ -99,6 +107,7 @@ def fig_handoffs_repeats(result: Any, a: Analysis) -> plt.Figure:
                     order=["0", "1", "2", "3+"], palette=_palette(pols), ax=ax)
         ax.set_xlabel(f"{col} per ticket")
         ax.set_ylabel("share of tickets")
+        _percent_axis(ax)
         ax.set_title(col)
         if ax is not axes[0] and ax.get_legend():
             ax.get_legend().remove()
@@ -112,7 +121,7 @@ def fig_cost_vs_time(result: Any, a: Analysis) -> plt.Figure:
     sns.scatterplot(data=pr, x="resolution_mean_min", y="cost_per_resolved", hue="policy",
                     hue_order=pols, style="policy", palette=_palette(pols), s=50, ax=ax)
     ax.set_xlabel("mean resolution time per replication (min)")
-    ax.set_ylabel("labour cost per resolved ticket")
+    ax.set_ylabel(f"agent-time cost per resolved ticket ({currency_of(result.scenario)})")
     return fig
 
 
@@ -157,7 +166,7 @@ def fig_by_issue(result: Any, a: Analysis) -> plt.Figure:
     d = a.by_issue.assign(policy=a.by_issue["policy"].astype(str)) if len(a.by_issue) else a.by_issue
     pols = _policies(result)
     panels = (("resolution_mean_min", "mean resolution time (min)"),
-              ("cost_per_resolved", "labour cost per resolved ticket"),
+              ("cost_per_resolved", f"agent-time cost per resolved ticket ({currency_of(result.scenario)})"),
               ("repeats_per_ticket", "repeats per ticket"))
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     for ax, (col, label) in zip(axes, panels):
@@ -183,6 +192,8 @@ def fig_by_segment(result: Any, a: Analysis) -> plt.Figure:
             sns.barplot(data=d, x="segment", y=col, hue="policy", hue_order=pols,
                         palette=_palette(pols), errorbar=_t_err, ax=ax)
         ax.set_ylabel(label + " (95 % CI)")
+        if col != "wait_mean_min":
+            _percent_axis(ax)
         if ax is not np.atleast_1d(axes)[0] and ax.get_legend():
             ax.get_legend().remove()
     return fig
@@ -206,7 +217,7 @@ FIGURES: list[tuple[str, str, str, Callable[[Any, Analysis], plt.Figure]]] = [
      "Tickets waiting and tickets in the system over the measured window (hourly samples averaged over "
      "replications and per simulated day). A curve that keeps rising means an unstable operation.", fig_backlog),
     ("by_issue", "By issue type",
-     "Mean resolution time, labour cost per resolved ticket and repeats per ticket for each issue type "
+     "Mean resolution time, agent-time cost per resolved ticket and repeats per ticket for each issue type "
      "(95 % CI over replications).", fig_by_issue),
     ("by_segment", "By customer segment",
      "Waiting, abandonment and (where the scenario sets a first-response target) service level per "

@@ -1,29 +1,36 @@
 """The headline verdict: each policy against the baseline, in numbers and in one sentence.
 
-Relative differences are means over replications of ``policy / baseline - 1``
-(paired, see :mod:`sim.analysis.compare`) with their 95 % Student-t
-half-width.  A difference is only described as a gain or a loss when its
-interval excludes zero; otherwise the sentence says there is no clear
-difference.  An unstable policy (or baseline) is never given a normal
-verdict.
+Relative differences are the mean paired difference (policy − baseline, per
+replication; see :mod:`sim.analysis.compare`) over the baseline's mean, with
+its 95 % Student-t half-width on the same scale.  A difference is only
+described as a gain or a loss when its interval excludes zero; otherwise the
+sentence says there is no clear difference.  An unstable policy is never given
+a normal verdict.
+
+When the baseline itself is unstable (it cannot keep up with the load), the
+verdict does not give up: the stable policies are compared with each other
+(with the first stable one, in run order), and a lone stable policy is named
+as the only one that keeps up - it is the answer, not a warning.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import pandas as pd
 
-from ..analysis import Analysis
+from ..analysis import Analysis, paired_differences
+from .format import fmt_pct, fmt_pp, fmt_rel
 
-__all__ = ["VERDICT_METRICS", "SERVICE_METRIC", "VerdictCell", "VerdictRow", "verdict_rows", "fmt_pct", "nice_policy"]
+__all__ = ["VERDICT_METRICS", "SERVICE_METRIC", "VerdictCell", "VerdictRow", "verdict_rows",
+           "verdict_lead", "fmt_pct", "nice_policy", "finding_text", "reference_policy"]
 
 VERDICT_METRICS = {
     "resolution_mean_min": "Mean resolution time",
     "repeats_per_ticket": "Repeats per ticket",
     "handoffs_per_ticket": "Handoffs per ticket",
-    "cost_per_resolved": "Labour cost per resolved ticket",
+    "cost_per_resolved": "Agent-time cost per resolved ticket",
 }
 # shown only when the scenario sets first-response targets; compared in percentage points
 SERVICE_METRIC = ("service_level", "Service level (first touch within target)")
@@ -34,36 +41,31 @@ class VerdictCell:
     metric: str
     baseline_mean: float
     policy_mean: float
-    rel: float            # policy / baseline - 1 (NaN if the baseline is 0)
+    rel: float            # mean paired difference / baseline mean (NaN if the baseline is 0)
     rel_half: float
     diff: float
     diff_half: float
     clear: bool
 
     def text(self) -> str:
-        """Compact cell: relative change ± half-width, or absolute values when relative is undefined."""
+        """Compact cell: relative change with its interval (never past −100 %), or pp for shares."""
         if math.isnan(self.policy_mean):
             return "-"
         if self.metric == SERVICE_METRIC[0]:
-            body = f"{self.policy_mean:.1%} vs {self.baseline_mean:.1%}"
+            body = f"{self.policy_mean:.1%} vs {self.baseline_mean:.1%}".replace("%", " %")
             if not math.isnan(self.diff_half):
-                pp = f"{self.diff * 100:+.1f}".replace("-", "−")
-                body += f" ({pp} ± {self.diff_half * 100:.1f} pp)"
-        elif not math.isnan(self.rel):
-            sign = "+" if self.rel > 0 else "−" if self.rel < 0 else ""
-            body = f"{sign}{fmt_pct(abs(self.rel))}" if self.rel != 0 else "0 %"
-            if not math.isnan(self.rel_half) and self.rel_half > 0:
-                body += f" (±{fmt_pct(self.rel_half)})"
+                body += f" ({fmt_pp(self.diff, self.diff_half)})"
         else:
-            body = f"{self.baseline_mean:.2f} → {self.policy_mean:.2f}"
-        return body + ("" if self.clear else " · not clear")
+            body = fmt_rel(self.rel, self.rel_half, self.policy_mean, self.baseline_mean)
+        removed = self.policy_mean == 0 and self.baseline_mean > 0
+        return body + ("" if self.clear or removed else " · not clear")
 
 
 @dataclass
 class VerdictRow:
     policy: str
-    baseline: str
-    status: str                       # "ok" | "unstable" | "baseline_unstable"
+    baseline: str                     # the policy this row is compared with
+    status: str                       # "ok" | "unstable" | "baseline_unstable" | "only_stable"
     cells: dict[str, VerdictCell] = field(default_factory=dict)
     sentence: str = ""
     caveats: list[str] = field(default_factory=list)
@@ -75,16 +77,17 @@ def nice_policy(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def fmt_pct(x: float) -> str:
-    """0.312 -> '31 %', 0.043 -> '4.3 %', 0.0004 -> '0.04 %'."""
-    if x is None or math.isnan(x):
-        return "?"
-    v = abs(x) * 100
-    if v >= 10:
-        return f"{v:.0f} %"
-    if v >= 1:
-        return f"{v:.1f} %"
-    return f"{v:.2f} %"
+def _plain(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+def finding_text(finding: Any) -> str:
+    """A stability finding as text, whether it is a string or a typed record."""
+    for attr in ("message", "text"):
+        value = getattr(finding, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(finding)
 
 
 def _cell(paired: pd.DataFrame, policy: str, metric: str) -> Optional[VerdictCell]:
@@ -97,18 +100,21 @@ def _cell(paired: pd.DataFrame, policy: str, metric: str) -> Optional[VerdictCel
 
 
 def _pm(c: VerdictCell) -> str:
-    return "" if math.isnan(c.rel_half) or c.rel_half == 0 else f" (±{fmt_pct(c.rel_half)})"
+    """' (±3.1 %)', or the interval as a range where it would pass −100 %."""
+    if math.isnan(c.rel_half) or c.rel_half == 0:
+        return ""
+    full = fmt_rel(c.rel, c.rel_half, c.policy_mean, c.baseline_mean)
+    return full[full.index(" ("):] if " (" in full else ""
 
 
 def _resolution_phrase(c: Optional[VerdictCell]) -> str:
     if c is None or math.isnan(c.rel):
         return "cannot be compared on resolution time"
     if not c.clear:
-        spread = "" if math.isnan(c.rel_half) else f" ± {fmt_pct(c.rel_half)}"
         return (f"shows no clear difference in resolution time "
-                f"({'+' if c.rel >= 0 else '−'}{fmt_pct(c.rel)}{spread})")
+                f"({fmt_rel(c.rel, c.rel_half, c.policy_mean, c.baseline_mean)})")
     word = "faster" if c.rel < 0 else "slower"
-    return f"resolves tickets {fmt_pct(c.rel)} {word}{_pm(c)}"
+    return f"resolves tickets {fmt_pct(c.rel, c.rel_half)} {word}{_pm(c)}"
 
 
 def _count_phrase(c: Optional[VerdictCell], noun: str) -> tuple[str, str]:
@@ -124,18 +130,20 @@ def _count_phrase(c: Optional[VerdictCell], noun: str) -> tuple[str, str]:
     if not c.clear:
         return "unclear", f"no clear change in {noun}"
     if c.rel < 0:
-        return "cuts", f"cuts {noun} by {fmt_pct(c.rel)}{_pm(c)}"
-    return "more", f"has {fmt_pct(c.rel)}{_pm(c)} more {noun}"
+        return "cuts", f"cuts {noun} by {fmt_pct(c.rel, c.rel_half)}{_pm(c)}"
+    return "more", f"has {fmt_pct(c.rel, c.rel_half)}{_pm(c)} more {noun}"
+
+
+COST_NOUN = "agent-time cost per resolved ticket (busy agent-minutes priced at wages)"
 
 
 def _cost_phrase(c: Optional[VerdictCell]) -> str:
     if c is None or math.isnan(c.rel):
-        return "cost per resolved ticket cannot be compared"
+        return "agent-time cost per resolved ticket cannot be compared"
     if not c.clear:
-        return "with no clear difference in labour cost per resolved ticket"
-    if c.rel > 0:
-        return f"at {fmt_pct(c.rel)}{_pm(c)} higher labour cost per resolved ticket"
-    return f"at {fmt_pct(c.rel)}{_pm(c)} lower labour cost per resolved ticket"
+        return "with no clear difference in agent-time cost per resolved ticket"
+    word = "higher" if c.rel > 0 else "lower"
+    return f"at {fmt_pct(c.rel, c.rel_half)}{_pm(c)} {word} {COST_NOUN}"
 
 
 def _service_phrase(c: Optional[VerdictCell]) -> str:
@@ -143,10 +151,11 @@ def _service_phrase(c: Optional[VerdictCell]) -> str:
         return ""
     if not c.clear:
         return (f" Service level shows no clear change ({c.policy_mean:.1%} of tickets first touched "
-                f"within target vs {c.baseline_mean:.1%}).")
+                f"within target vs {c.baseline_mean:.1%}).").replace("%", " %")
     word = "more" if c.diff > 0 else "fewer"
-    return (f" It first-touches {abs(c.diff) * 100:.1f} percentage points {word} tickets within target "
-            f"({c.policy_mean:.1%} vs {c.baseline_mean:.1%}).")
+    pp = fmt_pp(abs(c.diff), c.diff_half).lstrip("+")       # "3.4 pp ± 1.2 pp"
+    return (f" It first-touches {pp} {word} tickets within target "
+            f"({c.policy_mean:.1%} vs {c.baseline_mean:.1%}).").replace("%", " %")
 
 
 def _sentence(policy: str, baseline: str, cells: dict[str, VerdictCell]) -> str:
@@ -164,34 +173,101 @@ def _sentence(policy: str, baseline: str, cells: dict[str, VerdictCell]) -> str:
     parts = [res] + counts
     body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return (f"{nice_policy(policy)} {body}, {_cost_phrase(cells.get('cost_per_resolved'))}, compared with "
-            f"{baseline}.{_service_phrase(cells.get(SERVICE_METRIC[0]))}")
+            f"{_plain(baseline)}.{_service_phrase(cells.get(SERVICE_METRIC[0]))}")
+
+
+def reference_policy(analysis: Analysis) -> Optional[str]:
+    """The policy the verdict compares with: the baseline, or (baseline unstable) the first stable one."""
+    unstable = set(analysis.unstable)
+    if analysis.baseline not in unstable:
+        return analysis.baseline
+    policies = [str(p) for p in pd.unique(analysis.per_rep["policy"].astype(str))] if len(analysis.per_rep) else []
+    stable = [p for p in policies if p not in unstable]
+    return stable[0] if stable else None
+
+
+def _stable_policies(analysis: Analysis) -> list[str]:
+    unstable = set(analysis.unstable)
+    policies = [str(p) for p in pd.unique(analysis.per_rep["policy"].astype(str))] if len(analysis.per_rep) else []
+    return [p for p in policies if p not in unstable]
+
+
+def _first_finding(analysis: Analysis, policy: str) -> str:
+    found = analysis.stability.get(policy) or []
+    return finding_text(found[0]) if found else "unstable"
+
+
+def verdict_lead(analysis: Analysis) -> str:
+    """The verdict's opening line when the baseline does not keep up (else empty)."""
+    base = analysis.baseline
+    if base not in set(analysis.unstable):
+        return ""
+    stable = _stable_policies(analysis)
+    unstable = [p for p in analysis.unstable]
+    names = ", ".join(_plain(p) for p in unstable)
+    if not stable:
+        return (f"No policy keeps up at this load ({names} are all UNSTABLE), so none is compared: "
+                f"add capacity or lower the load and run again.")
+    if len(stable) == 1:
+        return (f"Only {_plain(stable[0])} keeps up at this load: {names} "
+                f"{'is' if len(unstable) == 1 else 'are'} UNSTABLE (the queue does not settle), "
+                f"so {_plain(stable[0])} is the only workable model here.")
+    return (f"The baseline {_plain(base)} does not keep up at this load (UNSTABLE); among the stable "
+            f"policies ({', '.join(_plain(p) for p in stable)}), each is compared with {_plain(stable[0])}.")
 
 
 def verdict_rows(analysis: Analysis) -> list[VerdictRow]:
-    """One row per non-baseline policy, in the order the policies were run."""
+    """One row per policy other than the reference, in run order (and one per unstable baseline)."""
     base = analysis.baseline
     unstable = set(analysis.unstable)
     warm = {w.policy: w for w in analysis.warmup}
-    rows = []
+    rows: list[VerdictRow] = []
     if analysis.paired is None or analysis.paired.empty:
         return rows
-    for policy in pd.unique(analysis.paired["policy"]):
-        cells = {m: c for m in [*VERDICT_METRICS, SERVICE_METRIC[0]]
-                 if (c := _cell(analysis.paired, policy, m)) is not None}
-        row = VerdictRow(policy=policy, baseline=base, status="ok", cells=cells)
+    ref = reference_policy(analysis)
+    paired = analysis.paired
+    if base in unstable:
+        stable = _stable_policies(analysis)
+        if len(stable) >= 2:
+            per_rep = analysis.per_rep[analysis.per_rep["policy"].astype(str).isin(stable)]
+            paired = paired_differences(per_rep, ref, level=analysis.level)
+        order = [base] + [p for p in pd.unique(analysis.paired["policy"])]
+    else:
+        order = list(pd.unique(analysis.paired["policy"]))
+    for policy in order:
+        policy = str(policy)
+        if policy == ref:
+            continue
         if policy in unstable:
-            row.status = "unstable"
-            row.sentence = (f"{nice_policy(policy)} is UNSTABLE in this scenario, so its numbers are not a "
-                            f"steady-state result and are not compared: {analysis.stability[policy][0]}.")
-        elif base in unstable:
-            row.status = "baseline_unstable"
-            row.sentence = (f"The baseline {base} is UNSTABLE in this scenario, so no policy is compared "
-                            f"with it: {analysis.stability[base][0]}.")
+            row = VerdictRow(policy=policy, baseline=ref or base, status="unstable")
+            role = " (the baseline)" if policy == base else ""
+            row.sentence = (f"{nice_policy(policy)}{role} is UNSTABLE in this scenario, so its numbers are "
+                            f"not a steady-state result and are not compared: "
+                            f"{_first_finding(analysis, policy)}.")
+        elif ref is None or (base in unstable and len(_stable_policies(analysis)) == 1):
+            row = VerdictRow(policy=policy, baseline=base, status="only_stable")
+            row.sentence = (f"{nice_policy(policy)} is the only policy that keeps up at this load; there is "
+                            f"no other stable policy to compare it with (its own numbers are in the "
+                            f"key-metrics table).")
         else:
-            row.sentence = _sentence(policy, base, cells)
-        for p in (policy, base):
-            w = warm.get(p)
+            cells = {m: c for m in [*VERDICT_METRICS, SERVICE_METRIC[0]]
+                     if (c := _cell(paired, policy, m)) is not None}
+            row = VerdictRow(policy=policy, baseline=ref, status="ok", cells=cells,
+                             sentence=_sentence(policy, ref, cells))
+            if base in unstable:
+                row.sentence = "Among the stable policies: " + row.sentence
+        for p in (policy, ref):
+            w = warm.get(p) if p is not None else None
             if w is not None and w.status == "too_short":
                 row.caveats.append(f"warm-up looks too short under {p}")
+        rows.append(row)
+    # a lone stable policy that is the reference itself (the baseline is unstable) gets its row too
+    stable = _stable_policies(analysis)
+    if base in unstable and len(stable) == 1 and not any(r.policy == stable[0] for r in rows):
+        only = stable[0]
+        row = VerdictRow(policy=only, baseline=base, status="only_stable",
+                         sentence=(f"{nice_policy(only)} is the only policy that keeps up at this load; "
+                                   f"there is no other stable policy to compare it with (its own "
+                                   f"numbers are in the key-metrics table)."))
         rows.append(row)
     return rows

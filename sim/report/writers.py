@@ -22,9 +22,12 @@ CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1150px;
  color:#1d2329;line-height:1.45;padding:0 1rem}
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #dde;padding-bottom:.2rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #d5d9de;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#f2f4f7}td.num{text-align:right;white-space:nowrap}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem;max-width:100%}
+th,td{border:1px solid #d5d9de;padding:.3rem .5rem;vertical-align:top;text-align:left;
+ overflow-wrap:anywhere}
+th{background:#f2f4f7}td.num{text-align:right}
+@media (max-width:800px){body{margin:1rem auto;padding:0 .5rem}table{font-size:.8rem}
+ th,td{padding:.2rem .3rem}}
 tr.danger td{background:#fde8e8}tr.warning td{background:#fff6dc}
 .alert{padding:.5rem .8rem;border-radius:4px;margin:.4rem 0}
 .alert.danger{background:#fde8e8;border-left:4px solid #c0392b}
@@ -34,7 +37,7 @@ tr.danger td{background:#fde8e8}tr.warning td{background:#fff6dc}
 .note{color:#555;font-size:.85rem}figure{margin:1.2rem 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{color:#444;font-size:.88rem}pre{background:#f6f8fa;padding:.8rem;overflow:auto;font-size:.85rem}
 dl.prov{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dl.prov dt{font-weight:600}
-dl.prov dd{margin:0}.verdict td:last-child{min-width:22rem}
+dl.prov dd{margin:0}ul.sentences li{margin:.25rem 0}p.lead{font-size:1.05rem;font-weight:600}
 """
 
 
@@ -63,6 +66,7 @@ def _html_table(t: Table, cls: str = "") -> str:
 def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             *([f'<meta name="supportsim-run" content="{_e(c.run_id)}">'] if getattr(c, "run_id", "") else []),
              f"<title>{_e(c.title)}</title>", f"<style>{CSS}</style></head><body>",
              f"<h1>{_e(c.title)}</h1>"]
     if c.description:
@@ -72,7 +76,14 @@ def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
     parts.append("<h2>Can these numbers be trusted?</h2>")
     parts += [f'<div class="alert {_e(level)}">{_e(text)}</div>' for level, text in c.alerts]
     parts.append('<h2 id="verdict">Verdict</h2>')
+    if getattr(c, "verdict_lead", ""):
+        parts.append(f'<p class="lead">{_e(c.verdict_lead)}</p>')
+    sentences = _sentences(c)
+    if sentences:
+        parts.append('<h3>In plain words</h3><ul class="sentences">'
+                     + "".join(f"<li>{_e(x)}</li>" for x in sentences) + "</ul>")
     parts.append(_html_table(c.verdict, "verdict"))
+    parts += [_html_table(t, "wins") for t in getattr(c, "wins", [])]
     parts.append('<h2 id="figures">Figures</h2>')
     for f in figures:
         data = base64.b64encode(f.png).decode("ascii")
@@ -92,6 +103,16 @@ def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
     parts.append(f"<p>In this report's directory (it holds the scenario above as <code>scenario.yaml</code>), run:</p><pre>{_e(c.reproduce)}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _sentences(c: ReportContent) -> list[str]:
+    """The verdict's plain-language sentences, one per row (with caveats)."""
+    out = []
+    for r in c.verdict_rows:
+        text = r.sentence + ("" if not r.caveats else " Caveat: " + "; ".join(r.caveats) + ".")
+        if text:
+            out.append(text)
+    return out
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!])")
@@ -119,7 +140,11 @@ def render_markdown(c: ReportContent, figures: Iterable[FigureOut], figure_dir: 
         lines += [f"_{md_escape(c.description)}_", ""]
     lines += [f"- **{md_escape(k)}**: {md_escape(v)}" for k, v in c.provenance] + [""]
     lines += [f"- {icon.get(level, level)}: {md_escape(text)}" for level, text in c.alerts] + [""]
+    if getattr(c, "verdict_lead", ""):
+        lines += [f"**{md_escape(c.verdict_lead)}**", ""]
+    lines += [f"- {md_escape(x)}" for x in _sentences(c)] + [""]
     lines.append(_md_table(c.verdict, "##"))
+    lines += [_md_table(t) for t in getattr(c, "wins", [])]
     lines += [_md_table(c.tables[0], "##")] if c.tables else []
     lines += ["## Figures", ""]
     lines += [f"- [{md_escape(f.title)}]({figure_dir}/{f.key}.png)" for f in figures]
