@@ -273,6 +273,11 @@ class Scenario(_Model):
     policies: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="policy name -> parameters; empty = tiered, skill_routing, swarming"
     )
+    currency: Optional[str] = Field(
+        default=None, min_length=1, max_length=8, pattern=r"^[^\s<>&\"']+$",
+        description="label of every amount (cost_per_hour, penalties, costs), e.g. EUR or $; "
+                    "no conversion; none = shown as EUR",
+    )
 
     @field_validator("start", mode="before")
     @classmethod
