@@ -25,11 +25,12 @@ from typing import Any, Optional
 import pandas as pd
 
 from . import vocabulary as V
-from .cases import case_table
 from .estimate import (SEP, durations, profile, reopens, shares, size_unnamed_teams,
-                       swarm_overhead, team_sizes, tiers)
+                       swarm_overhead, team_sizes, tier_loads, tiers)
 from .fit import FitResult, fit_durations
-from .reader import LogError, Mapping, Report, read_event_log
+from .groups import DEFAULT_MAX_TEAMS, dense_tiers
+from .prepare import prepare
+from .reader import LogError, Mapping, Report
 from .render import render_yaml
 
 DEFAULT_SHIFT_HOURS = 8.0
@@ -58,50 +59,43 @@ class Calibration:
 
 def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optional[str] = None,
               shift_hours: float = DEFAULT_SHIFT_HOURS, policy: Optional[str] = None,
-              case_filter: Optional[str] = None) -> Calibration:
+              case_filter: Optional[str] = None, max_teams: Optional[int] = DEFAULT_MAX_TEAMS,
+              allow_partial: bool = False, allow_overload: bool = False) -> Calibration:
     """Estimate a valid scenario from the event log at ``path``.
 
     ``policy``: keep only cases of that ``case:policy`` (a supportsim log of
     several policies mixes organisations). ``case_filter``: keep cases whose id
-    starts with this prefix (e.g. ``tiered/r0/``).
+    starts with this prefix (e.g. ``tiered/r0/``). ``max_teams``: merge the smallest
+    groups into their support line beyond this many teams. ``allow_partial``: calibrate even
+    when more than half the rows are ignored; ``allow_overload``: write a scenario whose team
+    is offered more work than its agents can do (else a LogError naming the team).
     """
     from ..scenario import Arrivals, Scenario, ScenarioError, scenario_from_dict
 
     path = Path(path)
     mapping = mapping or Mapping()
-    df, report = read_event_log(path, mapping)
-    if policy is not None or case_filter is not None:
-        keep = pd.Series(True, index=df.index)
-        if case_filter is not None:
-            keep &= df["case"].str.startswith(case_filter)
-        if policy is not None:
-            keep &= df["case"].str.startswith(f"{policy}/")
-        report.add(int((~keep).sum()), "rows of other cases left out (--policy/--cases filter)")
-        df = df[keep].reset_index(drop=True)
-        if not len(df):
-            raise LogError(f"{path}: no case matches --policy/--cases "
-                           f"{policy if policy is not None else case_filter!r}")
-    df = _one_run(df, report)
-    known = df[df["activity"].isin(set(V.ACTIVITIES))]
-    if not len(known):
-        raise LogError(f"{path}: no rows with a recognised activity; map the log's activity names "
-                       "with --activity NAME=ACTIVITY (e.g. 'Ticket Created=created')")
-    cases = case_table(known, report)
+    prep = prepare(path, mapping, policy, case_filter, max_teams, allow_partial)
+    report, cases, known, window = prep.report, prep.cases, prep.rows, prep.window
+    df = known
     comments: dict[str, str] = {}
     header: list[str] = []
     n = len(cases)
-    if n < 2:
-        raise LogError(f"{path}: fewer than two usable tickets; nothing to calibrate from")
 
-    # ---- arrivals
-    arr = cases["arrival"].sort_values()
-    span_h = (arr.iloc[-1] - arr.iloc[0]).total_seconds() / 3600.0
-    if span_h <= 0:
-        raise LogError(f"{path}: every ticket arrived at the same instant; no arrival rate")
-    rate = (n - 1) / span_h
-    half = 1.96 * rate / math.sqrt(n - 1)
-    report.add(n, f"tickets; arrival rate {rate:.3f}/hour (95% CI {rate - half:.3f}-"
-               f"{rate + half:.3f}) over {span_h / 24:.1f} days")
+    # ---- arrivals: the rate where creations are dense (a snapshot extract's old tickets
+    # would otherwise stretch the span)
+    arr_all = cases["arrival"].sort_values()
+    arr = arr_all[window.contains(arr_all)]
+    span_h = window.hours
+    if window.dense:
+        rate = len(arr) / span_h
+        half = 1.96 * rate / math.sqrt(max(len(arr), 1))
+    else:
+        rate = (n - 1) / span_h
+        half = 1.96 * rate / math.sqrt(n - 1)
+    report.add(len(arr), f"tickets; arrival rate {rate:.3f}/hour (95% CI {rate - half:.3f}-"
+               f"{rate + half:.3f}) over {span_h / 24:.1f} days "
+               f"({'dense window' if window.dense else 'first to last creation'}: "
+               f"{window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC)")
     arrivals: dict[str, Any] = {"per_hour": round(rate, 4)}
     # the scenario clock is the wall clock of `start`, a fixed UTC offset: the log's time zone
     # as it was when the log begins (profiles and start are written in that offset)
@@ -116,7 +110,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             prof_notes.append(f"{label} profile: log too short to estimate")
             continue
         report.add(None, f"{label} arrival profile (relative rate, UTC{_offset_text(clock)}): {prof} "
-                   f"(chi-square p={p:.3g} against a flat rate)")
+                   f"(chi-square p={p:.3g} against a flat rate)", detail=True)
         if not p < 0.05:
             prof_notes.append(f"{label} profile not distinguishable from flat (p={p:.2g}): "
                               "constant rate")
@@ -124,21 +118,27 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             arrivals[key] = prof
         else:
             prof_notes.append(f"{label} profile (not a scenario key yet): {prof}")
-    comments["arrivals"] = "Poisson, estimated from ticket creation times" + (
-        "; " + "; ".join(prof_notes) if prof_notes else "")
+    comments["arrivals"] = ("Poisson, estimated from ticket creation times" +
+                            (f" in the dense window {window.start:%Y-%m-%d} to "
+                             f"{window.end:%Y-%m-%d} ({len(arr)} of {n} tickets)"
+                             if window.dense else "") +
+                            ("; " + "; ".join(prof_notes) if prof_notes else ""))
 
     # ---- teams and tiers
     team_names = sorted({t for seq in cases["teams"] for t in seq} |
                         set(known["group"].dropna().unique()))
     if not team_names:
         team_names = ["team"]
-        df = df.assign(group=df["group"].fillna("team"))
+        df = known = df.assign(group=df["group"].fillna("team"))
         comments["teams"] = "ASSUMPTION: the log names no teams; one team does everything"
-    tier_of, flow = tiers(cases, team_names)
+    flow_tier, flow = tiers(cases, team_names)
+    tier_of = dense_tiers(team_names, prep.level, flow_tier)
     if flow:
         report.add(None, "handoffs and swarm help between teams (from -> to: count): " + ", ".join(
             f"{a}->{b}: {c}" for (a, b), c in sorted(flow.items(), key=lambda kv: -kv[1])[:12]))
-    report.add(None, "team tiers from the net direction of handoffs: " +
+    how = ("the support line their names state" if prep.level else
+           "the net direction of handoffs")
+    report.add(None, f"team tiers from {how}: " +
                ", ".join(f"{t}={tier_of[t]}" for t in team_names))
 
     # ---- issues
@@ -199,7 +199,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                 for team, m in by_team:
                     tf = fit_durations(m)
                     if tf is not None:
-                        report.add(None, f"  work sessions of {iss} at {team}: {tf.describe()}")
+                        report.add(None, f"  work sessions of {iss} at {team}: {tf.describe()}",
+                                   detail=True)
         few = fit.assumption(f"work of {iss}") if fit is not None else None
         if few:
             note = (note + SEP if note else "") + few
@@ -212,7 +213,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
 
     diag_rows = durations(known, V.DIAGNOSED)
     diag_pooled = fit_durations(diag_rows["minutes"])
-    sizes = team_sizes(known, shift_hours)
+    sizes = team_sizes(known[window.contains(known["ts"])], shift_hours) or \
+        team_sizes(known, shift_hours)
     cost_rows = known[known["activity"].isin(V.INTERVAL_ACTIVITIES) & known["start"].notna()
                       & known["cost"].notna() & ~known["open_activity"]]
     teams_out = []
@@ -225,7 +227,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             agents = max(1, int(round(sz["median"])))
             report.add(None, f"team {team}: distinct agents per {shift_hours:g}-hour shift median "
                        f"{sz['median']:g}, p90 {sz['p90']:g}, max {sz['max']:g} over "
-                       f"{int(sz['shifts'])} shifts ({int(sz['distinct'])} distinct overall)")
+                       f"{int(sz['shifts'])} shifts ({int(sz['distinct'])} distinct overall)",
+                       detail=True)
             notes.append(f"agents = median distinct active agents per {shift_hours:g} h shift")
         else:
             agents = 1
@@ -245,7 +248,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
             d = fit_durations(diag_rows.loc[diag_rows["group"] == team, "minutes"])
             if d is not None:
                 entry["diagnose"] = d.best.spec
-                report.add(None, f"diagnose time of {team}: {d.describe()}")
+                report.add(None, f"diagnose time of {team}: {d.describe()}", detail=True)
                 notes.extend(filter(None, [d.assumption(f"diagnose of {team}")]))
             elif diag_pooled is not None:
                 entry["diagnose"] = diag_pooled.best.spec
@@ -283,6 +286,32 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         frictions["swarm_overhead"] = overhead
     comments["frictions"] = SEP.join(fr_notes)
 
+    # ---- offered load against capacity, per team (its tier's shared queue) under tiered
+    loads = tier_loads(teams_out, issues_out, frictions, rate)
+    over = []
+    for team in teams_out:
+        offered, agents = loads[team["tier"]]
+        rho = offered / agents if agents else math.inf
+        report.add(None, f"team {team['name']}: tier {team['tier']}, {team['agents']} agent(s), "
+                   f"offered load {rho:.0%} under 'tiered' ({offered:.2f} agent-minutes per minute "
+                   f"for the tier's {agents:g} agents)")
+        if rho >= 1:
+            over.append((rho, team["name"], offered, agents))
+    if over:
+        rho, worst, offered, agents = max(over)
+        if not allow_overload:
+            raise LogError(f"{path}: team {worst!r} would be offered {rho:.0%} of its agents' time "
+                           f"({offered:.2f} agent-minutes of work per minute for {agents:g} agents "
+                           "of its tier): the calibrated scenario would be unstable; check the "
+                           "work statuses, team sizes (--shift-hours) and the arrival window, or "
+                           "pass --allow-overload")
+        for rho_t, t, _o, _a in over:
+            comments[f"teams.{t}"] = (f"ASSUMPTION: offered load {rho_t:.0%} exceeds capacity "
+                                      "(written anyway: --allow-overload)" + SEP +
+                                      comments.get(f"teams.{t}", "")).rstrip(SEP)
+        report.add(len(over), "WARNING: teams offered more work than their agents can do "
+                   "(--allow-overload): the scenario is unstable under tiered")
+
     # ---- handoff / escalation rates (observed; reproduced by the tier structure)
     done = cases[cases["outcome"] == "resolved"]
     if len(done):
@@ -293,7 +322,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                    ", ".join(f"{i}: {(done.loc[done['issue'] == i, 'handoffs'] > 0).mean():.1%}"
                              for i in issue_counts if (done["issue"] == i).any()))
         implied = sum(issue_shares[i] * (sorted(set(tier_of.values())).index(issue_tier[i]))
-                      for i in issue_counts) if flow else 0.0
+                      for i in issue_counts) if len(set(tier_of.values())) > 1 else 0.0
         report.add(None, f"handoffs per ticket implied by the fitted tiers under 'tiered': "
                    f"{implied:.3f}")
         r = done["resolution_min"].dropna()
@@ -390,21 +419,6 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     return Calibration(data=data, comments=comments, report=report, header=header,
                        arrival_rate=rate, arrival_ci=(rate - half, rate + half),
                        issue_counts=issue_counts, work_fits=work_fits, cases=cases)
-
-
-def _one_run(df: pd.DataFrame, report: Report) -> pd.DataFrame:
-    """A supportsim log of several runs (policies x replications) overlays several organisations
-    on the same calendar: calibrate from one run - tiered's first if there is one."""
-    run = df["case"].str.extract(r"^([^/]+/r\d+)/t\d+$", expand=False)
-    runs = list(dict.fromkeys(run.dropna()))
-    if len(runs) < 2 or run.isna().any():
-        return df
-    pick = "tiered/r0" if "tiered/r0" in runs else sorted(runs)[0]
-    keep = run == pick
-    report.add(len(runs), f"supportsim runs (policy/replication) in this log: calibrated from "
-               f"{pick} alone ({int((~keep).sum())} rows of the others left out); choose another "
-               "with --cases PREFIX or --policy NAME")
-    return df[keep].reset_index(drop=True)
 
 
 def _offset_text(tz: _dt.timezone) -> str:

@@ -211,3 +211,38 @@ def team_sizes(df: pd.DataFrame, shift_hours: float) -> dict[str, dict[str, floa
 
 
 # --------------------------------------------------------------------------- calibration
+
+
+def tier_loads(teams: list[dict], issues: list[dict], frictions: dict,
+               per_hour: float) -> dict[int, tuple[float, float]]:
+    """Offered agent-minutes per minute and agents, per tier, under ``tiered``: every ticket
+    enters tier 1; each tier below the issue's diagnoses and hands it on (diagnose + handoff),
+    each tier it reaches after the first hears the customer again (repeat), and the issue's
+    tier does the work.  Teams of one tier share one queue, so the tier is the unit of load."""
+    from pydantic import TypeAdapter
+
+    from ..distributions import Distribution as D
+
+    ta = TypeAdapter(D)
+
+    def mean(spec) -> float:
+        return float(ta.validate_python(spec).mean) if spec is not None else 0.0
+
+    lam = per_hour / 60.0
+    levels = sorted({t["tier"] for t in teams})
+    handoff, repeat = mean(frictions.get("handoff")), mean(frictions.get("repeat"))
+    out = {}
+    for k in levels:
+        at = [t for t in teams if t["tier"] == k]
+        agents = float(sum(t["agents"] for t in at))
+        diag = sum(mean(t.get("diagnose")) * t["agents"] for t in at) / agents if agents else 0.0
+        work = 0.0
+        for i in issues:
+            if k < i["tier"]:
+                work += i["share"] * (diag + handoff)
+            elif k == i["tier"]:
+                work += i["share"] * mean(i["work"])
+            if levels[0] < k <= i["tier"]:
+                work += i["share"] * repeat
+        out[k] = (lam * work, agents)
+    return out

@@ -19,12 +19,14 @@ import pandas as pd
 import yaml
 
 from . import vocabulary as V
+from .safe import comment_text, uncsv_cell
 
 #: canonical field -> default column (the process-mining names the exporter writes)
 DEFAULT_COLUMNS: dict[str, str] = {
     "case": V.CASE, "activity": V.ACTIVITY, "timestamp": V.TIMESTAMP, "start": V.START,
     "lifecycle": V.LIFECYCLE, "resource": V.RESOURCE, "group": V.GROUP, "issue": V.ISSUE,
     "segment": V.SEGMENT, "cost": V.COST, "from_team": V.FROM_TEAM, "to_team": V.TO_TEAM,
+    "status": "status", "role": "org:role",
 }
 REQUIRED = ("case", "activity", "timestamp")
 
@@ -44,6 +46,13 @@ BUILTIN_ALIASES: dict[str, str] = {
     "withdrawn": V.ABANDONED, "reopen": V.REOPENED, "re-opened": V.REOPENED,
 }
 _KNOWN = set(V.ACTIVITIES)
+#: lifecycle values of the XES standard lifecycle model: anything else there is a status
+XES_LIFECYCLE = frozenset({"start", "complete", "schedule", "assign", "reassign", "resume",
+                           "suspend", "autoskip", "manualskip", "withdraw", "ate_abort",
+                           "pi_abort", "unknown"})
+#: pandas' nanosecond clock covers 1677-09-21 .. 2262-04-11; a date outside is a typo
+TS_MIN = pd.Timestamp("1678-01-01", tz="UTC")
+TS_MAX = pd.Timestamp("2261-12-31", tz="UTC")
 _OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
 
 
@@ -58,14 +67,28 @@ class Mapping:
     columns: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_COLUMNS))
     activities: dict[str, str] = field(default_factory=dict)   # log name (lower) -> vocabulary
     timezone: str = "UTC"
+    #: status name (normalised) -> class (work, queue, customer_wait, resolved, cancelled)
+    statuses: dict[str, str] = field(default_factory=dict)
+    #: group rewrite rules, first match wins: (regex, team template or None, tier or None)
+    group_rules: list[tuple[Any, Optional[str], Optional[int]]] = field(default_factory=list)
 
     @classmethod
     def build(cls, yaml_path: Optional[str | Path] = None, pairs: list[str] = (),
-              activity_pairs: list[str] = (), timezone: Optional[str] = None) -> "Mapping":
-        """Defaults, overridden by a mapping YAML, overridden by ``field=column`` pairs."""
+              activity_pairs: list[str] = (), timezone: Optional[str] = None,
+              group_pattern: Optional[str] = None, status_pairs: list[str] = ()) -> "Mapping":
+        """Defaults, overridden by a mapping YAML, overridden by ``field=column`` pairs.
+
+        ``group_pattern``: a regular expression applied to group names before the file's
+        ``groups:`` rules (named groups ``team`` and ``tier``/``line``; else group 1 is the team).
+        """
         m = cls()
+        if group_pattern:
+            m.group_rules.append(_group_rule(group_pattern, None, None, "--group-pattern"))
         if yaml_path is not None:
             m._apply_yaml(Path(yaml_path))
+        for pair in status_pairs:
+            name, target = _split_pair(pair, "--status", "LOG_STATUS=CLASS")
+            m._set_status(name, target, "--status")
         for pair in pairs:
             key, col = _split_pair(pair, "--map", "FIELD=COLUMN")
             m._set_column(key, col, "--map")
@@ -88,6 +111,14 @@ class Mapping:
                            f"{', '.join(V.ACTIVITIES)}")
         self.activities[_norm(name)] = target
 
+    def _set_status(self, name: str, cls: str, where: str) -> None:
+        from .status import STATUS_CLASSES
+
+        if cls not in STATUS_CLASSES:
+            raise LogError(f"{where}: unknown status class {cls!r} for {name!r}; allowed: "
+                           f"{', '.join(STATUS_CLASSES)}")
+        self.statuses[_norm(name)] = cls
+
     def _apply_yaml(self, path: Path) -> None:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -97,10 +128,10 @@ class Mapping:
             raise LogError(f"{path}: cannot read mapping ({exc.__class__.__name__})") from None
         if not isinstance(data, dict):
             raise LogError(f"{path}: top level must be a mapping with columns/activities/timezone")
-        unknown = set(data) - {"columns", "activities", "timezone"}
+        unknown = set(data) - {"columns", "activities", "timezone", "statuses", "groups"}
         if unknown:
             raise LogError(f"{path}: unknown key {sorted(unknown)[0]!r}; allowed: columns, "
-                           "activities, timezone")
+                           "activities, timezone, statuses, groups")
         cols = data.get("columns") or {}
         if not isinstance(cols, dict):
             raise LogError(f"{path}: columns: must be a mapping FIELD: COLUMN")
@@ -114,6 +145,29 @@ class Mapping:
                 self._set_activity(str(name), str(target), f"{path}: activities")
         if data.get("timezone"):
             self.timezone = str(data["timezone"])
+        stats = data.get("statuses") or {}
+        if not isinstance(stats, dict):
+            raise LogError(f"{path}: statuses: must be a mapping CLASS: [log status names]")
+        for cls_name, names in stats.items():
+            for name in names if isinstance(names, list) else [names]:
+                self._set_status(str(name), str(cls_name), f"{path}: statuses")
+        rules = data.get("groups") or []
+        if not isinstance(rules, list):
+            raise LogError(f"{path}: groups: must be a list of {{match: REGEX, team: NAME, "
+                           "tier: N}} rules")
+        for i, rule in enumerate(rules):
+            where = f"{path}: groups[{i}]"
+            if not isinstance(rule, dict) or "match" not in rule or \
+                    set(rule) - {"match", "team", "tier"}:
+                raise LogError(f"{where}: a rule is {{match: REGEX, team: NAME, tier: N}} "
+                               "(team and tier optional)")
+            tier = rule.get("tier")
+            if tier is not None and (isinstance(tier, bool) or not isinstance(tier, int)
+                                     or not 1 <= tier <= 50):
+                raise LogError(f"{where}: tier must be a whole number 1-50, got {tier!r}")
+            team = rule.get("team")
+            self.group_rules.append(_group_rule(str(rule["match"]),
+                                                None if team is None else str(team), tier, where))
 
     def _check_timezone(self) -> None:
         try:
@@ -132,6 +186,14 @@ class Mapping:
         return BUILTIN_ALIASES.get(key, raw)
 
 
+def _group_rule(pattern: str, team: Optional[str], tier: Optional[int], where: str):
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise LogError(f"{where}: not a regular expression {pattern!r} ({exc})") from None
+    return rx, team, tier
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s_]+", " ", str(name).strip().lower())
 
@@ -147,20 +209,43 @@ def _split_pair(pair: str, flag: str, form: str) -> tuple[str, str]:
 
 @dataclass
 class Report:
-    """What was found and repaired: ``(count, message)`` lines, plus fit reports."""
+    """What was found and repaired: ``(count, message)`` lines, plus fit reports.
+
+    A line marked ``detail`` (per-team fits, per-team sizes, ...) is printed only with
+    ``--verbose``; the written scenario's header keeps every line.  ``rows_read``,
+    ``rows_ignored`` and ``cases_dropped`` feed the "mostly unread" check."""
 
     lines: list[tuple[int | None, str]] = field(default_factory=list)
+    details: set[int] = field(default_factory=set)      # indexes of detail lines
+    rows_read: int = 0
+    rows_ignored: int = 0
+    cases_dropped: int = 0
 
-    def add(self, count: int | None, message: str) -> None:
-        self.lines.append((count, message))
+    def add(self, count: int | None, message: str, detail: bool = False) -> None:
+        if detail:
+            self.details.add(len(self.lines))
+        self.lines.append((count, comment_text(message)))
 
-    def problem(self, count: int, message: str) -> None:
+    def problem(self, count: int, message: str, detail: bool = False) -> None:
         """A data-quality finding: only reported when it happened."""
         if count:
-            self.lines.append((int(count), message))
+            self.add(int(count), message, detail)
 
-    def text(self) -> list[str]:
-        return [f"{c:>8}  {m}" if c is not None else f"{'':>8}  {m}" for c, m in self.lines]
+    def text(self, verbose: bool = True, limit: int = 40) -> list[str]:
+        """All lines (``verbose``), or the main ones, at most ``limit``, with a pointer to
+        ``--verbose`` for what was left out."""
+        fmt = [f"{c:>8}  {m}" if c is not None else f"{'':>8}  {m}" for c, m in self.lines]
+        if verbose:
+            return fmt
+        main = [line for i, line in enumerate(fmt) if i not in self.details]
+        hidden = len(fmt) - len(main)
+        if len(main) > limit - 1:
+            hidden += len(main) - (limit - 1)
+            main = main[: limit - 1]
+        if hidden:
+            main.append(f"{'':>8}  ... {hidden} more line(s) of detail: --verbose (all of them "
+                        "are in the written scenario's header)")
+        return main
 
 
 # --------------------------------------------------------------------------- reading files
@@ -262,8 +347,9 @@ def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str
     aware = present & offset.notna()
     naive = present & offset.isna()
     parts = [pd.Series(pd.NaT, index=values.index[~(aware | naive)], dtype="datetime64[ns, UTC]")]
+    oor: list[str] = []
     if aware.any():
-        parts.append(_ns_utc(_to_datetime(text[aware], utc=True)))
+        parts.append(_ns_utc(_to_datetime(text[aware], utc=True), oor))
         offs = offset[aware].str.upper().str.replace(":", "", regex=False)
         non_utc = ~offs.isin(["Z", "+0000", "-0000"])
         if what == "time:timestamp":
@@ -273,17 +359,30 @@ def parse_timestamps(values: pd.Series, timezone: str, report: Report, what: str
         local = _to_datetime(text[naive], utc=False)
         if local.dt.tz is not None:
             local = local.dt.tz_convert(None)
-        parts.append(_ns_utc(local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")))
+        inside = local.isna() | ((local >= TS_MIN.tz_localize(None)) & (local <= TS_MAX.tz_localize(None)))
+        if not inside.all():
+            oor.extend(local[~inside].astype(str).str.slice(0, 10).tolist())
+            local = local.where(inside)
+        parts.append(_ns_utc(local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT"), oor))
         if what == "time:timestamp":
             report.problem(int(naive.sum()), f"{what}: timestamps without a time zone, read as {timezone}")
+    report.problem(len(oor), f"{what}: dates outside 1678-2261 (e.g. {oor[0] if oor else ''}; a "
+                   "typo or placeholder date): read as missing")
     return pd.concat(parts).reindex(values.index)
 
 
-def _ns_utc(s: pd.Series) -> pd.Series:
-    """One dtype for every part (pandas infers s/ms/us/ns units per parse)."""
+def _ns_utc(s: pd.Series, oor: Optional[list] = None) -> pd.Series:
+    """One dtype for every part (pandas infers s/ms/us/ns units per parse); a date outside
+    pandas' nanosecond range (``1500-01-01``, ``9999-12-30``) becomes NaT, counted in ``oor``."""
     if s.dt.tz is None:
         s = s.dt.tz_localize("UTC")
-    return s.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+    s = s.dt.tz_convert("UTC")
+    bad = s.notna() & ((s < TS_MIN) | (s > TS_MAX))
+    if bad.any():
+        if oor is not None:
+            oor.extend(s[bad].astype(str).str.slice(0, 10).tolist())
+        s = s.where(~bad)
+    return s.astype("datetime64[ns, UTC]")
 
 
 def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
@@ -293,18 +392,23 @@ def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
         return parsed
     # other layouts ("05.01.2026 08:00", ...): pandas' own guess per value
     retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=True)
-    unit = "datetime64[ns, UTC]" if utc else "datetime64[ns]"
+    unit = "datetime64[us, UTC]" if utc else "datetime64[us]"
     return pd.concat([parsed[~bad].astype(unit), retry.astype(unit)]).reindex(text.index)
 
 
 def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) -> pd.DataFrame:
-    """Map columns and activities, parse times, drop unusable rows and duplicates (counted)."""
+    """Map columns, parse times, drop unusable rows and duplicates (counted).
+
+    Activities are mapped onto the vocabulary here; a status-based log keeps its raw names
+    (``raw_activity``, ``raw_lifecycle``, ``status``) for :mod:`.status` to read."""
     report.add(len(raw), f"rows read from {source}")
+    report.rows_read += len(raw)
     cols = mapping.columns
     missing = [f"{k} (column {cols[k]!r})" for k in REQUIRED if cols[k] not in raw.columns]
     if missing:
         raise LogError(f"{source}: missing required column(s) {', '.join(missing)}; columns found: "
-                       f"{', '.join(map(str, raw.columns[:12]))}; map them with --map FIELD=COLUMN")
+                       f"{', '.join(map(lambda c: comment_text(c)[:40], raw.columns[:12]))}; map "
+                       "them with --map FIELD=COLUMN")
     df = pd.DataFrame(index=raw.index)
     for key, col in cols.items():
         if col in raw.columns:
@@ -314,12 +418,14 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
     absent = [k for k in ("resource", "group", "issue", "segment", "start", "lifecycle")
               if cols[k] not in raw.columns]
     for k in absent:
-        report.add(None, f"no {k} column ({cols[k]!r}): estimates that need it use assumptions")
+        report.add(None, f"no {k} column ({cols[k]!r}): estimates that need it use assumptions",
+                   detail=True)
 
     for key in ("case", "activity", "resource", "group", "issue", "segment", "from_team", "to_team",
-                "lifecycle"):
+                "lifecycle", "status", "role"):
         s = df[key].astype("string").str.strip()
-        df[key] = s.where(s != "", pd.NA)
+        s = s.where(s != "", pd.NA)
+        df[key] = uncsv_cell(s) if isinstance(raw, pd.DataFrame) else s
     df["ts"] = parse_timestamps(df["timestamp"], mapping.timezone, report, "time:timestamp")
     df["start"] = parse_timestamps(df["start"], mapping.timezone, report, "start_timestamp") \
         if cols["start"] in raw.columns else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
@@ -328,22 +434,21 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
                    "does not exist or is ambiguous at a daylight-saving change): dropped")
     no_key = df["case"].isna() | df["activity"].isna() | df["timestamp"].isna()
     report.problem(int(no_key.sum()), "rows without case id, activity or timestamp: dropped")
+    report.rows_ignored += int((bad_ts | no_key).sum())
+    cases_all = df["case"].nunique()
     df = df[~(bad_ts | no_key)]
+    report.cases_dropped += cases_all - df["case"].nunique()
     df["cost"] = pd.to_numeric(df["cost"], errors="coerce")
+    df["raw_lifecycle"] = df["lifecycle"]
     df["lifecycle"] = df["lifecycle"].str.lower().fillna(V.LIFECYCLE_COMPLETE)
 
     raw_act = df["activity"].astype(str)
+    df["raw_activity"] = raw_act
     uniq = {a: mapping.activity(a) for a in raw_act.unique()}
     df["activity"] = raw_act.map(uniq)
-    unknown = ~df["activity"].isin(_KNOWN)
-    if unknown.any():
-        names = df.loc[unknown, "activity"].value_counts().index[:5]
-        report.problem(int(unknown.sum()), f"rows with activities not in the vocabulary (ignored): "
-                       f"{', '.join(map(str, names))}{' ...' if unknown.sum() > 5 else ''}; "
-                       "map them with --activity NAME=ACTIVITY")
 
     df = df.drop(columns=["timestamp"])
-    keycols = ["case", "activity", "ts", "start", "lifecycle", "resource", "group"]
+    keycols = ["case", "raw_activity", "ts", "start", "raw_lifecycle", "resource", "group", "status"]
     dup = df.duplicated(subset=keycols, keep="first")
     report.problem(int(dup.sum()), "duplicate rows (same case, activity, time, resource): dropped")
     df = df[~dup]
@@ -351,6 +456,19 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
         raise LogError(f"{source}: no usable rows (every row lacked a case, activity or readable "
                        "timestamp)")
     return df.sort_values(["case", "ts"], kind="stable").reset_index(drop=True)
+
+
+def report_unknown_activities(df: pd.DataFrame, report: Report) -> None:
+    unknown = ~df["activity"].isin(_KNOWN)
+    if unknown.any():
+        names = df.loc[unknown, "activity"].value_counts().index[:5]
+        report.problem(int(unknown.sum()), f"rows with activities not in the vocabulary (ignored): "
+                       f"{', '.join(map(str, names))}{' ...' if unknown.sum() > 5 else ''}; "
+                       "map them with --activity NAME=ACTIVITY (or, for a status log, the "
+                       "mapping's statuses: section)")
+        report.rows_ignored += int(unknown.sum())
+        gone = df["case"].nunique() - df.loc[~unknown, "case"].nunique()
+        report.cases_dropped += gone
 
 
 def pair_lifecycle(df: pd.DataFrame, report: Report) -> pd.DataFrame:
@@ -392,14 +510,42 @@ def pair_lifecycle(df: pd.DataFrame, report: Report) -> pd.DataFrame:
 
 def read_event_log(path: str | Path, mapping: Optional[Mapping] = None,
                    report: Optional[Report] = None) -> tuple[pd.DataFrame, Report]:
-    """Read, map and clean a log; returns canonical rows and the report of repairs."""
+    """Read, map and clean a log; returns canonical rows and the report of repairs.
+
+    A status-based log is turned into activities (:mod:`.status`); its per-ticket facts
+    (minutes queued and in customer wait) are in ``df.attrs["status_facts"]``."""
     path = Path(path)
     mapping = mapping or Mapping()
     report = report or Report()
     raw = read_raw(path)
     if not len(raw):
         raise LogError(f"{path}: the log has no rows")
-    df = normalise(raw, mapping, report, str(path))
+    return clean(raw, mapping, report, str(path)), report
+
+
+def clean(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) -> pd.DataFrame:
+    """The rows of a log already in memory (a file's, or a simulated run's), cleaned."""
+    from . import status as S
+
+    df = normalise(raw, mapping, report, source)
+    cols = mapping.columns
+    has_status = cols["status"] in raw.columns
+    has_start = cols["start"] in raw.columns and bool(df["start"].notna().any())
+    is_status, lc_status, why = S.detect(df, mapping, has_status, has_start,
+                                         cols["lifecycle"] in raw.columns)
+    from .groups import role_map
+
+    roles = role_map(df)
+    if is_status:
+        out, facts = S.status_events(df, mapping, report, why, lc_status, has_status)
+        if not len(out):
+            raise LogError(f"{source}: no row has a status of a known class; classify the log's "
+                           "statuses in the mapping's statuses: section")
+        out.attrs["status_facts"] = facts
+        out.attrs["group_roles"] = roles
+        return out
+    report_unknown_activities(df, report)
+    df = df.drop(columns=["raw_activity", "raw_lifecycle", "status", "role"])
     df = pair_lifecycle(df, report)
     if "open_activity" not in df:
         df["open_activity"] = df["lifecycle"] == V.LIFECYCLE_START
@@ -407,4 +553,5 @@ def read_event_log(path: str | Path, mapping: Optional[Mapping] = None,
     report.problem(int(neg.sum()), "activities ending before they start (clock skew): duration "
                    "left out")
     df.loc[neg, "start"] = pd.NaT
-    return df, report
+    df.attrs["group_roles"] = roles
+    return df
