@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 DEFAULT_START = _dt.datetime(2026, 1, 5, tzinfo=_dt.timezone.utc)   # a Monday
+#: the calendar an event log's millisecond timestamps can hold (pandas' nanosecond range)
+LOG_MIN = pd.Timestamp("1678-01-01", tz="UTC")
+LOG_MAX = pd.Timestamp("2261-12-31", tz="UTC")
 
 
 def scenario_start(scenario: "Scenario") -> pd.Timestamp:
@@ -34,7 +37,15 @@ def scenario_start(scenario: "Scenario") -> pd.Timestamp:
     elif isinstance(start, _dt.date) and not isinstance(start, _dt.datetime):
         start = _dt.datetime.combine(start, _dt.time())
     ts = pd.Timestamp(start)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    horizon_min = float(getattr(scenario, "horizon_min", 0.0) or 0.0)
+    if not (LOG_MIN <= ts and ts + pd.Timedelta(minutes=horizon_min) <= LOG_MAX):
+        from ..scenario import ScenarioError
+
+        raise ScenarioError([f"start: {start} plus the {horizon_min / 1440:g}-day horizon is "
+                             f"outside the dates an event log can hold ({LOG_MIN:%Y-%m-%d} to "
+                             f"{LOG_MAX:%Y-%m-%d}); choose a start within them"])
+    return ts
 
 
 def ticket_attributes(scenario: "Scenario", replication: int, seed: int,

@@ -22,12 +22,16 @@ import pandas as pd
 
 from .._version import __version__
 from . import vocabulary as V
+from .safe import csv_safe_frame
 
 if TYPE_CHECKING:
     from ..scenario import Scenario
 
 FORMATS = {"csv": ".csv", "parquet": ".parquet", "xes": ".xes", "ocel": ".ocel.json"}
 DEFAULT_FORMAT = "csv"
+#: columns holding names (escaped against spreadsheet formulas in CSV)
+TEXT_COLUMNS = (V.CASE, V.ACTIVITY, V.RESOURCE, V.GROUP, V.POLICY, V.ISSUE, V.SEGMENT, V.QUEUE,
+                V.FROM_TEAM, V.TO_TEAM)
 
 
 class ExportError(ValueError):
@@ -140,7 +144,9 @@ class CsvWriter(LogWriter):
         self.header = True
 
     def write(self, frame: pd.DataFrame) -> None:
-        out = frame.copy()
+        # names (teams, issues, segments, policies) come from scenarios that may come from
+        # other people's logs: no cell a spreadsheet would run as a formula
+        out = csv_safe_frame(frame, [c for c in TEXT_COLUMNS if c in frame.columns]).copy()
         out[V.TIMESTAMP] = iso_ms(out[V.TIMESTAMP])
         out[V.START] = iso_ms(out[V.START])
         out.to_csv(self.fh, index=False, header=self.header)
