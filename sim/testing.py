@@ -65,7 +65,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
-from .engine import Engine, RunResult
+from .engine import RunResult
 from .models.tickets import Outcome
 from .policies import registry
 from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec
@@ -379,22 +379,32 @@ def _fail(violations: list[Violation], context: str) -> None:
 
 def _run(cls: type[Policy], scenario: Scenario, params: PolicyParams, replication: int, seed: int,
          context: str) -> RunResult:
+    """One traced run through the one execution path (in this process: the guard's findings
+    live in ``found``), with each way of failing turned into the rule it breaks."""
+    from .execution import InProcess, RunTask, execute
+
     found: list[Violation] = []
-    try:
-        engine = Engine(scenario, _guarded(cls, found), params, replication, seed, trace=True,
-                        backlog_every=0)
-    except PolicyError as exc:      # queues() declared something the engine cannot build
-        _fail([Violation("engine accepts every decision", None, 0.0, str(exc))], context)
-    except Exception as exc:        # the policy's __init__ failed on this (valid) scenario
-        _fail([Violation("policy sets up on any valid scenario", None, 0.0,
-                         f"creating the policy raised {type(exc).__name__}: {exc}")], context)
-    try:
-        return engine.run()
-    except _Abort:
+    task = RunTask(key=(cls.name, replication), scenario=scenario, policy=cls.name,
+                   replication=replication, seed=seed, policy_cls=_guarded(cls, found), trace=True,
+                   raw=True, measure=False, pack_trace=False, params=params,
+                   engine_options={"backlog_every": 0})
+    rec = execute([task], InProcess())[0]
+    if rec.ok:
+        return rec.run
+    exc = rec.exception
+    if isinstance(exc, _Abort) or isinstance(getattr(exc, "__cause__", None), _Abort):
         _fail(found, context)
-    except PolicyError as exc:
+    if rec.stage == "setup":
+        if isinstance(exc, PolicyError):      # queues() declared something the engine cannot build
+            _fail([Violation("engine accepts every decision", None, 0.0, str(exc))], context)
+        # the policy's __init__ failed on this (valid) scenario
+        _fail([Violation("policy sets up on any valid scenario", None, 0.0,
+                         f"creating the policy raised {rec.error}")], context)
+    if isinstance(exc, PolicyError):
         _fail([Violation("engine accepts every decision", None, None, str(exc))], context)
-    raise AssertionError("unreachable")  # pragma: no cover
+    if exc is not None:
+        raise exc
+    raise AssertionError(rec.error)  # pragma: no cover - in-process records keep the exception
 
 
 # ---------------------------------------------------------------------------------------------

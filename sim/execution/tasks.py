@@ -39,7 +39,10 @@ class RunTask:
     ``simulate`` assembles its tables from), ``measure=False`` skips the
     metric row when the caller computes it from the tables anyway, and
     ``pack_trace=False`` keeps the trace as the engine's list of tuples (the
-    conformance kit reads it that way) instead of a compact ``TraceTable``.
+    conformance kit reads it that way) instead of a compact ``TraceTable``;
+    ``params`` (a validated ``PolicyParams``) replaces the scenario's parameters
+    for the policy and ``engine_options`` are passed to the engine (the
+    conformance kit runs with ``backlog_every=0``).
     """
 
     key: Hashable
@@ -53,6 +56,8 @@ class RunTask:
     raw: bool = False
     measure: bool = True
     pack_trace: bool = True
+    params: Any = None              # validated PolicyParams overriding the scenario's (the kit's)
+    engine_options: Optional[dict[str, Any]] = None   # further Engine keywords, e.g. backlog_every
 
 
 @dataclass
@@ -78,6 +83,8 @@ class RunRecord:
     status: str = "ok"
     arrivals: int = 0                    # tickets created during the whole horizon
     run: Any = None                      # sim.engine.RunResult when the task asked for ``raw``
+    stage: str = ""                      # where a failure happened: "setup" (the engine or the
+                                         # policy's constructor), "run", or "output" (tables, metrics)
     #: the exception object, when it survived the trip back (for callers that need its type)
     exception: Optional[BaseException] = field(default=None, repr=False, compare=False)
 
@@ -133,11 +140,28 @@ def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> l
 
 
 def _compute(task: RunTask, rec: RunRecord) -> None:
-    from ..engine import run_replication
-
     scn = task.scenario
-    run = run_replication(scn, task.policy, task.replication, task.seed, trace=task.trace,
-                          policy_cls=task.policy_cls)
+    rec.stage = "setup"
+    if task.params is None and not task.engine_options:
+        from ..engine import run_replication
+
+        rec.stage = "run"     # run_replication sets up and runs in one call
+        run = run_replication(scn, task.policy, task.replication, task.seed, trace=task.trace,
+                              policy_cls=task.policy_cls)
+    else:
+        from ..engine import Engine
+        from ..policies import registry
+
+        cls = task.policy_cls or registry.get(task.policy)
+        if cls is None:
+            raise KeyError(f"unknown policy {task.policy!r}; available: {registry.names()}")
+        params = (task.params if task.params is not None
+                  else cls.Params.model_validate(scn.policies.get(task.policy) or {}))
+        engine = Engine(scn, cls, params, task.replication, task.seed, trace=task.trace,
+                        **(task.engine_options or {}))
+        rec.stage = "run"
+        run = engine.run()
+    rec.stage = "output"
     rec.arrivals = run.arrivals
     if task.trace and task.pack_trace:      # packed in the worker: a fifth of the size to keep and to send back
         from ..eventlog.trace import TraceTable
@@ -153,6 +177,7 @@ def _compute(task: RunTask, rec: RunRecord) -> None:
             rec.tickets = tickets
     if task.raw:
         rec.run = run
+    rec.stage = ""
 
 
 def metric_row(tickets, teams, scenario) -> dict[str, float]:
