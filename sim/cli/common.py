@@ -60,3 +60,25 @@ def writable_dir(path: Path, flag: str) -> Path:
         reason = exc.strerror or exc.__class__.__name__
         raise UserError(f"{flag} {path}: cannot write results there ({reason})") from None
     return path
+
+
+def check_workload(scenario, policies: int = 0, replications=None, *, force: bool = False,
+                   events: bool = False, keep_tickets: bool = True, where: str = "") -> None:
+    """Estimate a run plan before running it: warn above the documented limit, refuse above
+    the other unless ``force`` (see :mod:`sim.workload`, docs/safety.md).
+
+    For every command that simulates (run, sweep, staff, sensitivity): call it with the
+    plan's size before starting; it prints a ``warning:`` line or raises :class:`UserError`.
+    """
+    import sys
+
+    from ..workload import check_work, estimate_work
+    from . import UserError
+
+    est = estimate_work(scenario, policies, replications, events=events, keep_tickets=keep_tickets)
+    warning, error = check_work(est, force=force)
+    prefix = f"{where}: " if where else ""
+    if error:
+        raise UserError(prefix + error)
+    if warning:
+        print(f"warning: {prefix}{warning}", file=sys.stderr)

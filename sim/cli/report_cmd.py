@@ -16,7 +16,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help="rebuild the HTML + Markdown decision report from saved results")
     p.add_argument("results", type=Path, metavar="DIR", help="a directory written by run --out DIR")
     p.add_argument("--out", type=Path, default=None,
-                   help="report directory (default: reports/<scenario-name>/)")
+                   help="report directory (default: DIR itself, next to the results it reports)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a report of another run found in the report directory")
     p.add_argument("--baseline", default=None, metavar="POLICY",
                    help="policy the others are compared with (default: tiered, else the first run)")
     p.set_defaults(func=run)
@@ -38,24 +40,61 @@ def run(args) -> int:
         writable_dir(args.out, "--out")
     try:
         result = load_result(d)
+        from ..report.assumptions import attach_saved      # the saved flip points, if this run's
+
+        attach_saved(result, d)
     except ScenarioError:
         raise
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{d}: cannot read saved results: {exc}") from None
-    write_report(result, args.out, baseline=args.baseline)
+    target = args.out if args.out is not None else d      # next to the results by default
+    own = target.resolve() == d.resolve()     # a results directory's report is its own results'
+    _check_same_run(target, result, force=getattr(args, "force", False) or own,
+                    flag="--out" if args.out is not None else "DIR")
+    write_report(result, target, baseline=args.baseline)
     return 0
 
 
+def _check_same_run(target: Path, result: Any, force: bool, flag: str) -> None:
+    """Refuse to replace the report of another run (a different scenario, seed, replications or
+    policies) unless ``--force``; a report without a run identity counts as another run's."""
+    from ..report.identity import report_run_id, run_id
+    from . import UserError
+
+    found = report_run_id(target)
+    if found is None or force or found == run_id(result):
+        return
+    what = "the report of another run" if found else "a report that does not say which run it belongs to"
+    raise UserError(f"{flag} {target}: holds {what}; choose another --out, or add --force to replace it")
+
+
 def write_report(result: Any, out: Optional[Path], baseline: Optional[str] = None,
-                 console: Optional[Console] = None) -> Path:
-    """Build the report, print the verdict sentences and the report's path; return the HTML path."""
+                 console: Optional[Console] = None, output: Any = None) -> Path:
+    """Build the report, print the verdict sentences and the report's path; return the HTML path.
+
+    ``output``: the open :class:`sim.outputs.OutputDir` of ``out`` (run's or report's), so the
+    report's files join its manifest; without one, the directory is checked and locked here.
+    """
+    from ..outputs import open_report_dir
+
+    if output is None:
+        from ..report import default_report_dir
+
+        target = out if out is not None else default_report_dir(result.scenario.name)
+        with open_report_dir(target, "--out") as od:
+            html = write_report(result, target, baseline, console, output=od)
+            od.commit()
+        return html
     from ..report import build_report
     from . import UserError
 
     if baseline is not None and baseline not in [str(p) for p in result.policies]:
         raise UserError(f"--baseline: {baseline!r} was not run; choose one of: "
                         f"{', '.join(str(p) for p in result.policies)}")
+    output.check_report_free()
     paths = build_report(result, out, baseline=baseline)
+    for written in (paths.html, paths.markdown, *paths.figures, paths.directory / "scenario.yaml"):
+        output.adopt(written)
     console = console or Console(highlight=False, soft_wrap=True)   # sentences wrap in the terminal, not mid-pipe
     content = paths.content
     for level, text in content.alerts:

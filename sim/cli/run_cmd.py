@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ..runner import simulate
 from ..scenario import load_scenario
-from .common import (nonneg_int, positive_float, positive_int, resolve_scenario_path,
-                     writable_dir)
+from .common import (check_workload, nonneg_int, positive_float, positive_int,
+                     resolve_scenario_path)
 from .display import print_summary, progress_bar
 from .plugins import policies_to_run
 
@@ -29,6 +29,11 @@ def add_parser(sub) -> None:
                    help="write the HTML + Markdown decision report here (default: into --out DIR, "
                         "or reports/<scenario-name>/ when no scenario is given)")
     p.add_argument("--no-report", action="store_true", help="do not write the decision report")
+    p.add_argument("--sensitivity", action="store_true",
+                   help="add a quick sensitivity analysis (flip points) to the report, as the default "
+                        "run does (docs/sensitivity.md)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the work estimate is above the refusal limit (docs/safety.md)")
     p.set_defaults(func=run)
 
 
@@ -47,44 +52,111 @@ def load_for_run(args):
 
 
 def run(args) -> int:
+    """Simulate, print, then write results, event logs and report; ``meta.json`` last.
+
+    Every output directory is checked and locked before the simulation starts (a foreign
+    directory costs no simulation time), and ``run`` returns 0 only after it printed the
+    summary and wrote everything it was asked to write.
+    """
+    import contextlib
+
+    from ..outputs import OutputDir, open_report_dir
+    from ..results import RESULT_FILES
+
     events = _event_formats(args)
     path, scn = load_for_run(args)
-    for flag, target in (("--out", args.out), ("--report", args.report)):
-        if target is not None:
-            writable_dir(target, flag)      # fail now, not after the simulation
-    with progress_bar("simulating") as advance:
-        result = simulate(scn, policies=policies_to_run(args, scn), replications=args.replications,
-                          seed=args.seed, workers=args.workers, progress=advance,
-                          trace=bool(events))
-    for w in result.warnings:
-        print(f"warning: {path}: {w}", file=sys.stderr)
-    print_summary(result)
-    if args.out is not None:
-        out = result.save(args.out)
-        print(f"results written to {out}")
-    if events:
-        from ..eventlog import export_events
+    policies = policies_to_run(args, scn)
+    n_policies = len(policies) if policies is not None else len(scn.policy_names())
+    check_workload(scn, n_policies, args.replications, force=getattr(args, "force", False),
+                   events=bool(events), where=str(path))
+    report_target = _report_target(args, scn)
+    with contextlib.ExitStack() as stack:
+        out = None
+        if args.out is not None:
+            out = stack.enter_context(OutputDir(args.out, "--out", "supportsim run"))
+            out.check_free(RESULT_FILES)
+            if events:
+                from ..eventlog.writers import target_paths
 
-        for written in export_events(result, args.out, events):
-            print(f"event log written to {written}")
-    _report(args, result)
+                out.check_free([p.name for p in target_paths(args.out, events)])
+        report_out = None
+        if report_target is not None:
+            if out is not None and _same_dir(report_target, args.out):
+                report_out = out
+            else:
+                report_out = stack.enter_context(open_report_dir(report_target, "--report",
+                                                                 "supportsim run"))
+            report_out.check_report_free()
+        result = _simulate(args, scn, policies, events)
+        for w in result.warnings:
+            print(f"warning: {path}: {w}", file=sys.stderr)
+        print_summary(result)
+        from ..sensitivity.mainjob import add_assumptions     # the report's "What this verdict assumes"
+
+        add_assumptions(result, path, quick=args.scenario is None or getattr(args, "sensitivity", False),
+                        out=out, workers=args.workers, progress_bar=progress_bar)
+        if out is not None:
+            result.write_tables(out)
+            print(f"results written to {out.path}")
+        if events:
+            from ..eventlog import export_events
+
+            for written in export_events(result, args.out, events):
+                out.adopt(written)
+                print(f"event log written to {written}")
+        if report_out is not None:
+            from .report_cmd import write_report
+
+            write_report(result, report_target, output=report_out)
+        elif report_target is None and not getattr(args, "no_report", False):
+            print("(add --report DIR or --out DIR to also write the HTML decision report)")
+        if report_out is not None and report_out is not out:
+            report_out.commit()
+        if out is not None:
+            out.commit(result.meta())       # last: it vouches for everything above
     return 0
 
 
-def _report(args, result) -> None:
-    """The decision report: into --report, else --out, else reports/<name>/ for the default run."""
+def _simulate(args, scn, policies, events):
+    """The simulation, with the CLI's guarantees: no silent exit, no empty result."""
+    from ..policies import PolicyError
+    from . import UserError
+
+    try:
+        with progress_bar("simulating") as advance:
+            result = simulate(scn, policies=policies, replications=args.replications,
+                              seed=args.seed, workers=args.workers, progress=advance,
+                              trace=bool(events))
+    except SystemExit as exc:   # a plug-in hook calling sys.exit() must not pass for success
+        raise PolicyError(f"the simulation was stopped by exit({exc.code!r}) inside a policy or "
+                          "plug-in; nothing was written") from None
+    if not len(result.tickets):
+        raise UserError(
+            f"nothing was measured: no ticket arrived between warm-up "
+            f"({scn.horizon.warmup_days:g} days) and the horizon ({scn.horizon.days:g} days) in "
+            f"any replication (arrivals.per_hour {scn.arrivals.per_hour:g}); lengthen horizon.days "
+            "(or --days), shorten horizon.warmup_days or raise arrivals.per_hour")
+    return result
+
+
+def _same_dir(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def _report_target(args, scn):
+    """The decision report's directory: --report, else --out, else reports/<name>/ for the
+    default run; None when no report is written."""
     if getattr(args, "no_report", False):
-        return
+        return None
     from ..report import default_report_dir
-    from .report_cmd import write_report
 
     target = args.report if args.report is not None else args.out
     if target is None and args.scenario is None:
-        target = default_report_dir(result.scenario.name)
-    if target is None:
-        print("(add --report DIR or --out DIR to also write the HTML decision report)")
-        return
-    write_report(result, target)
+        target = default_report_dir(scn.name)
+    return target
 
 
 def _event_formats(args) -> list[str]:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..atomic import atomic_write, is_temp_name, remove_stale_temporaries, write_text
 from .lock import LOCK_NAME, DirectoryBusy, DirectoryLock
 
-__all__ = ["OutputDir", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
+__all__ = ["OutputDir", "open_report_dir", "is_report_file", "REPORT_FILES", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
 
 MANIFEST = "meta.json"
 JOURNAL = ".supportsim-writing.json"
@@ -346,3 +346,11 @@ def _prune_empty(d: Path, root: Path) -> None:
         except OSError:
             return
         d = d.parent
+
+
+def open_report_dir(path: str | os.PathLike, flag: str = "--report",
+                    command: str = "supportsim report") -> OutputDir:
+    """An :class:`OutputDir` for a decision report: refuses a foreign directory, keeps a
+    result that lives there, replaces only an earlier report's files.  Use as a context
+    manager and :meth:`OutputDir.commit` after writing."""
+    return OutputDir(path, flag, command, kind="report")
