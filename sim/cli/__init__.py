@@ -17,8 +17,12 @@ from . import plugins, policies_cmd, report_cmd, run_cmd, validate_cmd
 from . import sweep_cmd
 from . import calibrate_cmd
 from . import schema_cmd
+from . import staff_cmd
+from . import sensitivity_cmd
 
-COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd, schema_cmd]
+COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd, schema_cmd,
+            sensitivity_cmd]
+COMMANDS.append(staff_cmd)
 
 EXIT_BAD_INPUT = 2
 
