@@ -23,6 +23,8 @@ from . import sensitivity_cmd
 COMMANDS = [run_cmd, validate_cmd, policies_cmd, report_cmd, sweep_cmd, calibrate_cmd, schema_cmd,
             sensitivity_cmd]
 COMMANDS.append(staff_cmd)
+from . import backtest_cmd  # noqa: E402
+COMMANDS.append(backtest_cmd)
 
 EXIT_BAD_INPUT = 2
 

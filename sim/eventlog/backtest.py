@@ -1,0 +1,377 @@
+"""Backtest: does a scenario reproduce the ticket log it claims to describe?
+
+The scenario is simulated over the log's arrival window (after its own warm-up, so the
+organisation is already busy when the window opens, as the real one was) and every KPI is
+measured **the same way on both sides**: the simulated runs are exported as event logs and read
+by the same code that reads the real log (:mod:`.prepare`, :mod:`.cases`). Only what both
+measure is compared:
+
+- ``arrivals_per_day``: tickets created in the window per day;
+- ``resolution_median_min``, ``resolution_p90_min``: creation to (last) resolution of the
+  window's tickets resolved before the log ends (the same cut on both sides);
+- ``handoffs_per_ticket``; ``abandoned_share`` (abandoned or cancelled);
+- ``reached_tier_<k>``: share of tickets worked by a team of tier k or higher (k >= 2);
+- ``team_share_<team>``: share of tickets a team took;
+- ``utilisation_<team>``: agent minutes of the team's timed activities in the window over its
+  agents x window minutes - only when the log has activity durations and names agents.
+
+Tolerance (``within``): the simulated mean's confidence interval (Student t over replications)
+widened by the observed value's own sampling error, combined in quadrature:
+``|observed - simulated| <= sqrt(ci_half^2 + (z * se_observed)^2)``. The observed standard error
+is Poisson for the arrival count, batch means over the window (at least 5 batches, never below
+the independent-tickets error) for means and shares, and distribution-free order-statistic
+bounds for the quantiles. With many KPIs at 95 %, about one in twenty is expected outside its
+tolerance on a perfect model: read a single miss as a hint, several as a finding.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import vocabulary as V
+from .prepare import Prepared, prepare
+from .reader import LogError, Mapping, Report
+from .safe import comment_text
+from .window import Window
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
+
+COLUMNS = ["kpi", "observed", "simulated", "ci_low", "ci_high", "rel_error", "within"]
+CSV_NAME = "backtest.csv"
+ECDF_NAME = "resolution_ecdf.png"
+_MARK = "supportsim backtest"
+_TIMED = V.INTERVAL_ACTIVITIES
+
+
+@dataclass
+class KPI:
+    kpi: str
+    observed: float
+    simulated: float
+    ci_low: float
+    ci_high: float
+    rel_error: float
+    within: Optional[bool]
+    se_observed: float = math.nan
+    tolerance: float = math.nan
+
+
+@dataclass
+class Backtest:
+    kpis: list[KPI]
+    policy: str
+    replications: int
+    window: Window
+    confidence: float
+    observed_resolution: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    simulated_resolution: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    notes: list[str] = field(default_factory=list)
+    report: Optional[Report] = None
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{c: getattr(k, c) for c in COLUMNS} for k in self.kpis],
+                            columns=COLUMNS)
+
+
+# --------------------------------------------------------------------------- measuring a log
+@dataclass
+class Measured:
+    values: dict[str, float]
+    se: dict[str, float]
+    resolution: np.ndarray
+
+
+def _batch_se(x: np.ndarray, t: np.ndarray, t0: float, t1: float, batches: int) -> float:
+    """Standard error of a mean: batch means over time (tickets of one busy day are alike),
+    never below the independent-observations error."""
+    n = len(x)
+    if n < 2:
+        return math.nan
+    iid = float(x.std(ddof=1) / math.sqrt(n))
+    if batches < 5 or t1 <= t0:
+        return iid
+    idx = np.minimum(((t - t0) / (t1 - t0) * batches).astype(int), batches - 1)
+    sums = np.bincount(idx, weights=x, minlength=batches)
+    cnt = np.bincount(idx, minlength=batches)
+    ok = cnt > 0
+    if ok.sum() < 5:
+        return iid
+    means = sums[ok] / cnt[ok]
+    # a ratio estimator: batches weighted by their size
+    w = cnt[ok] / cnt[ok].mean()
+    m = float(x.mean())
+    var = float(((w * (means - m)) ** 2).sum() / (ok.sum() - 1) / ok.sum())
+    return max(iid, math.sqrt(var))
+
+
+def _quantile_se(x: np.ndarray, q: float, z: float) -> float:
+    """Half the distribution-free order-statistic interval of the q-quantile, over z."""
+    n = len(x)
+    if n < 10:
+        return math.nan
+    xs = np.sort(x)
+    half = z * math.sqrt(n * q * (1 - q))
+    lo = int(max(0, math.floor(n * q - half)))
+    hi = int(min(n - 1, math.ceil(n * q + half)))
+    return float((xs[hi] - xs[lo]) / (2 * z))
+
+
+def measure(prep: Prepared, start: pd.Timestamp, end: pd.Timestamp,
+            tier_of: dict[str, int], agents: dict[str, int], z: float,
+            utilisation: bool) -> Measured:
+    """KPIs of a prepared log over [start, end] (the creation window) and their standard errors."""
+    cases = prep.cases
+    inw = cases[(cases["arrival"] >= start) & (cases["arrival"] <= end)]
+    days = (end - start).total_seconds() / 86400.0
+    n = len(inw)
+    vals: dict[str, float] = {}
+    se: dict[str, float] = {}
+    t = ((inw["arrival"] - start).dt.total_seconds() / 86400.0).to_numpy()
+    batches = int(min(20, max(0, math.floor(days))))
+    vals["arrivals_per_day"] = n / days if days > 0 else math.nan
+    se["arrivals_per_day"] = math.sqrt(max(n, 1)) / days if days > 0 else math.nan
+    done = inw[(inw["outcome"] == "resolved") & inw["resolution_min"].notna()]
+    res = done["resolution_min"].to_numpy(float)
+    for name, q in (("resolution_median_min", 0.5), ("resolution_p90_min", 0.9)):
+        vals[name] = float(np.quantile(res, q)) if len(res) else math.nan
+        se[name] = _quantile_se(res, q, z)
+
+    def mean_kpi(name: str, x: np.ndarray) -> None:
+        vals[name] = float(x.mean()) if len(x) else math.nan
+        se[name] = _batch_se(x.astype(float), t, 0.0, days, batches)
+
+    mean_kpi("handoffs_per_ticket", inw["handoffs"].to_numpy(float))
+    mean_kpi("abandoned_share", (inw["outcome"] == "abandoned").to_numpy(float))
+    top = [tuple(seq) for seq in inw["teams"]]
+    levels = sorted(set(tier_of.values()))
+    for k in levels[1:]:
+        reached = np.array([any(tier_of.get(x, 0) >= k for x in seq) for seq in top], float)
+        mean_kpi(f"reached_tier_{k}", reached)
+    for team in sorted(set(agents) | {x for seq in top for x in seq}):
+        took = np.array([team in seq for seq in top], float)
+        mean_kpi(f"team_share_{team}", took)
+    if utilisation:
+        rows = prep.rows
+        timed = rows[rows["activity"].isin(_TIMED) & rows["start"].notna() & ~rows["open_activity"]
+                     & rows["group"].notna()]
+        s = timed["start"].clip(lower=start, upper=end)
+        e = timed["ts"].clip(lower=start, upper=end)
+        busy = (e - s).dt.total_seconds().to_numpy() / 60.0
+        grp = timed["group"].to_numpy(object)
+        mid = ((s + (e - s) / 2 - start).dt.total_seconds() / 86400.0).to_numpy()
+        for team, a in agents.items():
+            m = grp == team
+            cap = a * days * 1440.0
+            vals[f"utilisation_{team}"] = float(busy[m].sum() / cap) if cap > 0 else math.nan
+            # batch means over days of the window: daily busy share of the agents' time
+            if batches >= 5:
+                idx = np.minimum((mid[m] / days * batches).astype(int), batches - 1)
+                per = np.bincount(idx, weights=busy[m], minlength=batches) / (cap / batches)
+                se[f"utilisation_{team}"] = float(per.std(ddof=1) / math.sqrt(batches))
+            else:
+                se[f"utilisation_{team}"] = math.nan
+    return Measured(vals, se, res)
+
+
+def log_has_durations(prep: Prepared) -> bool:
+    rows = prep.rows
+    timed = rows["activity"].isin(_TIMED) & rows["start"].notna()
+    return bool(timed.any() and rows.loc[timed, "resource"].notna().any())
+
+
+# --------------------------------------------------------------------------- simulating
+def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: float,
+                  warmup_days: float, seed: Optional[int] = None):
+    """One simulated event log per replication (all tickets, warm-up included)."""
+    from ..runner import simulate
+    from .export import iter_run_events
+
+    scn = scenario.replace(horizon={"days": warmup_days + days, "warmup_days": warmup_days})
+    result = simulate(scn, policies=[policy], replications=replications, seed=seed, trace=True)
+    for frame in iter_run_events(result.traces, scn, result.seed):
+        yield scn, frame
+
+
+def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] = None,
+             policy: str = "tiered", replications: Optional[int] = None,
+             confidence: float = 0.95, policy_filter: Optional[str] = None,
+             case_filter: Optional[str] = None, max_teams: Optional[int] = 10,
+             allow_partial: bool = False, seed: Optional[int] = None,
+             warmup_days: Optional[float] = None) -> Backtest:
+    """Simulate ``scenario`` under ``policy`` over the log's arrival window and compare."""
+    if not 0.5 <= confidence < 1:
+        raise LogError(f"--confidence: must be at least 0.5 and below 1, got {confidence}")
+    reps = int(replications if replications is not None else scenario.replications)
+    if reps < 2:
+        raise LogError("--replications: a backtest needs at least 2 (the simulated confidence "
+                       "interval comes from the spread between replications)")
+    from ..policies import registry
+
+    if registry.get(policy) is None:
+        raise LogError(f"--policy: unknown policy {policy!r}; allowed: "
+                       f"{', '.join(sorted(registry.builtin_names() + registry.plugin_names()))}")
+    prep = prepare(log, mapping, policy_filter, case_filter, max_teams, allow_partial)
+    win = prep.window
+    log_end = prep.rows["ts"].max()
+    # measured over the creation window; the simulation runs on to the log's end so tickets
+    # created late are cut short exactly as the log cuts them
+    sim_days = max((log_end - win.start).total_seconds() / 86400.0, win.days)
+    warm = scenario.horizon.warmup_days if warmup_days is None else float(warmup_days)
+    warm = max(warm, 1.0)
+    teams = {t.name: t for t in scenario.teams}
+    tier_of = {t.name: t.tier for t in scenario.teams}
+    agents = {t.name: t.agents for t in scenario.teams}
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    util = log_has_durations(prep)
+    notes = []
+    unknown = sorted({x for seq in prep.cases["teams"] for x in seq} - set(teams))
+    if unknown:
+        notes.append(f"{len(unknown)} team(s) of the log are not in the scenario (read with other "
+                     f"mapping options than calibrate?): {', '.join(unknown[:5])}")
+    if not util:
+        notes.append("utilisation not compared: the log has no activity durations with agents")
+    obs = measure(prep, win.start, win.end, tier_of, agents, z, util)
+    sims: list[dict[str, float]] = []
+    sim_res: list[np.ndarray] = []
+    for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed):
+        w0 = _sim_start(scn) + pd.Timedelta(days=warm)
+        w1 = w0 + pd.Timedelta(days=win.days)
+        sp = prepare(f"<simulated {policy}>", Mapping(), max_teams=None, frame=frame,
+                     allow_partial=True)
+        m = measure(sp, w0, w1, tier_of, agents, z, util)
+        sims.append(m.values)
+        sim_res.append(m.resolution)
+    kpis = []
+    t = float(stats.t.ppf(0.5 + confidence / 2, reps - 1))
+    for name, o in obs.values.items():
+        v = np.array([s.get(name, 0.0 if name.startswith("team_share_") else math.nan)
+                      for s in sims], float)
+        v = v[np.isfinite(v)]
+        if len(v) >= 2:
+            mean = float(v.mean())
+            half = t * float(v.std(ddof=1)) / math.sqrt(len(v))
+        else:
+            mean, half = (float(v.mean()) if len(v) else math.nan), math.nan
+        se_o = obs.se.get(name, math.nan)
+        tol = math.sqrt((half if math.isfinite(half) else 0.0) ** 2 +
+                        ((z * se_o) if math.isfinite(se_o) else 0.0) ** 2)
+        within = None
+        if math.isfinite(o) and math.isfinite(mean):
+            within = bool(abs(o - mean) <= tol + 1e-12)
+        rel = (mean - o) / abs(o) if math.isfinite(o) and o != 0 and math.isfinite(mean) else math.nan
+        kpis.append(KPI(name, o, mean, mean - half, mean + half, rel, within, se_o, tol))
+    return Backtest(kpis, policy, reps, win, confidence,
+                    obs.resolution, np.concatenate(sim_res) if sim_res else np.zeros(0),
+                    notes, prep.report)
+
+
+def _sim_start(scn: "Scenario") -> pd.Timestamp:
+    from .export import scenario_start
+
+    return scenario_start(scn)
+
+
+# --------------------------------------------------------------------------- output
+def table_lines(bt: Backtest) -> list[str]:
+    """observed | simulated (CI) | relative error | within, one KPI a line."""
+    pct = f"{bt.confidence:.0%}"
+    head = (f"{'kpi':<30} {'observed':>11}  {'simulated (' + pct + ' CI)':<31} {'rel.err':>8}  "
+            "within")
+    out = [head, "-" * len(head)]
+    for k in bt.kpis:
+        ci = (f"{_num(k.simulated)} ({_num(k.ci_low)}-{_num(k.ci_high)})"
+              if math.isfinite(k.ci_low) else _num(k.simulated))
+        rel = f"{k.rel_error:+.1%}" if math.isfinite(k.rel_error) else "-"
+        w = "-" if k.within is None else ("yes" if k.within else "NO")
+        out.append(f"{comment_text(k.kpi)[:30]:<30} {_num(k.observed):>11}  {ci:<31} {rel:>8}  {w}")
+    n_yes = sum(1 for k in bt.kpis if k.within)
+    n = sum(1 for k in bt.kpis if k.within is not None)
+    out.append(f"{n_yes} of {n} KPIs within tolerance (observed inside the simulated {pct} CI "
+               "widened by the observed value's own sampling error; see docs/eventlog.md)")
+    return out
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "-"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def write_outputs(bt: Backtest, out: Path) -> list[Path]:
+    """``out/backtest.csv`` and ``out/resolution_ecdf.png``, each atomically; refuses to
+    replace a file of that name that supportsim did not write."""
+    import os
+    import tempfile
+
+    from .safe import csv_safe_frame
+
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, png_path = out / CSV_NAME, out / ECDF_NAME
+    for p in (csv_path, png_path):
+        if p.exists() and not _ours(p):
+            raise LogError(f"{p}: exists and was not written by a supportsim backtest; choose "
+                           "another --out directory (nothing was overwritten)")
+    frame = csv_safe_frame(bt.frame(), ["kpi"])
+    written = []
+    fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", suffix=".tmp", dir=out)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(f"# {_MARK}: policy {bt.policy}, {bt.replications} replications, "
+                 f"{bt.confidence:.0%} CI\n")
+        frame.to_csv(fh, index=False)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, csv_path)
+    written.append(csv_path)
+    written.append(_ecdf_png(bt, png_path))
+    return written
+
+
+def _ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return _MARK.encode() in head
+
+
+def _ecdf_png(bt: Backtest, path: Path) -> Path:
+    import os
+    import tempfile
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
+    for data, label, style in ((bt.observed_resolution, "observed (log)", "-"),
+                               (bt.simulated_resolution,
+                                f"simulated ({bt.policy}, {bt.replications} replications)", "--")):
+        x = np.sort(np.asarray(data, float) / 60.0)
+        x = x[np.isfinite(x) & (x > 0)]
+        if len(x):
+            ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", linestyle=style, label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("resolution time (hours, log scale)")
+    ax.set_ylabel("share of resolved tickets")
+    ax.set_title("Resolution time: observed vs simulated (ECDF)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    fig.savefig(tmp, format="png", metadata={"Software": _MARK})
+    plt.close(fig)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
