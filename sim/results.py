@@ -17,11 +17,14 @@ from ._version import __version__, source_revision
 from .analysis import replication_metrics, summarize
 from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
 from .scenario import Scenario
+from .schema import OUTCOMES as _OUTCOMES
 
 if TYPE_CHECKING:
     from .outputs import OutputDir
 
-OUTCOMES = ["open", "resolved", "abandoned"]   # index = engine Outcome value
+OUTCOMES = list(_OUTCOMES)   # index = engine Outcome value (defined once, in sim.schema)
+#: what the cached metrics are computed from (see SimulationResult._cache)
+_CACHE_INPUTS = frozenset({"tickets", "teams", "backlog", "scenario", "policies"})
 
 
 @dataclass
@@ -43,13 +46,40 @@ class SimulationResult:
     #: times each agent was pulled off their own work to help a swarm, per day: interruptions_frame
     interruptions: pd.DataFrame | None = None
 
+    #: computed metrics and analyses, kept until a table they are computed from is replaced
+    _cache: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # replacing a table (or the scenario) makes every metric computed from it stale
+        if name in _CACHE_INPUTS and "_cache" in self.__dict__:
+            self.__dict__["_cache"].clear()
+        object.__setattr__(self, name, value)
+
+    def _cached(self, key: Any, compute: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
     @property
     def per_replication(self) -> pd.DataFrame:
-        return replication_metrics(self.tickets, self.teams, scenario=self.scenario)
+        """One row per (policy, replication), one column per metric; computed once.
+
+        Do not modify the returned frame in place (it is shared); replace ``tickets``,
+        ``teams`` or ``scenario`` to have it recomputed.
+        """
+        return self._cached("per_replication", lambda: replication_metrics(
+            self.tickets, self.teams, scenario=self.scenario))
 
     @property
     def summary(self) -> pd.DataFrame:
-        return summarize(self.per_replication)
+        """Per policy and metric: mean and 95 % interval over replications; computed once."""
+        return self._cached("summary", lambda: summarize(self.per_replication))
+
+    def analysis(self, baseline: str | None = None, level: float = 0.95) -> Any:
+        """:func:`sim.analysis.analyze` of this result, computed once per (baseline, level)."""
+        from .analysis import analyze
+
+        return self._cached(("analysis", baseline, level), lambda: analyze(self, baseline, level))
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -98,7 +128,7 @@ class SimulationResult:
                           lambda p, table=table: csv_safe_frame(table).to_csv(p, index=False))
         per_rep = self.per_replication
         out.write("per_replication.csv", lambda p: csv_safe_frame(per_rep).to_csv(p, index=False))
-        summary = summarize(per_rep)
+        summary = self.summary
         out.write("summary.csv", lambda p: _write_summary_csv(summary, p, self.meta()))
 
 

@@ -225,7 +225,10 @@ def test_stability_flags_reuse_runner_warnings():
     flags = stability_flags(res)
     assert set(flags) == {"tiered", "swarming"}
     assert all(flags[p] for p in flags)
-    assert all(w in res.warnings for p in flags for w in flags[p])
+    assert all(f.message in res.warnings for p in flags for f in flags[p])
+    # typed records: who, which team, what, how much against which limit
+    util = [f for p in flags for f in flags[p] if f.kind == "utilisation"]
+    assert util and all(f.team == "T" and f.value >= f.threshold == 0.95 for f in util)
     a = analyze(res)
     assert set(a.unstable) == {"tiered", "swarming"}
     assert all(w.status == "not_assessed" for w in a.warmup)

@@ -4,9 +4,11 @@
     >>> a = analyze(result)            # a SimulationResult (from simulate or load_result)
     >>> a.summary, a.paired, a.by_issue_summary, a.warmup, a.stability
 
-Modules: :mod:`.metrics` (per-replication metrics and t intervals),
-:mod:`.compare` (paired differences against a baseline policy),
-:mod:`.health` (warm-up adequacy and stability flags).
+Modules: :mod:`.metrics` (per-replication metrics and t intervals; one function per
+metric of the catalogue :mod:`sim.schema`), :mod:`.compare` (paired differences against a
+baseline policy), :mod:`.health` (warm-up adequacy), :mod:`.stability` (typed stability
+findings).  Pure functions of result tables and the scenario: nothing here imports the
+engine, the runner, execution, outputs or the CLI.
 """
 from __future__ import annotations
 
@@ -16,15 +18,19 @@ from typing import Any, Optional
 import pandas as pd
 
 from .compare import DEFAULT_BASELINE, choose_baseline, paired_differences, unpaired_interval
-from .health import WarmupFinding, measured_window, stability_flags, warmup_check
-from .metrics import (METRIC_LABELS, group_metrics, metric_label,
+from .health import MATERIAL_SHARE, WarmupFinding, measured_window, warmup_check
+from .metrics import (METRIC_LABELS, group_metrics, is_share_metric, metric_label,
                       replication_metrics, summarize, t_interval, ticket_targets)
+from .stability import (UTILISATION_LIMIT, Finding, backlog_growth, stability_findings,
+                        stability_flags, stability_warnings)
 
 __all__ = [
     "replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
     "metric_label", "ticket_targets", "paired_differences",
     "unpaired_interval", "choose_baseline", "DEFAULT_BASELINE", "warmup_check",
     "WarmupFinding", "stability_flags", "measured_window", "Analysis", "analyze",
+    "Finding", "stability_findings", "stability_warnings", "backlog_growth", "UTILISATION_LIMIT",
+    "MATERIAL_SHARE", "is_share_metric",
 ]
 
 
@@ -41,7 +47,7 @@ class Analysis:
     by_issue: pd.DataFrame
     by_issue_summary: pd.DataFrame
     paired_by_issue: pd.DataFrame
-    stability: dict[str, list[str]]
+    stability: dict[str, list[Finding]]     # policy -> its findings (empty = stable)
     warmup: list[WarmupFinding]
     level: float = 0.95
     notes: list[str] = field(default_factory=list)
@@ -49,6 +55,11 @@ class Analysis:
     @property
     def unstable(self) -> list[str]:
         return [p for p, w in self.stability.items() if w]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every stability finding, policy by policy."""
+        return [f for found in self.stability.values() for f in found]
 
 
 def analyze(result: Any, baseline: Optional[str] = None, level: float = 0.95) -> Analysis:
@@ -61,7 +72,13 @@ def analyze(result: Any, baseline: Optional[str] = None, level: float = 0.95) ->
     if baseline is None and chosen != DEFAULT_BASELINE:
         notes.append(f"'{DEFAULT_BASELINE}' was not run, so policies are compared with '{chosen}'")
     scn = result.scenario
-    per_rep = replication_metrics(result.tickets, result.teams, scn)
+    # a SimulationResult computes (and keeps) its per-replication metrics once
+    per_rep = getattr(result, "per_replication", None)
+    if per_rep is None:
+        per_rep = replication_metrics(result.tickets, result.teams, scn)
+    summary = getattr(result, "summary", None) if level == 0.95 else None
+    if summary is None:
+        summary = summarize(per_rep, level)
     by_seg = group_metrics(result.tickets, "segment", scn)
     by_iss = group_metrics(result.tickets, "issue", scn)
     stab = stability_flags(result)
@@ -69,7 +86,7 @@ def analyze(result: Any, baseline: Optional[str] = None, level: float = 0.95) ->
     paired_iss = (paired_differences(by_iss, chosen, level=level, by="issue")
                   if len(policies) > 1 and len(by_iss) else pd.DataFrame())
     return Analysis(
-        baseline=chosen, per_rep=per_rep, summary=summarize(per_rep, level),
+        baseline=chosen, per_rep=per_rep, summary=summary,
         paired=paired,
         by_segment=by_seg, by_segment_summary=summarize(by_seg, level, by="segment") if len(by_seg) else by_seg,
         by_issue=by_iss, by_issue_summary=summarize(by_iss, level, by="issue") if len(by_iss) else by_iss,

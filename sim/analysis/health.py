@@ -15,9 +15,10 @@ the warm-up looks too short when that gap is both statistically clear (a
 paired Student-t interval over replications, Bonferroni-corrected across
 policies) and material (at least 20 % of the usual level and one ticket).
 
-Stability: :func:`sim.runner.stability_warnings` decides (team utilisation
-near or above 1, backlog still growing); :func:`stability_flags` only
-attributes its messages to policies, so the two can never disagree.
+Stability (team utilisation near or above 1, backlog still growing) lives
+in :mod:`.stability`; :func:`stability_flags` is re-exported here for older
+imports.  Findings are typed records: :class:`WarmupFinding` here,
+:class:`~.stability.Finding` there.
 """
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from .metrics import t_interval
+from .stability import stability_flags
 
-__all__ = ["WarmupFinding", "warmup_check", "stability_flags", "measured_window"]
+__all__ = ["WarmupFinding", "warmup_check", "stability_flags", "measured_window",
+           "MATERIAL_SHARE", "MATERIAL_ABS"]
 
 MATERIAL_SHARE = 0.2     # gap worth flagging, relative to the usual level
 MATERIAL_ABS = 1.0       # ... and in tickets
@@ -38,6 +41,12 @@ MATERIAL_ABS = 1.0       # ... and in tickets
 
 @dataclass
 class WarmupFinding:
+    """The warm-up verdict for one policy.  Read ``status`` (or ``kind``), never the message.
+
+    ``value``: the gap early - steady (tickets); ``threshold``: the gap that counts as
+    material, max(MATERIAL_ABS, MATERIAL_SHARE x steady) (tickets).
+    """
+
     policy: str
     status: str                  # "ok" | "too_short" | "not_assessed"
     early: float = math.nan      # mean tickets in system at the window's first sample
@@ -45,6 +54,23 @@ class WarmupFinding:
     gap_half: float = math.nan   # CI half-width of early - steady
     suggested_warmup_days: Optional[float] = None
     message: str = ""
+
+    team: Optional[str] = None   # warm-up concerns the whole system
+
+    @property
+    def kind(self) -> str:
+        return f"warmup_{self.status}"
+
+    @property
+    def value(self) -> float:
+        return self.early - self.steady
+
+    @property
+    def threshold(self) -> float:
+        return max(MATERIAL_ABS, MATERIAL_SHARE * self.steady) if self.steady == self.steady else math.nan
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def measured_window(scenario: Any) -> str:
@@ -136,15 +162,3 @@ def _suggest(curves: list[pd.Series], steady: float, scenario: Any) -> Optional[
     if proposal >= scenario.horizon.days * 0.5:
         return None     # would eat most of the horizon: the horizon must grow too
     return proposal
-
-
-def stability_flags(result: Any) -> dict[str, list[str]]:
-    """Policy -> the stability warnings that concern it (empty list = stable)."""
-    from ..runner import stability_warnings   # runner imports results imports analysis
-
-    flags: dict[str, list[str]] = {str(p): [] for p in result.policies}
-    for w in stability_warnings(result):
-        for p in flags:
-            if w.startswith(f"unstable under {p}:"):
-                flags[p].append(w)
-    return flags

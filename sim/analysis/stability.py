@@ -1,0 +1,152 @@
+"""Is a policy's run a steady-state result?  Stability findings as typed records.
+
+A run is *unstable* under a policy when a team is at or above
+:data:`UTILISATION_LIMIT` utilised (mean over replications) or when the
+waiting backlog keeps growing over the second half of the horizon (see
+:func:`backlog_growth`).  Its numbers then depend on the horizon and must not
+be compared as if the queue had settled.
+
+Findings are :class:`Finding` records (policy, team, kind, value, threshold)
+with a ready-made ``message``: consumers filter by field, never by parsing
+text.  Pure functions of the result tables (teams, backlog) and the scenario.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from .metrics import t_interval
+
+__all__ = ["Finding", "stability_findings", "stability_warnings", "stability_flags",
+           "backlog_growth", "UTILISATION_LIMIT", "GROWTH_MIN_TICKETS", "GROWTH_MIN_SHARE",
+           "UTILISATION", "BACKLOG_GROWTH"]
+
+UTILISATION_LIMIT = 0.95      # a team this busy (mean over replications) may never settle
+GROWTH_MIN_TICKETS = 5.0      # growth over the second half worth calling instability ...
+GROWTH_MIN_SHARE = 0.25       # ... and relative to the backlog's level there
+
+#: Finding kinds
+UTILISATION = "utilisation"
+BACKLOG_GROWTH = "backlog_growth"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a policy's run is not a steady-state result.
+
+    ``kind`` ``utilisation``: ``team``'s mean utilisation ``value`` (a fraction) is at or
+    above ``threshold``.  ``backlog_growth``: the waiting backlog grows by ``value``
+    tickets/day over the second half of the horizon, at least the material ``threshold``
+    (tickets/day); ``team`` is ``None`` (the whole system).
+    """
+
+    policy: str
+    team: Optional[str]
+    kind: str
+    value: float
+    threshold: float
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def stability_findings(teams: pd.DataFrame, backlog: pd.DataFrame, scenario: Any,
+                       util_limit: float = UTILISATION_LIMIT) -> list[Finding]:
+    """Every stability finding of a result's tables: utilisation first, then backlog growth."""
+    out: list[Finding] = []
+    if teams is not None and len(teams):
+        mean_util = teams.groupby(["policy", "team"], observed=True)["utilisation"].mean()
+        for (policy, team), u in mean_util.items():
+            if u >= util_limit:
+                out.append(Finding(str(policy), str(team), UTILISATION, float(u), util_limit, (
+                    f"unstable under {policy}: team {team} is {u:.0%} utilised "
+                    f"(>= {util_limit:.0%}); its queue may not settle within the horizon")))
+    if backlog is not None and len(backlog):
+        cycle = getattr(scenario, "cycle_min", None) if scenario is not None else None
+        for policy, g in backlog.groupby("policy", observed=True):
+            growth = _growth(g, cycle)
+            if growth is not None:
+                slope, threshold = growth
+                out.append(Finding(str(policy), None, BACKLOG_GROWTH, slope, threshold, (
+                    f"unstable under {policy}: the backlog keeps growing "
+                    f"(about {slope:.1f} tickets/day over the second half of the horizon)")))
+    return out
+
+
+def stability_warnings(result: Any, util_limit: float = UTILISATION_LIMIT) -> list[str]:
+    """The findings' messages, for ``result.warnings`` (text for people, not for code)."""
+    return [f.message for f in stability_findings(result.teams, result.backlog, result.scenario,
+                                                  util_limit)]
+
+
+def stability_flags(result: Any) -> dict[str, list[Finding]]:
+    """Policy -> the stability findings that concern it (empty list = stable)."""
+    flags: dict[str, list[Finding]] = {str(p): [] for p in result.policies}
+    for f in stability_findings(result.teams, result.backlog, result.scenario):
+        flags.setdefault(f.policy, []).append(f)
+    return flags
+
+
+def backlog_growth(g: pd.DataFrame, cycle_min: Optional[float]) -> Optional[float]:
+    """Growth (tickets/day) of the waiting backlog over the second half, if clear and material.
+
+    The backlog is averaged over whole cycles (a week or a day when the scenario
+    has weekly or daily patterns, else a day) and the trend is fitted to those
+    averages, so a busy Monday after a closed weekend does not look like growth.
+    Growth is *material* when, over the second half, it adds at least
+    GROWTH_MIN_TICKETS tickets and GROWTH_MIN_SHARE of the backlog's level there
+    (an overloaded queue grows by about two thirds of its level in that time; a
+    stable one by nothing but noise), and *clear* when, with two or more
+    replications, the 95 % t-interval of the slopes lies above zero.
+    """
+    found = _growth(g, cycle_min)
+    return None if found is None else found[0]
+
+
+def _growth(g: pd.DataFrame, cycle_min: Optional[float]) -> Optional[tuple[float, float]]:
+    """(slope in tickets/day, material threshold in tickets/day) when growth is clear and material."""
+    period = cycle_min or 1440.0
+    slopes, growth, level, halves = [], [], [], []
+    for _, r in g.groupby("replication"):
+        t = r["time_min"].to_numpy()
+        if len(t) < 10:
+            continue
+        y = r["waiting"].to_numpy(dtype=float)
+        mid = t[0] + (t[-1] - t[0]) / 2
+        half_days = (t[-1] - mid) / 1440.0
+        k = np.floor((t - mid) / period)
+        means = [(kk, y[k == kk].mean()) for kk in np.unique(k[k >= 0])
+                 if (k == kk).sum() * (t[1] - t[0]) >= 0.99 * period]
+        if len(means) < 2:
+            # fewer than two whole cycles in the second half: compare the last two whole
+            # cycles of the window (same phase, so the pattern cancels); shorter: not assessed
+            end = t[-1] + (t[1] - t[0])
+            if end - t[0] < 2 * period:
+                continue
+            last = y[t >= end - period].mean()
+            prev = y[(t >= end - 2 * period) & (t < end - period)].mean()
+            slope = (last - prev) / (period / 1440.0)
+            level.append((last + prev) / 2)
+        else:
+            kk, mm = np.array(means).T
+            slope = np.polyfit(kk * period / 1440.0, mm, 1)[0]
+            level.append(mm.mean())
+        slopes.append(slope)
+        growth.append(slope * half_days)
+        halves.append(half_days)
+    if not slopes:
+        return None
+    mean_slope, half_width, n = t_interval(np.asarray(slopes))
+    added = float(np.mean(growth))
+    minimum = max(GROWTH_MIN_TICKETS, GROWTH_MIN_SHARE * float(np.mean(level)))
+    material = added >= minimum
+    clear = n < 2 or (half_width == half_width and mean_slope - half_width > 0)
+    if not (material and clear):
+        return None
+    mean_half = float(np.mean(halves))
+    threshold = minimum / mean_half if mean_half > 0 else float("nan")
+    return float(mean_slope), threshold
