@@ -67,6 +67,7 @@ class ReportContent:
     wins: list[Table] = field(default_factory=list)     # where each model wins + every pair
     currency: str = ""
     run_id: str = ""                        # identity of the run (report DIR refuses to mix runs)
+    assumptions: Any = None                 # "What this verdict assumes": sim/report/assumptions.py
 
 
 def fmt_metric(metric: str, mean: float, half: float = math.nan, currency: str = "") -> str:
@@ -334,7 +335,10 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         "the end that has not yet waited that long.",
     ]
     reproduce = reproduce_command(result.seed, result.replications, policies)
+    from .assumptions import assumptions_section
+
     return ReportContent(
+        assumptions=assumptions_section(result, a),
         title=f"supportsim report: {scn.name}", description=scn.description or "",
         provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline, a.baseline in set(a.unstable)),
         verdict_rows=rows, tables=tables, scenario_tables=_scenario_tables(scn),

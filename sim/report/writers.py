@@ -13,6 +13,7 @@ import html
 import re
 from typing import Iterable
 
+from .assumptions import assumptions_html, assumptions_markdown
 from .content import ReportContent, Table
 from .figures import FigureOut
 
@@ -84,6 +85,7 @@ def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
                      + "".join(f"<li>{_e(x)}</li>" for x in sentences) + "</ul>")
     parts.append(_html_table(c.verdict, "verdict"))
     parts += [_html_table(t, "wins") for t in getattr(c, "wins", [])]
+    parts += assumptions_html(getattr(c, "assumptions", None), _html_table, _e)
     parts.append('<h2 id="figures">Figures</h2>')
     for f in figures:
         data = base64.b64encode(f.png).decode("ascii")
@@ -145,6 +147,7 @@ def render_markdown(c: ReportContent, figures: Iterable[FigureOut], figure_dir: 
     lines += [f"- {md_escape(x)}" for x in _sentences(c)] + [""]
     lines.append(_md_table(c.verdict, "##"))
     lines += [_md_table(t) for t in getattr(c, "wins", [])]
+    lines += assumptions_markdown(getattr(c, "assumptions", None), _md_table, md_escape)
     lines += [_md_table(c.tables[0], "##")] if c.tables else []
     lines += ["## Figures", ""]
     lines += [f"- [{md_escape(f.title)}]({figure_dir}/{f.key}.png)" for f in figures]

@@ -41,12 +41,10 @@ DEFAULT_METRICS = ("resolution_mean_min", "repeats_per_ticket", "handoffs_per_ti
 def verdict_metrics() -> list[str]:
     """The metrics the verdict shows: from the catalogue when it exists, else :data:`DEFAULT_METRICS`."""
     try:
-        from ..schema import METRICS  # type: ignore[attr-defined]
+        from ..schema import verdict_metrics as catalogue
     except ImportError:
         return list(DEFAULT_METRICS)
-    items = METRICS.values() if isinstance(METRICS, dict) else METRICS
-    names = [m.name for m in items if getattr(m, "verdict", False)]
-    return names or list(DEFAULT_METRICS)
+    return [m.name for m in catalogue()] or list(DEFAULT_METRICS)
 
 
 def better_direction(metric: str) -> str:

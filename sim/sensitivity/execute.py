@@ -97,13 +97,15 @@ def run_tasks(tasks: list[Task], on_record: Callable[[Done], None], workers: Opt
 def _via_run_path(tasks: list[Task], on_record: Callable[[Done], None], workers: Optional[int],
                   scheduler: Optional[str]) -> None:
     from .. import execution as ex
+    from ..policies import registry
 
-    backend: Any = ex.backend_for(workers=workers, scheduler=scheduler)
-    run_tasks_ = [ex.RunTask(t.key, t.scenario, t.policy, t.replication, t.seed) for t in tasks]
+    run_tasks_ = [ex.RunTask(t.key, t.scenario, t.policy, t.replication, t.seed,
+                             policy_cls=registry.get(t.policy)) for t in tasks]
 
     def record(rec: Any) -> None:
-        metrics = None if rec.metrics is None else {k: float(v) for k, v in rec.metrics.items()
-                                                    if isinstance(v, (int, float))}
+        metrics = None if rec.metrics is None or rec.error is not None else {
+            k: float(v) for k, v in rec.metrics.items() if isinstance(v, (int, float))}
         on_record(Done(rec.key, metrics, rec.error))
 
-    ex.execute(run_tasks_, backend, on_record=record)
+    with ex.backend_for(workers=1 if len(tasks) == 1 else workers, scheduler=scheduler) as backend:
+        ex.execute(run_tasks_, backend, on_record=record)

@@ -125,6 +125,13 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     if not compared:
         raise ScenarioError([f"nothing to compare: every policy given is the baseline {baseline!r}"])
     metric_list = list(metrics) if metrics else verdict_metrics()
+    try:
+        from ..schema import known_metric
+    except ImportError:             # pragma: no cover - the catalogue is part of the package
+        known_metric = None
+    bad = [m for m in metric_list if known_metric is not None and not known_metric(m)]
+    if bad:
+        raise ScenarioError([f"--metrics: unknown metric {m!r} (see docs/outputs.md)" for m in bad])
     run_policies = [baseline, *compared]
 
     data0 = scenario.to_dict()

@@ -1,0 +1,92 @@
+"""``sensitivity SCENARIO``: which assumptions the verdict rests on, and where each verdict flips.
+
+One-at-a-time tornado plus, for every (parameter, policy, metric), the flip
+point where the paired difference against the baseline changes sign
+(bisection with common random numbers).  Writes ``DIR/tornado.csv``,
+``DIR/flips.csv``, ``DIR/points.csv`` and two PNG figures; every finished run
+is saved at once, so running the same command again resumes.
+See ``docs/sensitivity.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import positive_float, positive_int, resolve_scenario_path, writable_dir
+
+
+def _fraction(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction of the range between 0 and 1, got {text}")
+    return v
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sensitivity", help="tornado and flip points of the verdict's contested assumptions")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario YAML file (default: scenarios/default.yaml)")
+    p.add_argument("--param", action="append", dest="params", metavar="PATH=LO:HI",
+                   help="parameter and range, e.g. frictions.swarm_owner_contribution=0:1 or "
+                        "frictions.handoff=x0.5:x2 (multiples of the scenario's value); repeatable; "
+                        "default: the contested assumptions (docs/sensitivity.md)")
+    p.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                   help="policy compared with the baseline (repeatable; default: the scenario's policies)")
+    p.add_argument("--baseline", default="tiered", metavar="NAME", help="baseline policy (default: tiered)")
+    p.add_argument("--metrics", default=None, metavar="M1,M2",
+                   help="comma-separated metrics (default: the verdict's metrics)")
+    p.add_argument("--replications", type=positive_int, default=None,
+                   help="replications per evaluated value (default: the scenario's)")
+    p.add_argument("--days", type=positive_float, default=None, help="override horizon.days")
+    p.add_argument("--tolerance", type=_fraction, default=None, metavar="FRACTION",
+                   help="bisection stops at this fraction of each range (default 0.02)")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="output directory (default: results/sensitivity/<scenario name>)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..report import slug
+    from ..scenario import load_scenario, read_text
+    from ..sensitivity import ParamError, parse_param
+    from ..sensitivity.comments import assumption_comments
+    from ..sensitivity.run import DEFAULT_TOLERANCE, run_sensitivity
+    from . import UserError
+    from .display import progress_bar
+
+    path = resolve_scenario_path(args.scenario)
+    scn = load_scenario(path)
+    try:
+        params = [parse_param(t) for t in args.params] if args.params else None
+    except ParamError as exc:
+        raise UserError(str(exc)) from None
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    out = args.out if args.out is not None else Path("results") / "sensitivity" / slug(scn.name)
+    writable_dir(out, "--out")
+    try:
+        with progress_bar("sensitivity") as advance:
+            result = run_sensitivity(
+                scn, params=params, policies=args.policies, baseline=args.baseline, metrics=metrics,
+                replications=args.replications, tolerance=args.tolerance or DEFAULT_TOLERANCE,
+                days=args.days, workers=args.workers, scheduler=args.scheduler, out=out,
+                progress=advance, assumption_comments=assumption_comments(read_text(path)))
+    except ParamError as exc:
+        raise UserError(str(exc)) from None
+    for path_, why in result.skipped:
+        print(f"skipped {path_}: {why}", file=sys.stderr)
+    if result.failed_runs:
+        print(f"warning: {result.failed_runs} run(s) failed; their values use fewer replications",
+              file=sys.stderr)
+    from ..report.assumptions import flip_sentences
+
+    for line in flip_sentences(result):
+        print(f"  - {line}")
+    print(f"flip points: {out / 'flips.csv'}\ntornado:     {out / 'tornado.csv'}\nfigures:     "
+          f"{out / 'tornado.png'}, {out / 'flip_lines.png'}")
+    return 0
