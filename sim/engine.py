@@ -43,6 +43,7 @@ from .mechanics.learning import LearningMixin
 from .mechanics.phases import Phase
 from .mechanics.reopen import ReopenMixin
 from .mechanics.shifts import ShiftsMixin
+from .mechanics.swarm import SwarmFrictionsMixin
 from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
@@ -93,7 +94,7 @@ class RunResult:
     agent_teams: list[str] = field(default_factory=list)
 
 
-class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
+class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmFrictionsMixin):
     """One replication of one policy on one scenario.
 
     The optional mechanics (shifts, helper modes, learning, reopens) live in the mixins
@@ -109,7 +110,6 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         self.env = simpy.Environment()
         self.horizon = scenario.horizon_min
         self.warmup = scenario.warmup_min
-        self.overhead = scenario.frictions.swarm_overhead
         self.swarm_wait_is_queue = scenario.frictions.swarm_wait_is_queue
         self.handoff_dist = scenario.frictions.handoff
         self.repeat_dist = scenario.frictions.repeat
@@ -176,6 +176,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         self._setup_shifts()
         self._setup_learning()
         self._setup_reopen()
+        self._setup_swarm()
 
     # ------------------------------------------------------------------ setup
     def _declare_queues(self) -> None:
@@ -303,10 +304,16 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
 
     def _patience_expired(self, event) -> None:
         t, visit = event.value
-        if t.visit != visit or t.state not in (State.QUEUED, State.AWAIT_HELP):
+        if t.visit != visit or t.state not in (State.QUEUED, State.AWAIT_HELP, State.SEARCHING):
             return
         now = self.env.now
         t.queued_total += now - t.enqueued_at
+        if t.state == State.SEARCHING:      # the owner is looking for a helper: stops, is free
+            t.queue = None
+            self._abandon_search(t)
+            self._finish(t, Outcome.ABANDONED)
+            self._release(t.owner)
+            return
         t.queue.discard(t)
         t.queue = None
         if t.state == State.AWAIT_HELP:     # the owner stops holding
@@ -395,6 +402,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
             self._release(agent)
         elif phase == Phase.SWITCH:
             self._switch_done(agent)
+        elif phase == Phase.SEARCH:
+            self._search_done(agent, t)
         else:  # pragma: no cover
             raise AssertionError(f"unexpected phase {phase}")
 
@@ -426,19 +435,26 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
                 raise PolicyError(self._where(t, f"Swarm(max_helpers={decision.max_helpers!r}): "
                                                  "must be a whole number >= 1"))
             mode = decision.mode
-            if mode == "when_free":
-                self._request_swarm(agent, t, decision.max_helpers)
-            elif mode == "idle_only":
-                self._request_swarm(agent, t, decision.max_helpers, self._idle_help_queue(t))
-            elif mode == "interrupt":
-                self._hooked = True
-                self._request_swarm(agent, t, decision.max_helpers, interrupt=True)
-            else:
+            if mode not in HELPER_MODES:
                 raise PolicyError(self._where(t, f"Swarm(mode={mode!r}): must be one of "
                                                  f"{', '.join(HELPER_MODES)}"))
+            if mode == "interrupt":
+                self._hooked = True
+            t.swarm_req = (decision.max_helpers, mode)
+            self._seek_help(agent, t)
         else:
             raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
                                              f"got {decision!r}"))
+
+    def _ask_for_help(self, owner: Agent, t: Ticket) -> None:
+        """The owner asks for the helpers of the ticket's pending request (``t.swarm_req``)."""
+        max_helpers, mode = t.swarm_req
+        if mode == "when_free":
+            self._request_swarm(owner, t, max_helpers)
+        elif mode == "idle_only":
+            self._request_swarm(owner, t, max_helpers, self._idle_help_queue(t))
+        else:
+            self._request_swarm(owner, t, max_helpers, interrupt=True)
 
     def _request_swarm(self, owner: Agent, t: Ticket, max_helpers: int,
                        q: TicketQueue | None = None, interrupt: bool = False) -> None:
@@ -448,15 +464,21 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
         if self.trace is not None:
             self.trace.append((now, now, t.id, "swarm_requested", owner.id, owner.team.name, q.name))
         helpers: list[Agent] = []
+        checked = t.n_fit
         for team in q.teams:
             while team.free and len(helpers) < max_helpers:
                 helper = team.free.popleft()
                 helper.busy_since = now
                 helpers.append(helper)
+        if helpers and self._fit_p < 1.0:
+            helpers = self._fitting(t, helpers)
         if not helpers and interrupt:
             helpers = self._interrupt_helpers(t, owner, q, max_helpers)
         if helpers:
             self._start_swarm(t, owner, helpers)
+            return
+        if t.n_fit != checked:          # every helper found was unfit: search again
+            self._seek_help(owner, t)
             return
         if not owner.team.on_duty:      # in overtime after shift end: hand over, do not wait
             self._start_handover(owner, t, self._handover_queue(t))
@@ -497,7 +519,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
                 self.trace.append((now, now, t.id, "helper_joined", helper.id, helper.team.name, ""))
         t.helpers += len(helpers)
         t.helpers_now = helpers
-        self._begin(owner, Phase.SWARM, t.work * (1.0 + self.overhead) / (1 + len(helpers)))
+        self._begin(owner, Phase.SWARM, self._swarm_duration(t.work, len(helpers)))
 
     def _release(self, agent: Agent) -> None:
         """``agent`` is done with their ticket: take the next piece of work or go idle."""
@@ -520,6 +542,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
                 t = q.pop()
                 if t is not None:
                     if q.is_help:
+                        if self._fit_p < 1.0 and not self._fits(t):
+                            self._trace_unfit(t, agent)
+                            self._unfit_held(t)
+                            self._release(agent)     # look for other work
+                            return
                         self._start_swarm(t, t.owner, [agent])
                     else:
                         self._take(agent, t)
@@ -621,7 +648,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin):
                 self._record(t)
         self.dormant.clear()
         for t in list(self.live.values()):
-            if t.state == State.QUEUED or (t.state == State.AWAIT_HELP and self.swarm_wait_is_queue):
+            if t.state == State.QUEUED or (self.swarm_wait_is_queue and (
+                    t.state == State.AWAIT_HELP or t.state == State.SEARCHING)):
                 t.queued_total += now - t.enqueued_at
             t.end = math.nan
             t.state = State.DONE

@@ -76,7 +76,7 @@ __all__ = ["ConformanceError", "Violation", "check_policy", "check_run", "confor
            "run_checked", "scenarios"]
 
 AGENT_ACTIVITIES = frozenset({"repeat", "work", "diagnose", "handoff", "hold", "swarm_work", "help",
-                              "context_switch"})
+                              "context_switch", "swarm_search"})
 TERMINAL = {"resolved": Outcome.RESOLVED, "abandoned": Outcome.ABANDONED, "open": Outcome.OPEN}
 EPS = 1e-6
 
@@ -777,7 +777,7 @@ class _TraceChecker:
                 queued_at = None
             if act == "taken" and math.isnan(first):
                 first = r[0] - arrival
-            if act == "hold" and self.scn.frictions.swarm_wait_is_queue:
+            if act in ("hold", "swarm_search") and self.scn.frictions.swarm_wait_is_queue:
                 wait += r[1] - r[0]
         return wait, first
 

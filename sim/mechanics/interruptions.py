@@ -28,7 +28,15 @@ class InterruptionsMixin:
     """Mechanics of ``Swarm.mode`` and ``frictions.context_switch``."""
 
     def _idle_help_queue(self, t: "Ticket") -> TicketQueue:
-        """Swarm requests a team serves only when its own queues are empty."""
+        """Swarm requests a team serves only when its *own* queues are empty.
+
+        A team's own queues are those it is the lowest tier serving: its work, which nobody
+        below it would take.  Tickets it could take from a queue a lower tier serves (swarming's
+        shared intake, served by every team) are themselves filling idle time, so an idle_only
+        request comes before them.  (Placed after *every* queue, requests starved behind the
+        shared intake at moderate load while their owners held them, which took the owners'
+        capacity and made the intake grow: issue 13.)
+        """
         key = -1 - t.issue_idx
         q = self.help_queues.get(key)
         if q is None:
@@ -37,7 +45,12 @@ class InterruptionsMixin:
             q = TicketQueue(f"help_when_idle:{t.issue}", self._n_levels, teams, is_help=True)
             self.help_queues[key] = q
             for team in teams:
-                team.serves.append(q)
+                serves = team.serves
+                pos = 0
+                for i, other in enumerate(serves):
+                    if other.is_help or other.name.startswith("handover:") or _owns(team, other):
+                        pos = i + 1
+                serves.insert(pos, q)
         return q
 
     def _interrupt_helpers(self, t: "Ticket", owner: "Agent", q: TicketQueue, k: int) -> list["Agent"]:
@@ -97,3 +110,8 @@ class InterruptionsMixin:
             self._start_handover(agent, t, t.queue)
         else:
             self._begin(agent, phase, left, rep_left)
+
+
+def _owns(team, q: TicketQueue) -> bool:
+    """Whether ``q`` is the team's own work: it is the lowest tier among the teams serving it."""
+    return team.tier == min(tm.tier for tm in q.teams)

@@ -3,5 +3,6 @@ from __future__ import annotations
 
 
 class Phase:
-    IDLE, RESOLVE, DIAGNOSE, HANDOFF, HOLD, SWARM, HELP, SWITCH = range(8)
-    NAMES = ("idle", "work", "diagnose", "handoff", "hold", "swarm_work", "help", "context_switch")
+    IDLE, RESOLVE, DIAGNOSE, HANDOFF, HOLD, SWARM, HELP, SWITCH, SEARCH = range(9)
+    NAMES = ("idle", "work", "diagnose", "handoff", "hold", "swarm_work", "help", "context_switch",
+             "swarm_search")

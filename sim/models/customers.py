@@ -34,6 +34,8 @@ class Stream:
     REOPEN = 10         # k-th resolution of a ticket fails if its uniform < reopen_probability
     REOPEN_DELAY = 11   # k-th reopen's delay
     SWITCH = 12         # k-th context switch paid on resuming a ticket after an interruption
+    SEARCH = 13         # k-th search of a swarm owner for a helper (frictions.swarm_search)
+    FIT = 14            # k-th helper found fits if its uniform < frictions.swarm_helper_fit
     OVERFLOW = 1000   # + stream id: per-(ticket, k) generators for rare extra draws
 
 
@@ -46,7 +48,7 @@ class TicketDraws:
     """One block of pre-drawn ticket attributes, as Python lists (fast scalar access)."""
 
     __slots__ = ("start", "arrival", "segment", "issue", "work", "patience", "rand", "diagnose",
-                 "handoff", "repeat", "reopen", "reopen_delay", "switch")
+                 "handoff", "repeat", "reopen", "reopen_delay", "switch", "search", "fit")
 
 
 class CustomerStream:
@@ -77,6 +79,13 @@ class CustomerStream:
         self._switch = not scenario.frictions.context_switch.is_zero
         if self._switch:
             self._rngs[Stream.SWITCH] = stream_rng(seed, replication, Stream.SWITCH)
+        fr = scenario.frictions
+        self._search = not fr.swarm_search.is_zero
+        if self._search:
+            self._rngs[Stream.SEARCH] = stream_rng(seed, replication, Stream.SEARCH)
+        self._fit = fr.swarm_helper_fit < 1.0
+        if self._fit:
+            self._rngs[Stream.FIT] = stream_rng(seed, replication, Stream.FIT)
         self._seg_cum = np.cumsum([s.share for s in scenario.segments])
         self._seg_cum[-1] = 1.0
         self._iss_cum = np.cumsum([i.share for i in scenario.issues])
@@ -137,6 +146,10 @@ class CustomerStream:
         if self._switch:
             b.switch = scn.frictions.context_switch.from_uniform(
                 rng[Stream.SWITCH].random((n, SLOTS))).tolist()
+        if self._search:
+            b.search = scn.frictions.swarm_search.from_uniform(rng[Stream.SEARCH].random((n, SLOTS))).tolist()
+        if self._fit:
+            b.fit = rng[Stream.FIT].random((n, SLOTS)).tolist()
         return b
 
     def _homogeneous(self, n: int) -> np.ndarray:

@@ -17,6 +17,7 @@ class State(IntEnum):
     IN_SERVICE = 2    # an agent is working on it
     AWAIT_HELP = 3    # swarm owner holds it while waiting for a helper
     DONE = 4
+    SEARCHING = 5     # swarm owner looks for a helper before asking (frictions.swarm_search)
 
 
 class Ticket:
@@ -36,6 +37,8 @@ class Ticket:
         # metrics
         "queued_total", "first_touch", "end", "outcome", "handoffs", "repeats", "agent_min",
         "cost", "expert_min", "helpers", "n_diag", "n_handoff", "n_repeat",
+        # swarm frictions: the pending request while the owner searches, draws used so far
+        "swarm_req", "n_search", "n_fit",
     )
 
     def __init__(self, tid: int, segment: str, segment_idx: int, issue: str, issue_idx: int,
@@ -80,6 +83,9 @@ class Ticket:
         self.n_diag = 0
         self.n_handoff = 0
         self.n_repeat = 0
+        self.swarm_req = None
+        self.n_search = 0
+        self.n_fit = 0
 
     def __repr__(self) -> str:
         return f"Ticket({self.id}, issue={self.issue!r}, tier={self.tier}, skill={self.skill!r})"

@@ -34,6 +34,7 @@ TRACE_INSTANT_ACTIVITIES: dict[str, str] = {
     "abandoned": "the customer gives up",
     "reopened": "a resolved ticket comes back",
     "interrupted": "an agent leaves this ticket to help a swarm",
+    "helper_unfit": "the helper a swarm owner found cannot resolve it (the owner searches again)",
     "open": "the ticket is still open at the horizon (bookkeeping; not in the event log)",
 }
 #: activities that take an agent's time (start < end, or zero-length draws)
@@ -46,6 +47,7 @@ TRACE_INTERVAL_ACTIVITIES: dict[str, str] = {
     "swarm_work": "owner and helpers work on the ticket together",
     "help": "a helper's time in a swarm",
     "context_switch": "getting back into a ticket after an interruption",
+    "swarm_search": "a swarm owner looks for a helper before asking (frictions.swarm_search)",
 }
 TRACE_ACTIVITIES: dict[str, str] = {**TRACE_INSTANT_ACTIVITIES, **TRACE_INTERVAL_ACTIVITIES}
 
@@ -69,6 +71,8 @@ LOG_ACTIVITIES: dict[str, str] = {
     "reopened": "a resolved ticket comes back",
     "interrupted": "an agent leaves this ticket to help a swarm",
     "context_switched": "getting back into a ticket after an interruption",
+    "searched_for_helper": "a swarm owner looks for a helper before asking",
+    "helper_unfit": "the helper found cannot resolve it; the owner searches again",
 }
 
 #: engine trace activity -> event-log activity; ``None`` = not written (``open`` is the
@@ -80,4 +84,5 @@ ENGINE_TO_LOG: dict[str, str | None] = {
     "helper_joined": "helper_joined", "swarm_work": "swarm_worked", "help": "helped",
     "resolved": "resolved", "abandoned": "abandoned", "reopened": "reopened", "reopen": "reopened",
     "interrupted": "interrupted", "context_switch": "context_switched", "open": None,
+    "swarm_search": "searched_for_helper", "helper_unfit": "helper_unfit",
 }
