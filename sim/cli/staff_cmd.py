@@ -11,7 +11,8 @@ import math
 import sys
 from pathlib import Path
 
-from .common import nonneg_int, positive_float, positive_int, resolve_scenario_path, writable_dir
+from .common import (check_workload, nonneg_int, positive_float, positive_int,
+                     resolve_scenario_path, writable_dir)
 from .display import progress_bar
 
 EXIT_INFEASIBLE = 1
@@ -44,17 +45,16 @@ def add_parser(sub) -> None:
                    help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="results directory (default: results/staffing/<scenario-name>)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when one evaluation round is above the size limit (docs/safety.md)")
     p.set_defaults(func=run)
 
 
 def _known_metrics(scn) -> list[str]:
     """The summary.csv metrics this scenario produces (a one-day probe run), payroll included."""
-    from ..staffing.payroll import PAYROLL_METRICS
-    from ..staffing.runs import metric_row
+    from ..staffing.runs import probe_metrics
 
-    policy = scn.policy_names()[0]
-    probe = scn.replace(horizon={"days": min(1.0, scn.horizon.days), "warmup_days": 0.0})
-    return sorted(set(metric_row(probe, policy, 0, scn.seed)) | set(PAYROLL_METRICS))
+    return probe_metrics(scn, scn.policy_names()[0])
 
 
 def parse_targets(texts: list[str], scn) -> list:
@@ -76,6 +76,7 @@ def run(args) -> int:
     from ..scenario import load_scenario
     from ..staffing.driver import Options, staff
     from ..staffing.outputs import write_outputs
+    from ..staffing.runs import RunFailed
 
     path = resolve_scenario_path(args.scenario)
     scn = load_scenario(path)
@@ -89,6 +90,10 @@ def run(args) -> int:
         teams = [t.strip() for chunk in args.teams for t in chunk.split(",") if t.strip()]
     out = args.out if args.out is not None else Path("results") / "staffing" / slug(scn.name)
     writable_dir(out, "--out")
+    n_policies = len(args.policies or scn.policy_names())
+    # the size of one evaluation round (every policy once); a search makes a few dozen rounds
+    check_workload(scn, n_policies, args.replications, force=args.force, keep_tickets=False,
+                   where=str(path))
     opts = Options(targets=targets, max_utilisation=args.max_utilisation, teams=teams,
                    min_agents=args.min_agents, max_agents=args.max_agents,
                    replications=args.replications, seed=args.seed, workers=args.workers,
@@ -96,7 +101,12 @@ def run(args) -> int:
     print(f"staff {scn.name}: targets {', '.join(map(str, targets))}; utilisation <= "
           f"{args.max_utilisation:g} on every team", file=sys.stderr)
     with progress_bar("staffing (replications run)") as advance:
-        outcome = staff(scn, args.policies, opts, out, progress=advance)
+        try:
+            outcome = staff(scn, args.policies, opts, out, progress=advance)
+        except RunFailed as exc:
+            print(f"error: a simulation failed: {exc} (finished evaluations are saved in {out}; "
+                  "re-run to continue)", file=sys.stderr)
+            return EXIT_INFEASIBLE
     paths = write_outputs(outcome, out)
     report = write_staffing_report(out)
     _print(outcome)

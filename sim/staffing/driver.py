@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..analysis import summarize
 from ..scenario import Scenario, ScenarioError
+from .payroll import window_hours
 from .queueing import staffing_family
 from .runs import Job, Runner
 from .search import Judgement, Space, Staffing, descend, first_feasible, repair
@@ -25,7 +25,7 @@ from .store import RunStore, fingerprint, staffing_key
 from .targets import Interval, Target, violation
 
 __all__ = ["Options", "PolicyOutcome", "StaffingOutcome", "staff", "CONFIRM_SEED_OFFSET",
-           "cap_targets"]
+           "cap_targets", "window_hours", "agent_cost"]
 
 #: the confirmation replications use seed S + this: other customers than the search's
 CONFIRM_SEED_OFFSET = 1_000_000
@@ -138,7 +138,7 @@ class _Evaluator:
     """Evaluates staffings of one policy, reusing saved replications, recording every evaluation."""
 
     def __init__(self, scenario: Scenario, policy: str, runner: Runner, store: RunStore,
-                 constraints: list[Target], log: dict[tuple, Evaluation], counter: dict[str, int],
+                 constraints: list[Target], log: dict[tuple, Evaluation], counter: dict[str, Any],
                  progress: Optional[ProgressFn]) -> None:
         self.scenario = scenario
         self.policy = policy
@@ -151,6 +151,7 @@ class _Evaluator:
         self.names = [t.name for t in scenario.teams]
         self.fp = fingerprint(scenario, policy)
         self.cache: dict[tuple[Staffing, int, int], Evaluation] = {}
+        self.reused: set[tuple] = counter["reused"]   # keys of runs an earlier command made
 
     def scenario_for(self, s: Staffing) -> Scenario:
         teams = [{**t.model_dump(mode="json", by_alias=True, exclude_none=True), "agents": int(n)}
@@ -171,7 +172,7 @@ class _Evaluator:
                 if saved is not None:
                     rows[s][r] = saved
                     if (self.fp, self.policy, key, seed, r) in self.store.loaded:
-                        self.counter["reused"] += 1     # simulated by an earlier command
+                        self.reused.add((self.fp, self.policy, key, seed, r))  # an earlier command's
                     continue
                 scn = scn or self.scenario_for(s)
                 jobs.append(Job((s, r), scn, self.policy, r, seed))
@@ -257,7 +258,7 @@ def staff(scenario: Scenario, policies: Optional[Sequence[str]], opts: Options,
     store = RunStore(out)
     store.load()
     log: dict[tuple, Evaluation] = {}
-    counter = {"total": 0, "done": 0, "reused": 0}
+    counter: dict[str, Any] = {"total": 0, "done": 0, "reused": set()}
     outcomes: list[PolicyOutcome] = []
     with Runner(opts.workers, opts.scheduler) as runner:
         for policy in names:
@@ -267,7 +268,7 @@ def staff(scenario: Scenario, policies: Optional[Sequence[str]], opts: Options,
     return StaffingOutcome(scenario, opts, seed, seed + CONFIRM_SEED_OFFSET, reps, team_names,
                            [team_names[i] for i in changeable], outcomes,
                            sorted(log.values(), key=lambda e: e.order),
-                           time.perf_counter() - started, counter["done"], counter["reused"])
+                           time.perf_counter() - started, counter["done"], len(counter["reused"]))
 
 
 def _staff_policy(ev: _Evaluator, scenario: Scenario, reps: int, seed: int, lower: Staffing,
@@ -370,10 +371,3 @@ def agent_cost(scenario: Scenario) -> tuple[float, ...]:
     return tuple(out)
 
 
-def window_hours(scenario: Scenario) -> float:
-    return (scenario.horizon_min - scenario.warmup_min) / 60.0
-
-
-def payroll_per_hour_of(ev: Evaluation, scenario: Scenario) -> float:
-    """Mean payroll per hour of the measured window (without shifts: sum of agents x cost)."""
-    return float(np.mean(ev.per_rep["payroll"])) / window_hours(scenario)

@@ -3,65 +3,59 @@
 ``payroll`` of one replication is every team's paid agent-hours in the measured
 window times its ``cost_per_hour``: without shifts every agent is paid for the
 whole window (``agents x window hours``); with shifts, for the on-shift hours
-plus overtime (the teams table's ``on_shift_min`` + ``overtime_min``).
-``payroll_per_resolved`` divides it by the measured tickets resolved.
-
-This is the staffing search's own copy of the catalogue's ``payroll`` metric
-(``sim.analysis``), used until that metric exists in every per-replication row;
-:func:`add_payroll` checks the two agree when both are there.
+plus overtime.  ``payroll_per_resolved`` divides it by the measured tickets
+resolved.  The catalogue computes both for every run (``sim.analysis``); the
+staffing search minimises ``payroll`` and re-derives it here for staffings
+without shifts, so a disagreement between the number it minimises and the
+number it reports cannot go unnoticed.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-import pandas as pd
-
-__all__ = ["PAYROLL_METRICS", "payroll_per_hour", "replication_payroll", "add_payroll",
-           "PayrollMismatch"]
+__all__ = ["PAYROLL_METRICS", "window_hours", "payroll_per_hour", "expected_payroll",
+           "complete_payroll", "PayrollMismatch"]
 
 PAYROLL_METRICS = ("payroll", "payroll_per_resolved")
 
 
 class PayrollMismatch(AssertionError):
-    """The catalogue's payroll metric and this module's disagree: one of them is wrong."""
+    """The catalogue's payroll metric and this module's arithmetic disagree."""
 
 
-def payroll_per_hour(scenario: Any, agents: Mapping[str, int] | None = None) -> float:
-    """Wage bill per hour of a staffing without shifts: sum of agents x cost_per_hour."""
+def window_hours(scenario: Any) -> float:
+    """Hours of the measured window (horizon after the warm-up)."""
+    return (scenario.horizon_min - scenario.warmup_min) / 60.0
+
+
+def payroll_per_hour(scenario: Any, agents: Optional[Mapping[str, int]] = None) -> float:
+    """Wage bill per hour of a staffing without shifts: the sum of agents x cost_per_hour."""
     agents = agents or {t.name: t.agents for t in scenario.teams}
     return float(sum(agents[t.name] * t.cost_per_hour for t in scenario.teams))
 
 
-def replication_payroll(scenario: Any, teams: pd.DataFrame) -> float:
-    """Payroll of one replication from its rows of the teams table (one row per team)."""
-    cost = {t.name: t.cost_per_hour for t in scenario.teams}
-    total = 0.0
-    for row in teams.itertuples(index=False):
-        if "on_shift_min" in teams.columns and not _nan(getattr(row, "on_shift_min")):
-            paid_min = float(row.on_shift_min) + float(getattr(row, "overtime_min", 0.0) or 0.0)
-        else:
-            paid_min = float(row.agents) * float(row.window_min)
-        total += paid_min / 60.0 * cost[str(row.team)]
-    return total
+def expected_payroll(scenario: Any) -> Optional[float]:
+    """Payroll of one replication when it follows from the scenario alone (no shifts), else None."""
+    if any(t.shift is not None for t in scenario.teams):
+        return None            # paid hours include overtime, which depends on the run
+    return payroll_per_hour(scenario) * window_hours(scenario)
 
 
-def add_payroll(row: dict[str, float], scenario: Any, teams: pd.DataFrame) -> dict[str, float]:
-    """Put ``payroll`` and ``payroll_per_resolved`` into one replication's metric row.
-
-    When the row already has them (the catalogue's metric), they are kept and
-    checked against this module's arithmetic: a disagreement raises, because
-    the search would otherwise minimise one number and report another.
-    """
-    mine = replication_payroll(scenario, teams)
-    resolved = row.get("tickets", math.nan) * row.get("resolved_share", math.nan)
-    per_resolved = mine / resolved if resolved and not _nan(resolved) else math.nan
-    for name, value in (("payroll", mine), ("payroll_per_resolved", per_resolved)):
-        theirs = row.get(name)
-        if theirs is None or _nan(theirs):
-            row[name] = value
-        elif not _nan(value) and not math.isclose(float(theirs), value, rel_tol=1e-9, abs_tol=1e-6):
-            raise PayrollMismatch(f"{name}: catalogue says {theirs!r}, staffing computes {value!r}")
+def complete_payroll(row: dict[str, float], scenario: Any) -> dict[str, float]:
+    """Check (and, for a row from before the catalogue had them, fill in) the payroll metrics."""
+    expected = expected_payroll(scenario)
+    theirs = row.get("payroll")
+    if theirs is None or _nan(theirs):
+        if expected is None:
+            raise PayrollMismatch("payroll: the run reported none and shifts make it run-dependent")
+        row["payroll"] = expected
+    elif expected is not None and not math.isclose(float(theirs), expected, rel_tol=1e-9, abs_tol=1e-6):
+        raise PayrollMismatch(f"payroll: the run reports {theirs!r}, agents x window hours x "
+                              f"cost_per_hour gives {expected!r}")
+    if row.get("payroll_per_resolved") is None:
+        resolved = row.get("tickets", math.nan) * row.get("resolved_share", math.nan)
+        row["payroll_per_resolved"] = row["payroll"] / resolved if resolved and not _nan(resolved) else math.nan
     return row
 
 

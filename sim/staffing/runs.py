@@ -1,24 +1,23 @@
-"""Running the simulations the search asks for: one metric row per (staffing, policy, replication).
+"""Running the simulations the search asks for, through the run path (:mod:`sim.execution`).
 
-The run path (``sim.execution``) is the project's one way to run many
-simulations; until it exists this module carries a small equivalent of its
-own (in-process, a local fork pool, or a Dask scheduler), behind the same
-shape: :class:`Job` in, ``on_done(job, metrics)`` out, in completion order.
-The metric row is exactly the per-replication row ``run`` computes
-(``SimulationResult.per_replication``) plus the payroll metrics.
+One :class:`Job` is one (staffing, policy, replication, seed); its result is
+the per-replication metric row ``run`` computes for that scenario (every
+metric, payroll included), handed to ``on_done`` in completion order so each
+evaluation can be saved the moment its last replication finishes.
 """
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Optional
 
-from ..scenario import Scenario, ScenarioError
-from .payroll import add_payroll
+from ..scenario import Scenario
+from .payroll import complete_payroll
 
-__all__ = ["Job", "Runner", "metric_row"]
+__all__ = ["Job", "Runner", "RunFailed", "probe_metrics"]
+
+
+class RunFailed(RuntimeError):
+    """A simulation of the search failed (one line: which staffing, policy, replication, why)."""
 
 
 @dataclass(frozen=True)
@@ -30,89 +29,55 @@ class Job:
     seed: int
 
 
-def metric_row(scenario: Scenario, policy: str, replication: int, seed: int,
-               policy_cls: Any = None) -> dict[str, float]:
-    """Simulate one replication and return its per-replication metrics (as ``run`` computes them)."""
-    from ..analysis import replication_metrics
-    from ..engine import run_replication
-    from ..results import teams_frame, tickets_frame
-
-    run = run_replication(scenario, policy, replication, seed, policy_cls=policy_cls)
-    tickets = tickets_frame([run], scenario, [policy])
-    teams = teams_frame([run], scenario, [policy])
-    per_rep = replication_metrics(tickets, teams, scenario)
-    row = {k: float(v) for k, v in per_rep.iloc[0].items() if k not in ("policy", "replication")}
-    return add_payroll(row, scenario, teams)
-
-
-def _one(args: tuple) -> dict[str, float]:
-    return metric_row(*args)
-
-
 class Runner:
-    """Runs :class:`Job` batches on one worker (in process), a local process pool, or Dask.
+    """A run-path backend (in process, local pool or Dask) held for the whole search.
 
-    Use as a context manager: the pool or the Dask client lives as long as the
-    staffing command, so the many small batches of a search pay start-up once.
+    The search sends many small batches; keeping one backend open pays the pool's
+    or the cluster connection's start-up once.
     """
 
     def __init__(self, workers: Optional[int] = None, scheduler: Optional[str] = None) -> None:
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers
         self.scheduler = scheduler
-        self._pool: Optional[ProcessPoolExecutor] = None
-        self._client: Any = None
+        self._backend: Any = None
 
     def __enter__(self) -> "Runner":
-        if self.scheduler:
-            self._client = _connect(self.scheduler)
-        elif self.workers > 1:
-            ctx = (multiprocessing.get_context("fork")
-                   if "fork" in multiprocessing.get_all_start_methods() else None)
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        from ..execution import backend_for
+
+        self._backend = backend_for(self.workers, self.scheduler)
+        self._backend.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._client is not None:
-            self._client.close()
+        if self._backend is not None:
+            self._backend.__exit__(*exc)
 
     @property
     def description(self) -> str:
-        if self.scheduler:
-            return f"Dask scheduler {self.scheduler}"
-        return f"{self.workers} local worker(s)"
+        return self._backend.describe() if self._backend is not None else ""
 
     def run(self, jobs: Iterable[Job], on_done: Callable[[Job, dict[str, float]], None]) -> None:
+        from ..execution import RunTask, iter_execute
         from ..policies import registry
 
         jobs = list(jobs)
-        payload = [(j.scenario, j.policy, j.replication, j.seed, registry.get(j.policy)) for j in jobs]
-        if self._client is not None:
-            from distributed import as_completed
-
-            futures = {self._client.submit(_one, p, pure=False): j for p, j in zip(payload, jobs)}
-            for fut in as_completed(list(futures)):
-                on_done(futures[fut], fut.result())
-            return
-        if self._pool is None or len(jobs) == 1:
-            for p, j in zip(payload, jobs):
-                on_done(j, _one(p))
-            return
-        pending: dict[Future, Job] = {self._pool.submit(_one, p): j for p, j in zip(payload, jobs)}
-        while pending:
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for fut in done:
-                on_done(pending.pop(fut), fut.result())
+        tasks = [RunTask(key=i, scenario=j.scenario, policy=j.policy, replication=j.replication,
+                         seed=j.seed, policy_cls=registry.get(j.policy)) for i, j in enumerate(jobs)]
+        for rec in iter_execute(tasks, self._backend):
+            job = jobs[rec.key]
+            if not rec.ok:
+                agents = ", ".join(f"{t.name}={t.agents}" for t in job.scenario.teams)
+                raise RunFailed(f"{job.policy} with {agents}, replication {job.replication} "
+                                f"(seed {job.seed}): {rec.error}")
+            on_done(job, complete_payroll(dict(rec.metrics or {}), job.scenario))
 
 
-def _connect(address: str) -> Any:
-    """A Dask client, or one clear error within seconds (never a hang)."""
-    try:
-        from distributed import Client
-    except ImportError:  # pragma: no cover - a dependency of the project
-        raise ScenarioError(["--scheduler needs dask[distributed]: pip install 'dask[distributed]'"]) from None
-    try:
-        return Client(address, timeout=10, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise ScenarioError([f"--scheduler {address}: cannot connect ({exc.__class__.__name__}: {exc})"]) from None
+def probe_metrics(scenario: Scenario, policy: str) -> list[str]:
+    """The metric names a run of ``scenario`` reports (a one-day run of one replication)."""
+    from ..execution import RunTask, run_task
+
+    probe = scenario.replace(horizon={"days": min(1.0, scenario.horizon.days), "warmup_days": 0.0})
+    rec = run_task(RunTask(key=0, scenario=probe, policy=policy, replication=0, seed=scenario.seed))
+    if not rec.ok:
+        raise RunFailed(f"{policy}: {rec.error}")
+    return sorted(complete_payroll(dict(rec.metrics or {}), probe))
