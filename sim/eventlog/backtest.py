@@ -237,6 +237,13 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
                      f"mapping options than calibrate?): {', '.join(unknown[:5])}")
     if not util:
         notes.append("utilisation not compared: the log has no activity durations with agents")
+    if "customer_wait_min" in prep.cases:
+        c = prep.cases[win.contains(prep.cases["arrival"])]
+        waited = c["customer_wait_min"] > 0
+        if waited.any():
+            notes.append(f"{waited.mean():.0%} of the window's tickets waited for the customer "
+                         f"(mean {c.loc[waited, 'customer_wait_min'].mean() / 60:.1f} h): part of "
+                         "the log's resolution times, not modelled by the simulation")
     obs = measure(prep, win.start, win.end, tier_of, agents, z, util)
     sims: list[dict[str, float]] = []
     sim_res: list[np.ndarray] = []

@@ -199,8 +199,19 @@ def team_sizes(df: pd.DataFrame, shift_hours: float) -> dict[str, dict[str, floa
     if not len(act):
         return {}
     origin = act["ts"].min().floor("D")
-    shift = ((act["ts"] - origin).dt.total_seconds() // (shift_hours * 3600)).astype(int)
-    per = act.assign(shift=shift).groupby(["group", "shift"])["resource"].nunique()
+    width = shift_hours * 3600
+    last = ((act["ts"] - origin).dt.total_seconds() // width).astype(int).to_numpy()
+    # an agent is active in every shift an activity of theirs spans, not only where it ends
+    began = act["start"].where(act["start"].notna() & (act["start"] <= act["ts"]), act["ts"])
+    first = np.maximum(((began - origin).dt.total_seconds() // width).to_numpy(), last.min())
+    first = np.minimum(first.astype(int), last)
+    reps = last - first + 1
+    rows = np.repeat(np.arange(len(act)), reps)
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(reps) - reps, reps)
+    shift = np.repeat(first, reps) + offset
+    per = pd.DataFrame({"group": act["group"].to_numpy(object)[rows],
+                        "resource": act["resource"].to_numpy(object)[rows],
+                        "shift": shift}).groupby(["group", "shift"])["resource"].nunique()
     out = {}
     for team, s in per.groupby(level=0):
         out[team] = {"median": float(s.median()), "p90": float(s.quantile(0.9)),

@@ -6,6 +6,9 @@ must agree on one list.  Activity names are the public contract of the log.
 """
 from __future__ import annotations
 
+from ..schema.vocabulary import ENGINE_TO_LOG as _ENGINE_TO_LOG
+from ..schema.vocabulary import LOG_ACTIVITIES
+
 # ---- activities (the `concept:name` values) -----------------------------------------
 CREATED = "created"
 QUEUED = "queued"
@@ -27,11 +30,8 @@ INTERRUPTED = "interrupted"             # an agent leaves this ticket to help a 
 CONTEXT_SWITCHED = "context_switched"   # getting back into a ticket after an interruption
 
 #: every activity a supportsim log may contain, in the order a ticket meets them
-ACTIVITIES: tuple[str, ...] = (
-    CREATED, QUEUED, TAKEN, REPEATED, WORKED, DIAGNOSED, HANDED_OFF, SWARM_REQUESTED,
-    WAITED_FOR_HELPER, HELPER_JOINED, SWARM_WORKED, HELPED, HELPER_LEFT, RESOLVED, ABANDONED,
-    REOPENED, INTERRUPTED, CONTEXT_SWITCHED,
-)
+#: (defined, with their meanings, in the catalogue: sim.schema.LOG_ACTIVITIES)
+ACTIVITIES: tuple[str, ...] = tuple(LOG_ACTIVITIES)
 
 #: activities that take an agent's time (rows carry `start_timestamp` and a cost)
 INTERVAL_ACTIVITIES = frozenset({REPEATED, WORKED, DIAGNOSED, HANDED_OFF, WAITED_FOR_HELPER,
@@ -42,14 +42,7 @@ TERMINAL_ACTIVITIES = frozenset({RESOLVED, ABANDONED})
 
 #: engine trace activity -> log activity; ``None`` = not written (``open`` is the simulator
 #: closing its books at the horizon: a real log has no such event, the ticket simply has no end)
-ENGINE_TO_LOG: dict[str, str | None] = {
-    "created": CREATED, "queued": QUEUED, "taken": TAKEN, "repeat": REPEATED, "work": WORKED,
-    "diagnose": DIAGNOSED, "handoff": HANDED_OFF, "swarm_requested": SWARM_REQUESTED,
-    "hold": WAITED_FOR_HELPER, "helper_joined": HELPER_JOINED, "swarm_work": SWARM_WORKED,
-    "help": HELPED, "resolved": RESOLVED, "abandoned": ABANDONED, "reopened": REOPENED,
-    "reopen": REOPENED, "interrupted": INTERRUPTED, "context_switch": CONTEXT_SWITCHED,
-    "open": None,
-}
+ENGINE_TO_LOG: dict[str, str | None] = dict(_ENGINE_TO_LOG)
 
 # ---- columns (process-mining names, as pm4py / Disco / Celonis expect them) ---------
 CASE = "case:concept:name"

@@ -11,7 +11,9 @@ and a sparse tail is fitted by maximum likelihood over every (a, b). The window 
 it is clearly better than one constant rate - the likelihood-ratio statistic exceeds a BIC
 penalty (3 extra parameters x ln n) - when what it leaves out is at least 3 days and a quarter of
 the span, and when the rate outside is below a third of the rate inside (a weekly profile's
-weekends do not qualify). Otherwise the window is the whole first-to-last creation span.
+weekends do not qualify). Edge days of the window far below its rate (Poisson p < 0.001: a
+snapshot's first days hold only the tickets still open when it was taken) are trimmed.
+Otherwise the window is the whole first-to-last creation span.
 """
 from __future__ import annotations
 
@@ -58,6 +60,23 @@ def _ll(n: np.ndarray, length: np.ndarray) -> np.ndarray:
     return v - n
 
 
+def _trim(counts: np.ndarray, widths: np.ndarray, i: int, j: int) -> tuple[int, int]:
+    """Drop edge days of the window whose count is far below the window's rate (Poisson lower
+    tail p < 0.001): a snapshot's first days hold only the tickets still open when it was
+    taken - a ramp, not the rate."""
+    from scipy import stats
+
+    while j - i > 2:
+        rate = counts[i:j].sum() / widths[i:j].sum()
+        if stats.poisson.cdf(counts[i], rate * widths[i]) < 0.001:
+            i += 1
+        elif stats.poisson.cdf(counts[j - 1], rate * widths[j - 1]) < 0.001 and widths[j - 1] >= 0.5:
+            j -= 1
+        else:
+            break
+    return i, j
+
+
 def arrival_window(arrivals: pd.Series) -> Window:
     """The dense period of ticket creations (see the module docstring)."""
     arr = arrivals.sort_values().reset_index(drop=True)
@@ -79,7 +98,6 @@ def arrival_window(arrivals: pd.Series) -> Window:
     valid = b > a
     n_in = cn[b] - cn[a]
     w_in = cw[b] - cw[a]
-    n_out = cn[-1] - n_in
     w_head, w_tail = cw[a], cw[-1] - cw[b]
     n_head, n_tail = cn[a], cn[-1] - cn[b]
     ll = _ll(n_in, w_in) + _ll(n_head, w_head) + _ll(n_tail, w_tail)
@@ -87,9 +105,12 @@ def arrival_window(arrivals: pd.Series) -> Window:
     left_out = w_head + w_tail
     with np.errstate(divide="ignore", invalid="ignore"):
         rate_in = n_in / w_in
-        rate_out = np.where(left_out > 0, n_out / left_out, np.inf)
+        # head and tail must each be sparse (a dense tail is part of the window, not outside it)
+        rate_head = np.where(w_head > 0, n_head / np.where(w_head > 0, w_head, 1), 0.0)
+        rate_tail = np.where(w_tail > 0, n_tail / np.where(w_tail > 0, w_tail, 1), 0.0)
     ok = valid & (left_out >= MIN_LEFT_OUT_DAYS) & (left_out >= MIN_LEFT_OUT_SHARE * cw[-1]) & \
-        (rate_out <= MAX_OUTSIDE_RATIO * rate_in) & (w_in >= 1.0)
+        (rate_head <= MAX_OUTSIDE_RATIO * rate_in) & (rate_tail <= MAX_OUTSIDE_RATIO * rate_in) & \
+        (w_in >= 1.0)
     if not ok.any():
         return whole
     score = np.where(ok, ll, -np.inf)
@@ -97,6 +118,7 @@ def arrival_window(arrivals: pd.Series) -> Window:
     lr = 2 * (float(ll[i, j]) - ll1)
     if lr <= 3 * math.log(n):
         return whole
+    i, j = _trim(counts, widths, int(i), int(j))
     start = first + pd.Timedelta(days=float(cw[i]))
     end = min(first + pd.Timedelta(days=float(cw[j])), last)
     inside = int(((arr >= start) & (arr <= end)).sum())
