@@ -193,3 +193,28 @@ def test_plain_sweep_names_are_accepted(tmp_path):
     path = write_sweep(tmp_path, {"name": "staffing-vs-load_v1.2", "vary": {"arrivals.per_hour": [8]},
                                   "policies": ["tiered"]})
     assert load_sweep(path).name == "staffing-vs-load_v1.2"
+
+
+def test_points_share_customers_unless_a_varied_path_changes_them(tmp_path):
+    # staffing and frictions act on the same customers: every point takes point 0's seed
+    plan = load_sweep(write_sweep(tmp_path, {"seed": 3, "vary": {"frictions.swarm_overhead": [0, 0.5, 1],
+                                                                 "teams[L3].agents": [3, 4]}}))
+    assert {p.seed for p in plan.points} == {point_seed(3, 0)}
+    # arrivals change the customers: one seed per arrival rate, shared across the staffing axis
+    plan = load_sweep(write_sweep(tmp_path, {"seed": 3, "vary": {"teams[L3].agents": [3, 4],
+                                                                 "arrivals.per_hour": [8, 9, 10]}}))
+    for p in plan.points:
+        assert p.seed == point_seed(3, p.coords[1])
+    # the issue mix and work change them too; a segment's target does not
+    from sim.sweep.expand import changes_customers
+
+    assert changes_customers("issues[how_to].share") and changes_customers("issues[0].work.mean")
+    assert changes_customers("segments[std].patience") and not changes_customers("segments[std].resolution_target")
+    assert not changes_customers("policies.skill_routing.triage_accuracy")
+    # explicit settings win: false = a seed per point, true = point 0's everywhere
+    plan = load_sweep(write_sweep(tmp_path, {"seed": 3, "common_random_numbers": False,
+                                             "vary": {"frictions.swarm_overhead": [0, 0.5, 1]}}))
+    assert [p.seed for p in plan.points] == [point_seed(3, i) for i in range(3)]
+    plan = load_sweep(write_sweep(tmp_path, {"seed": 3, "common_random_numbers": True,
+                                             "vary": {"arrivals.per_hour": [8, 9]}}))
+    assert {p.seed for p in plan.points} == {point_seed(3, 0)}

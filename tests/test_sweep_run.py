@@ -99,9 +99,11 @@ def test_summary_one_row_per_point_and_policy_with_cis(reference):
     assert row["resolution_mean_min_ci_low"] < row["resolution_mean_min_mean"] < row["resolution_mean_min_ci_high"]
     assert row["arrivals.per_hour"] == 14 and row["teams[L3].agents"] == 3 and row["replications"] == 2
     report = write_report(out, plan)
-    text = report.read_text()
-    assert "## Regime map" in text and (report.parent / "regime_map.png").stat().st_size > 1000
-    assert all((report.parent / f"lines_{i}.png").exists() for i in range(len(plan.axes)))
+    assert report.name == "report.html" and "Regime map" in report.read_text()
+    assert "## Regime map" in (report.parent / "report.md").read_text()
+    assert (report.parent / "regime_map.png").stat().st_size > 1000
+    assert (report.parent / "regime.csv").exists()
+    assert all(list(report.parent.glob(f"lines_{i}_*.png")) for i in range(len(plan.axes)))
 
 
 class Exploding(Tiered):

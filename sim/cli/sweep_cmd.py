@@ -122,23 +122,22 @@ def final_line(name: str, outcome, failed_dir: Path) -> str:
 
 
 def _print_wins(plan, summary_path: Path) -> None:
-    """One line per regime-map metric: at how many points each policy wins."""
+    """One line per regime-map metric: at how many points each policy wins (the report's paired,
+    stability-aware winners, read from ``DIR/report/regime.csv``)."""
     import pandas as pd
 
-    from ..analysis import METRIC_LABELS
-    from ..sweep.report import NO_CLEAR_WINNER, winner
+    from ..report.format import label
+    from ..sweep.report import win_counts
 
-    summary = pd.read_parquet(summary_path)
-    if not len(summary):
+    regime_csv = summary_path.parent / "report" / "regime.csv"
+    if not regime_csv.exists():
         return
-    for metric in (plan.spec.report.time_metric, plan.spec.report.cost_metric):
-        counts: dict[str, int] = {}
-        for _, rows in summary.groupby("point", sort=True):
-            w = winner(rows, metric, len(plan.policies)) or "no data"
-            counts[w] = counts.get(w, 0) + 1
-        order = [p for p in plan.policies if p in counts] + [k for k in (NO_CLEAR_WINNER, "no data") if k in counts]
-        text = ", ".join(f"{k} {counts[k]}" for k in order)
-        print(f"wins on {METRIC_LABELS.get(metric, metric)} (points): {text}")
+    regime = pd.read_csv(regime_csv, keep_default_na=False)
+    if not len(regime):
+        return
+    for metric, counts in win_counts(regime, plan).items():
+        text = ", ".join(f"{k} {n}" for k, n in counts)
+        print(f"wins on {label(metric)} (points): {text}")
 
 
 def _warn_unstable(plan) -> None:

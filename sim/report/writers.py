@@ -17,7 +17,7 @@ from .assumptions import assumptions_html, assumptions_markdown
 from .content import ReportContent, Table
 from .figures import FigureOut
 
-__all__ = ["render_html", "render_markdown", "md_escape"]
+__all__ = ["render_html", "render_markdown", "md_escape", "escape", "html_table", "md_table", "CSS"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1150px;
@@ -157,3 +157,9 @@ def render_markdown(c: ReportContent, figures: Iterable[FigureOut], figure_dir: 
                   "In this directory (it holds the run's scenario as `scenario.yaml`), run:", "",
                   "```", c.reproduce.replace("`", "'"), "```", ""]
     return "\n".join(lines)
+
+
+# public names for the other self-contained reports (the sweep report uses the same page style)
+escape = _e
+html_table = _html_table
+md_table = _md_table

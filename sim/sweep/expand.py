@@ -12,10 +12,20 @@ replication r) is fully determined by (sweep seed, i, r) and the point's
 data: the same whatever the worker count or backend, and the same as running
 the point's scenario file (written to ``DIR/points/``) alone with ``run``.
 Within a point every policy sees the same customers (common random numbers).
-With ``common_random_numbers: true`` every point takes point 0's seed, so
-replication r meets the same customers at every point too (the quantiles of
-their draws, mapped through each point's distributions): differences between
-points then come from the parameters, not from different luck.
+
+Across points (docs/sweeps.md, "Seeds"): by default, points share customers
+whenever the varied parameters leave the customer stream unchanged.  Only the
+axes that change who arrives, when, with which problem and how patient
+(:func:`changes_customers`: ``arrivals``, ``start``, the issue mix and work,
+the segment mix and patience) index the seed: point i takes
+``point_seed(sweep_seed, j)`` where j numbers the combination of its values on
+those axes alone.  A swarm-overhead or staffing sweep thus gives every point
+point 0's customers - tiered's numbers, which do not depend on the overhead,
+are then identical at every point instead of wobbling with luck - while a
+sweep of arrival rates keeps independent customers per point (j = i when every
+axis changes the customers, so such sweeps keep their seeds).
+``common_random_numbers: true`` forces point 0's seed everywhere, ``false``
+a seed of its own for every point (j = i).
 """
 from __future__ import annotations
 
@@ -26,7 +36,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -36,7 +46,7 @@ from .paths import PathError, canonical, check_path, parse_path, set_path
 from .spec import SweepSpec, load_sweep_spec
 
 __all__ = ["Axis", "Point", "SweepPlan", "point_seed", "plan_sweep", "load_sweep", "param_column",
-           "BUILTIN_COLUMNS"]
+           "BUILTIN_COLUMNS", "changes_customers", "seed_index"]
 
 # Columns every per-run row / summary row already has.  A varied path spelled like
 # one of them (``vary: {arrivals: [...]}`` varies the whole arrivals block, while
@@ -53,6 +63,37 @@ def param_column(path: str) -> str:
     if path in BUILTIN_COLUMNS or path in METRIC_LABELS or path.startswith("utilisation_"):
         return f"vary:{path}"
     return path
+
+
+# What a customer *is*: when they arrive (arrivals, start: the calendar phase of a profile),
+# their segment (mix) and patience, their issue (mix) and the work it needs.  Everything
+# else - teams, frictions, policies, targets, costs, horizon - acts on the same customers.
+_CUSTOMER_KEYS = {"segments": {"share", "patience"}, "issues": {"share", "work"}}
+
+
+def changes_customers(path: str) -> bool:
+    """Whether varying ``path`` changes the customer stream (so points cannot share customers)."""
+    steps = parse_path(path)
+    top = steps[0].key
+    if top in ("arrivals", "start"):
+        return True
+    if top in _CUSTOMER_KEYS:
+        keys = [s.key for s in steps[1:] if s.key is not None]
+        return not keys or keys[0] in _CUSTOMER_KEYS[top]      # the whole list / item, or a mix key
+    return False
+
+
+def seed_index(axes: list["Axis"], coords: tuple[int, ...], index: int, crn: Optional[bool]) -> int:
+    """Which ``point_seed`` a point takes: 0 (shared), its own index, or its customer combination."""
+    if crn is True:
+        return 0
+    if crn is False:
+        return index
+    j = 0
+    for axis, k in zip(axes, coords):       # mixed radix over the customer axes, last fastest
+        if any(changes_customers(p) for p in axis.paths):
+            j = j * len(axis.rows) + k
+    return j
 
 
 def point_seed(sweep_seed: int, index: int) -> int:
@@ -220,7 +261,7 @@ def plan_sweep(spec: SweepSpec, source: Path) -> SweepPlan:
                 set_path(point_data, parsed[path], value)
                 params[param_column(path)] = col[k]
                 shown.append(f"{path}={_short(col[k])}")
-        pseed = point_seed(seed, 0 if spec.common_random_numbers else index)
+        pseed = point_seed(seed, seed_index(axes, tuple(coords), index, spec.common_random_numbers))
         desc = ", ".join(shown) or "no varied parameters"
         point_data.update(name=f"{name}-p{index}", seed=pseed, replications=replications,
                           description=f"sweep {name}, point {index}: {desc}")

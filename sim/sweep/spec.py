@@ -53,9 +53,10 @@ class SweepSpec(_Model):
     set: dict[str, Any] = Field(default_factory=dict, description="fixed overrides for every point")
     vary: dict[str, list[Any]] = Field(default_factory=dict, description="path -> values; full grid")
     zip: list[dict[str, list[Any]]] = Field(default_factory=list, description="groups moving together")
-    common_random_numbers: bool = Field(
-        default=False,
-        description="every point uses the same customers (point 0's seed) instead of its own seed")
+    common_random_numbers: Optional[bool] = Field(
+        default=None,
+        description="true: every point meets the same customers (point 0's seed); false: every point "
+                    "its own; default: shared unless a varied path changes the customers (docs/sweeps.md)")
     policies: Optional[list[str]] = Field(default=None, min_length=1,
                                           description="default: the base scenario's policies")
     report: ReportSpec = Field(default_factory=ReportSpec)
