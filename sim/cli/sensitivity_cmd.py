@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import positive_float, positive_int, resolve_scenario_path, writable_dir
+from .common import positive_float, positive_int, resolve_scenario_path
 
 
 def _fraction(text: str) -> float:
@@ -48,6 +48,8 @@ def add_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None, help="Dask scheduler address")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output directory (default: results/sensitivity/<scenario name>)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when one evaluation's work estimate is above the refusal limit (docs/safety.md)")
     p.set_defaults(func=run)
 
 
@@ -68,14 +70,22 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     out = args.out if args.out is not None else Path("results") / "sensitivity" / slug(scn.name)
-    writable_dir(out, "--out")
+    from ..outputs import OutputDir
+    from .common import check_workload
+
+    n_policies = len({args.baseline, *(args.policies or scn.policy_names())})
+    reps = args.replications or scn.replications
+    check_workload(scn, n_policies, reps, force=args.force, keep_tickets=False, where=str(path))
     try:
-        with progress_bar("sensitivity") as advance:
+        with OutputDir(out, "--out", "supportsim sensitivity") as output, \
+                progress_bar("sensitivity") as advance:
             result = run_sensitivity(
                 scn, params=params, policies=args.policies, baseline=args.baseline, metrics=metrics,
                 replications=args.replications, tolerance=args.tolerance or DEFAULT_TOLERANCE,
                 days=args.days, workers=args.workers, scheduler=args.scheduler, out=out,
-                progress=advance, assumption_comments=assumption_comments(read_text(path)))
+                progress=advance, assumption_comments=assumption_comments(read_text(path)),
+                output=output)
+            output.commit({"software": "supportsim", "kind": "sensitivity", "scenario": scn.name})
     except ParamError as exc:
         raise UserError(str(exc)) from None
     for path_, why in result.skipped:

@@ -125,13 +125,19 @@ def flip_lines_figure(r: SensitivityResult) -> Any:
     return fig
 
 
-def write_figures(r: SensitivityResult, out: Path) -> list[Path]:
-    """Write ``tornado.png`` and ``flip_lines.png`` into ``out``; return their paths."""
+def write_figures(r: SensitivityResult, out: Path, writer: Any = None) -> list[Path]:
+    """Write ``tornado.png`` and ``flip_lines.png`` into ``out`` (through ``writer`` when given)."""
     paths = []
     for name, make in (("tornado", tornado_figure), ("flip_lines", flip_lines_figure)):
         fig = make(r)
-        path = Path(out) / f"{name}.png"
-        atomic_write(path, lambda p, fig=fig: fig.savefig(p, format="png", dpi=DPI))
-        plt.close(fig)
-        paths.append(path)
+        try:
+            save = (lambda p, fig=fig: fig.savefig(p, format="png", dpi=DPI))
+            if writer is not None:
+                paths.append(writer.write(f"{name}.png", save))
+            else:
+                path = Path(out) / f"{name}.png"
+                atomic_write(path, save)
+                paths.append(path)
+        finally:
+            plt.close(fig)
     return paths

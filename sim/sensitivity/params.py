@@ -40,6 +40,21 @@ _SCALED = {"fixed": ("value",), "exponential": ("mean",), "lognormal": ("mean",)
            "uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "empirical": ("values",)}
 
 
+#: names in words of the parameters a sensitivity analysis usually varies
+LABELS = {
+    "frictions.swarm_owner_contribution": "swarm owner contribution",
+    "frictions.swarm_coordination": "swarm coordination effort per helper",
+    "frictions.swarm_overhead": "swarm overhead",
+    "frictions.swarm_search": "swarm helper search time",
+    "frictions.swarm_helper_fit": "swarm helper fit",
+    "frictions.handoff": "handoff write-up time",
+    "frictions.repeat": "customer repeat time",
+    "teams[*].diagnose": "diagnosis time (every team)",
+    "policies.skill_routing.triage_accuracy": "triage accuracy",
+    "arrivals.per_hour": "arrival rate",
+}
+
+
 class ParamError(ValueError):
     """A ``--param`` that does not parse, names no scenario value, or gives values the scenario rejects."""
 
@@ -60,7 +75,7 @@ class Param:
 
     @property
     def human(self) -> str:
-        return self.label or self.path
+        return self.label or LABELS.get(self.path) or self.path
 
     def spec(self) -> str:
         """Back to the ``--param`` syntax."""

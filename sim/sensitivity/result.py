@@ -77,15 +77,36 @@ class SensitivityResult:
             "assumption_comments": self.assumption_comments, "failed_runs": self.failed_runs,
         }
 
-    def save(self, directory: str | os.PathLike) -> Path:
+    def save(self, directory: str | os.PathLike, output: Any = None) -> Path:
+        """Write the tables, then ``sensitivity.json`` (last: it marks a complete analysis).
+
+        ``output``: an open :class:`sim.outputs.OutputDir` of ``directory`` (the CLI's), so the
+        files join its manifest; without one they are written atomically as they are.
+        """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        w = output if output is not None else PlainWriter(out)
         (out / "sensitivity.json").unlink(missing_ok=True)       # incomplete until rewritten
         for name, table in (("tornado", self.tornado), ("flips", self.flips), ("points", self.points)):
-            atomic_write(out / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            w.write(f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
         text = json.dumps(self.settings(), indent=2, default=_json_default)
-        atomic_write(out / "sensitivity.json", lambda p: p.write_text(text, encoding="utf-8"))
+        w.write("sensitivity.json", lambda p: p.write_text(text, encoding="utf-8"))
         return out
+
+
+class PlainWriter:
+    """The writer interface of :class:`sim.outputs.OutputDir` (``write``/``adopt``) without a manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def write(self, rel: str, write: Any) -> Path:
+        target = self.root / rel
+        atomic_write(target, write)
+        return target
+
+    def adopt(self, target: Any) -> None:
+        return None
 
 
 def _json_default(x: Any) -> Any:

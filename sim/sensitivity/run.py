@@ -20,17 +20,16 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import pandas as pd
 
-from ..atomic import atomic_write
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, verdict_metrics)
 from .execute import Done, Task, run_tasks
 from .params import Param, apply_value, base_value, check_param, default_params
-from .result import SensitivityResult, fingerprint
+from .result import PlainWriter, SensitivityResult, fingerprint
 
 __all__ = ["run_sensitivity", "DEFAULT_TOLERANCE", "QUICK"]
 
@@ -57,28 +56,32 @@ def _run_key(policy: str, replication: int, seed: int, data: dict) -> str:
 class _Store:
     """Finished runs by key: in memory, and one JSON file each under ``DIR/runs`` when saving."""
 
-    def __init__(self, out: Optional[Path]) -> None:
+    def __init__(self, out: Optional[Path], writer: Any = None) -> None:
         self.dir = None if out is None else Path(out) / "runs"
+        self.writer = writer
         self.metrics: dict[str, dict[str, float]] = {}
         self.errors: dict[str, str] = {}
         if self.dir is not None and self.dir.is_dir():
-            for f in self.dir.glob("*.json"):
+            for f in sorted(self.dir.glob("*.json")):
                 try:
                     rec = json.loads(f.read_text(encoding="utf-8"))
-                    self.metrics[f.stem] = {k: float(v) for k, v in rec["metrics"].items()}
+                    self.metrics[f.stem] = {k: (math.nan if v is None else float(v))
+                                            for k, v in rec["metrics"].items()}
                 except (OSError, ValueError, KeyError, TypeError, AttributeError):
                     continue                      # a damaged file: that run simply runs again
+                if writer is not None:
+                    writer.adopt(f)               # kept: this analysis reuses it
 
     def add(self, done: Done, task: Task) -> None:
         if done.metrics is None:
             self.errors[done.key] = done.error or "failed"
             return
         self.metrics[done.key] = done.metrics
-        if self.dir is not None:
+        if self.dir is not None and self.writer is not None:
             rec = {"policy": task.policy, "replication": task.replication, "seed": task.seed,
                    "metrics": {k: (None if math.isnan(v) else v) for k, v in done.metrics.items()}}
             text = json.dumps(rec, sort_keys=True)
-            atomic_write(self.dir / f"{done.key}.json", lambda p: p.write_text(text, encoding="utf-8"))
+            self.writer.write(f"runs/{done.key}.json", lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def _horizon(data: dict, days: Optional[float]) -> dict:
@@ -100,14 +103,15 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
                     workers: Optional[int] = None, scheduler: Optional[str] = None,
                     out: Optional[str | Path] = None, progress: Optional[Progress] = None,
                     quick: bool = False, assumption_comments: Sequence[str] = (),
-                    seed: Optional[int] = None) -> SensitivityResult:
+                    seed: Optional[int] = None, output: Any = None) -> SensitivityResult:
     """Tornado and flip points of ``policies`` against ``baseline`` on ``scenario``.
 
     ``params`` default to the contested assumptions (:func:`default_params`; the ones
     that do not apply are listed in ``result.skipped``); ``metrics`` to the verdict's;
     ``replications`` to the scenario's; ``days`` overrides the horizon (the main job's
     quick analysis); ``tolerance`` is a fraction of each parameter's range.  With ``out``
-    the runs and the tables are saved there, and a second call resumes.
+    the runs and the tables are saved there, and a second call resumes; ``output`` is the
+    CLI's open :class:`sim.outputs.OutputDir` of ``out`` (files join its manifest).
     """
     from ..policies import registry
 
@@ -144,7 +148,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     targets = {p.path: check_param(data, p) for p in params}
     centres = {p.path: base_value(base_scn, data, p) for p in params}
 
-    store = _Store(Path(out) if out is not None else None)
+    writer = output if output is not None else (PlainWriter(Path(out)) if out is not None else None)
+    store = _Store(Path(out) if out is not None else None, writer)
     counter = {"done": 0, "total": 0}
     scenarios: dict[tuple[str, float], Scenario] = {}
 
@@ -213,6 +218,9 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         if c is not None and p.low < c < p.high:
             first.append((p, c))
     evaluate(first)
+    seen = {m for rec in store.metrics.values() for m in rec}
+    metric_list = [m for m in metric_list if m in seen]      # e.g. service_level needs targets
+    all_pairs[:] = [(pol, m) for pol in compared for m in metric_list]
     collect(first)
     max_rounds = math.ceil(math.log2(1 / tolerance)) + 2
     for _ in range(max_rounds):
@@ -239,8 +247,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         tornado=tornado_df, flips=flips_df, points=points, skipped=skipped, quick=quick,
         assumption_comments=list(assumption_comments), failed_runs=len(store.errors))
     if out is not None:
-        result.save(out)
         from .figures import write_figures
 
-        write_figures(result, Path(out))
+        write_figures(result, Path(out), writer)
+        result.save(out, writer)
     return result
