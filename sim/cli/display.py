@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..analysis import METRIC_LABELS, stability_flags
+from ..analysis import stability_flags
+from ..schema import is_share_metric, metric_label
 
 SHOWN = [
     "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
     "wait_mean_min", "resolved_share", "abandoned_share", "open_share", "handoffs_per_ticket",
     "repeats_per_ticket", "repeat_share",
-    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved",
+    "agents_touched_per_ticket", "agent_min_per_ticket", "cost_per_resolved", "payroll_per_resolved",
     "expert_min_per_ticket", "helpers_per_ticket",
 ]
 
@@ -41,8 +42,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 def _fmt(mean: float, half: float, metric: str) -> str:
     if math.isnan(mean):
         return "-"
-    share = metric.endswith("_share") or metric.startswith("utilisation_")
-    if share:
+    if is_share_metric(metric):      # the catalogue says what is a share
         text = f"{mean:.1%}"
         return text if math.isnan(half) else f"{text} ± {half:.1%}"
     digits = 2 if abs(mean) < 10 else 1
@@ -63,7 +63,7 @@ def print_summary(result, console: Console | None = None) -> None:
         table.add_column(f"{p} (UNSTABLE)" if str(p) in unstable else p, justify="right")
     idx = summary.set_index(["policy", "metric"])
     for m in metrics:
-        label = METRIC_LABELS.get(m) or m.replace("utilisation_", "utilisation of team ")
+        label = metric_label(m)
         cells = []
         for p in policies:
             if (p, m) in idx.index:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from .metrics import (KINDS, METRIC_LABELS, METRICS, UTILISATION, UTILISATION_PREFIX, Metric,
                       is_share_metric, known_metric, metric_info, metric_label, verdict_metrics)
-from .tables import SUMMARY_STATS, SWEEP_SUFFIXES, TABLES, Column, TableSpec, table_info
+from .tables import FILES, SUMMARY_STATS, SWEEP_SUFFIXES, TABLES, Column, TableSpec, table_info
 from .vocabulary import (ENGINE_TO_LOG, LOG_ACTIVITIES, OUTCOME_MEANINGS, OUTCOMES,
                          TRACE_ACTIVITIES, TRACE_INSTANT_ACTIVITIES, TRACE_INTERVAL_ACTIVITIES)
 
 __all__ = [
     "Metric", "METRICS", "metric_info", "metric_label", "is_share_metric", "known_metric",
     "verdict_metrics", "METRIC_LABELS", "KINDS", "UTILISATION", "UTILISATION_PREFIX",
-    "Column", "TableSpec", "TABLES", "table_info", "SUMMARY_STATS", "SWEEP_SUFFIXES",
+    "Column", "TableSpec", "TABLES", "table_info", "FILES", "SUMMARY_STATS", "SWEEP_SUFFIXES",
     "OUTCOMES", "OUTCOME_MEANINGS", "TRACE_ACTIVITIES", "TRACE_INSTANT_ACTIVITIES",
     "TRACE_INTERVAL_ACTIVITIES", "LOG_ACTIVITIES", "ENGINE_TO_LOG",
 ]

@@ -14,7 +14,7 @@ from typing import Optional
 from .metrics import known_metric
 from .vocabulary import OUTCOMES
 
-__all__ = ["Column", "TableSpec", "TABLES", "table_info", "SUMMARY_STATS", "SWEEP_SUFFIXES"]
+__all__ = ["Column", "TableSpec", "TABLES", "table_info", "SUMMARY_STATS", "SWEEP_SUFFIXES", "FILES"]
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("issue", "category", "", "issue type"),
         Column("tier", "int16", "", "tier needed to resolve the issue"),
         Column("arrival_min", "float64", "min", "arrival time, minutes since the start of the run"),
-        Column("end_min", "float64", "min", "when the ticket was resolved or abandoned (the horizon "
-               "for open tickets)"),
+        Column("end_min", "float64", "min", "when the ticket was resolved or abandoned; NaN for open "
+               "tickets"),
         Column("outcome", "category", "", "one of " + ", ".join(OUTCOMES)),
         Column("wait_min", "float64", "min", "total time queued (summed over every queue; with "
                "frictions.swarm_wait_is_queue, holding for a swarm helper too)"),
@@ -122,7 +122,7 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
                "segment's customer_cost_per_hour / 60"),
     )),
     TableSpec("teams", "teams.csv", "one row per policy, replication and team", (
-        _POLICY, _REP,
+        _POLICY, _REPLICATION_INT,
         Column("team", "string", "", "team name"),
         Column("agents", "int64", "agents", "head count"),
         Column("busy_min", "float64", "agent-min", "busy agent-minutes inside the measured window"),
@@ -207,6 +207,25 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("cost", "float64", "currency", "agent minutes x the team's cost_per_hour / 60"),
     ), written_by="run --out --events"),
 )}
+
+
+#: output files that are not tables: file -> (written by, what it holds)
+FILES: dict[str, tuple[str, str]] = {
+    "scenario.yaml": ("run --out, report", "the scenario exactly as run (validated, defaults filled in)"),
+    "meta.json": ("run --out", "provenance (software, version, revision, seed, replications, policies, "
+                  "horizon, warnings) and the manifest of every file written; written last, so its "
+                  "presence marks a complete result directory"),
+    "report.html": ("run, report", "the decision report, self-contained (figures embedded)"),
+    "summary.md": ("run, report", "the same report as Markdown, figures in figures/*.png"),
+    "figures/*.png": ("run, report", "the report's figures"),
+    "events.xes / events.ocel.json": ("run --out --events", "the event log as XES / OCEL (docs/eventlog.md)"),
+    "sweep.json": ("sweep", "the sweep manifest: points, seeds, fingerprints"),
+    "points/point-<i>.yaml": ("sweep", "the scenario of each sweep point"),
+    "failed/point=<i>/policy=<p>/r<k>.json": ("sweep", "the error of a task that raised"),
+    "tickets/point=<i>/policy=<p>/r<k>.parquet": ("sweep --tickets", "per-ticket rows of each task "
+                                                 "(columns of tickets.parquet, without policy)"),
+    "report/report.md": ("sweep", "the sweep report: regime map and metric-vs-parameter plots"),
+}
 
 
 def table_info(name: str) -> TableSpec:
