@@ -69,6 +69,12 @@ def run(args) -> int:
     except ParamError as exc:
         raise UserError(str(exc)) from None
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    from ..policies import registry
+
+    unknown = [n for n in [args.baseline, *(args.policies or [])] if registry.get(n) is None]
+    if unknown:                                  # before any directory is created
+        raise UserError(f"--policy/--baseline: unknown policy {unknown[0]!r}; available: "
+                        f"{', '.join(registry.names())}")
     out = args.out if args.out is not None else Path("results") / "sensitivity" / slug(scn.name)
     from ..outputs import OutputDir
     from .common import check_workload

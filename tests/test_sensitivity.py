@@ -1,0 +1,217 @@
+"""Sensitivity analysis (issue 13.3-4): parameters, flip points, outputs, resume, report section, CLI."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from conftest import three_tier_dict
+
+from sim import scenario_from_dict, simulate
+from sim.analysis import paired_differences
+from sim.cli import main
+from sim.sensitivity import ParamError, default_params, load_sensitivity, parse_param
+from sim.sensitivity.analysis import FLIPS_COLUMNS, TORNADO_COLUMNS, bracket
+from sim.sensitivity.comments import assumption_comments
+from sim.sensitivity.params import apply_value, check_param, scale_distribution
+from sim.sensitivity.run import run_sensitivity
+
+SMALL = dict(horizon={"days": 3, "warmup_days": 0.5}, replications=2)
+OWNER = "frictions.swarm_owner_contribution"
+
+
+def small():
+    return scenario_from_dict(three_tier_dict(**SMALL), "three-tier")
+
+
+@pytest.fixture(scope="module")
+def owner_analysis(tmp_path_factory):
+    """One small analysis shared by the tests below: owner contribution 0-1, swarming vs tiered."""
+    out = tmp_path_factory.mktemp("sens")
+    calls = []
+    r = run_sensitivity(small(), params=[parse_param(f"{OWNER}=0:1"), parse_param("frictions.repeat=x0.5:x2")],
+                        policies=["swarming"], metrics=["cost_per_resolved", "resolution_mean_min",
+                                                        "handoffs_per_ticket"],
+                        tolerance=0.1, workers=1, out=out, progress=lambda d, t: calls.append((d, t)))
+    return r, out, calls
+
+
+# ----------------------------------------------------------------------------- parameters
+def test_parse_param_absolute_relative_and_errors():
+    p = parse_param("frictions.swarm_coordination=0:1")
+    assert (p.path, p.low, p.high, p.relative) == ("frictions.swarm_coordination", 0.0, 1.0, False)
+    q = parse_param("frictions.handoff=x0.25:x2")
+    assert q.relative and (q.low, q.high) == (0.25, 2.0) and q.spec() == "frictions.handoff=x0.25:x2"
+    for bad in ("frictions.handoff", "x=1", "a.b=2:1", "a.b=x1:2", "a.b=one:two", "teams[.x=0:1"):
+        with pytest.raises(ParamError):
+            parse_param(bad)
+
+
+def test_check_param_names_the_problem_in_one_line():
+    data = small().to_dict()
+    for spec, words in ((f"{OWNER}=0:2", "less than or equal to 1"), ("frictions.nope=0:1", "unknown key"),
+                        ("teams[L9].agents=1:2", "no item named 'L9'")):
+        with pytest.raises(ParamError) as exc:
+            check_param(data, parse_param(spec))
+        assert words in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_relative_ranges_scale_distributions_and_star_selects_every_item():
+    assert scale_distribution({"dist": "lognormal", "mean": 10, "cv": 0.5}, 2) == \
+        {"dist": "lognormal", "mean": 20, "cv": 0.5}
+    assert scale_distribution({"dist": "triangular", "low": 1, "mode": 2, "high": 4}, 0.5) == \
+        {"dist": "triangular", "low": 0.5, "mode": 1.0, "high": 2.0}
+    assert scale_distribution({"dist": "exponential", "mean": 3}, 0) == {"dist": "fixed", "value": 0.0}
+    data = small().to_dict()
+    p = parse_param("teams[*].diagnose=x0.5:x2")
+    targets = check_param(data, p)
+    assert len(targets) == 2                            # L1 and L2 diagnose; L3 has no diagnosis
+    d = apply_value(data, p, 2.0, targets)
+    assert d["teams"][0]["diagnose"] == {"dist": "exponential", "mean": 20.0}
+    assert d["teams"][1]["diagnose"]["high"] == 80 and "diagnose" not in d["teams"][2]
+    assert data["teams"][0]["diagnose"]["mean"] == 10          # the base data is not changed
+    agents = apply_value(data, parse_param("teams[L3].agents=x0.5:x2"), 0.5)
+    assert agents["teams"][2]["agents"] == 2 and isinstance(agents["teams"][2]["agents"], int)
+
+
+def test_default_params_skip_what_does_not_apply_and_say_why():
+    data = small().to_dict()
+    params, skipped = default_params(data, ["swarming", "skill_routing"], "tiered")
+    assert [p.path for p in params] == [OWNER, "frictions.swarm_coordination", "frictions.handoff",
+                                        "frictions.repeat", "teams[*].diagnose",
+                                        "policies.skill_routing.triage_accuracy", "arrivals.per_hour"]
+    assert skipped == []
+    data["frictions"]["handoff"] = {"dist": "fixed", "value": 0}
+    params, skipped = default_params(data, ["skill_routing"], "tiered")
+    paths = [p.path for p in params]
+    assert OWNER not in paths and "frictions.handoff" not in paths
+    assert dict(skipped)[OWNER] == "no compared policy swarms"
+    assert "is 0" in dict(skipped)["frictions.handoff"]
+
+
+def test_bracket_takes_the_sign_change_nearest_the_scenario_value():
+    values = {0.0: 5.0, 0.25: -1.0, 0.5: -2.0, 0.75: 3.0, 1.0: 4.0}
+    assert bracket(values, 1.0) == (0.5, 0.75)
+    assert bracket(values, 0.0) == (0.0, 0.25)
+    assert bracket({0.0: 1.0, 1.0: 2.0}, 0.5) is None
+    assert bracket({0.0: 1.0, 0.5: math.nan, 1.0: -1.0}, 0.5) == (0.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- flips
+def _paired_mean(scn, metric):
+    r = simulate(scn, policies=["tiered", "swarming"])
+    p = paired_differences(r.per_replication, "tiered", metrics=[metric])
+    return float(p["diff_mean"].iloc[0])
+
+
+def test_flip_points_are_confirmed_by_direct_paired_runs_on_both_sides(owner_analysis):
+    r, _, _ = owner_analysis
+    flips = r.flips[(r.flips["parameter"] == OWNER) & r.flips["flip_value"].notna()]
+    assert set(flips["metric"]) >= {"cost_per_resolved"}     # an unqualified owner who only shadows costs
+    base = small().to_dict()
+    p = r.param(OWNER)
+    for _, f in flips.iterrows():
+        assert f["low"] <= f["flip_value"] <= f["high"]
+        assert f["high"] - f["low"] <= 0.1 * (p.high - p.low) + 1e-12       # the stated tolerance
+        lo = _paired_mean(scenario_from_dict(apply_value(base, p, f["low"])), f["metric"])
+        hi = _paired_mean(scenario_from_dict(apply_value(base, p, f["high"])), f["metric"])
+        assert lo * hi < 0, (f["metric"], lo, hi)
+        assert (f["direction"] == "falls") == (lo > 0)
+        # better_side: where swarming (lower is better for these metrics) is ahead
+        assert f["better_side"] == ("above" if hi < 0 else "below")
+
+
+def test_no_flip_in_range_leaves_flip_value_empty(owner_analysis):
+    r, out, _ = owner_analysis
+    rows = r.flips[r.flips["metric"] == "handoffs_per_ticket"]
+    assert len(rows) == 2 and rows["flip_value"].isna().all()
+    assert (rows["note"] == "no flip in range: swarming ahead throughout").all()
+    csv = pd.read_csv(out / "flips.csv", keep_default_na=False)
+    assert (csv[csv["metric"] == "handoffs_per_ticket"]["flip_value"] == "").all()
+
+
+def test_csv_columns_and_figures(owner_analysis):
+    r, out, _ = owner_analysis
+    tornado = pd.read_csv(out / "tornado.csv")
+    flips = pd.read_csv(out / "flips.csv")
+    assert list(tornado.columns[:len(TORNADO_COLUMNS)]) == TORNADO_COLUMNS
+    assert list(flips.columns[:len(FLIPS_COLUMNS)]) == FLIPS_COLUMNS
+    # tornado: each parameter at its low end, the scenario's value and its high end
+    owner = tornado[(tornado["parameter"] == OWNER) & (tornado["metric"] == "cost_per_resolved")]
+    assert sorted(owner["value"]) == [0.0, 1.0]          # the scenario's value (c = 1) is the high end
+    repeat = tornado[(tornado["parameter"] == "frictions.repeat") & (tornado["metric"] == "cost_per_resolved")]
+    assert sorted(repeat["value"]) == [0.5, 1.0, 2.0] and set(repeat["kind"]) == {"multiplier"}
+    assert (tornado["ci_low"] <= tornado["relative_change"]).all()
+    assert (tornado["relative_change"] <= tornado["ci_high"]).all()
+    for name in ("tornado.png", "flip_lines.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resume_runs_nothing_twice_and_gives_the_same_tables(owner_analysis):
+    r, out, calls = owner_analysis
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+    again = []
+    r2 = run_sensitivity(small(), params=r.params, policies=["swarming"], metrics=r.metrics, tolerance=0.1,
+                         workers=1, out=out, progress=lambda d, t: again.append((d, t)))
+    assert all(t == 0 for _, t in again)                 # every run was found saved
+    pd.testing.assert_frame_equal(r.flips, r2.flips)
+    loaded = load_sensitivity(out)
+    assert loaded is not None and loaded.params == r.params
+    assert loaded.flips["flip_value"].equals(r.flips["flip_value"])
+
+
+def test_a_policy_parameter_reruns_only_that_policy():
+    calls = []
+    r = run_sensitivity(small(), params=[parse_param("policies.skill_routing.triage_accuracy=0.6:1")],
+                        policies=["skill_routing"], metrics=["resolution_mean_min"], tolerance=0.5,
+                        workers=1, progress=lambda d, t: calls.append(t))
+    # base (2 policies x 2 reps) + two more values of skill routing (2 reps each); tiered once
+    assert calls[-1] == 4 + 2 * 2
+    assert set(r.flips["policy"]) == {"skill_routing"}
+
+
+# ----------------------------------------------------------------------------- report, comments, CLI
+def test_assumption_comments_are_read_whole_from_the_yaml_text():
+    text = ("# Header\n#  - cost per hour (30 / 50): ASSUMPTION, following the cost-per-\n"
+            "#    ticket pattern\n#  - arrivals: measured\nfrictions:\n"
+            "  repeat: {dist: fixed, value: 6}   # ASSUMPTION: nobody timed it\n  handoff: 5 # fine\n")
+    assert assumption_comments(text) == ["cost per hour (30 / 50): ASSUMPTION, following the cost-per-ticket pattern",
+                                         "repeat: ASSUMPTION: nobody timed it"]
+
+
+def test_report_section_states_assumptions_and_flips_in_words(owner_analysis, tmp_path):
+    from sim.report import build_report
+
+    r, _, _ = owner_analysis
+    result = simulate(small(), policies=["tiered", "swarming"])
+    result.sensitivity = r
+    result.assumption_comments = ["swarm_overhead 0.25: ASSUMPTION <b>"]
+    paths = build_report(result, tmp_path / "rep")
+    html = paths.html.read_text(encoding="utf-8")
+    md = paths.markdown.read_text(encoding="utf-8")
+    title = "What this verdict assumes, and what would change it"
+    assert title in html and title in md
+    assert html.index(title) < html.index('id="figures"')          # right after the verdict
+    assert "ASSUMPTION &lt;b&gt;" in html                           # escaped like every other text
+    flip = r.flips[(r.flips["metric"] == "cost_per_resolved") & r.flips["flip_value"].notna()].iloc[0]
+    word = "stays cheaper than tiered while swarm owner contribution"
+    assert word in html and f"{flip['flip_value']:.2g}" in html
+
+
+def test_report_without_an_analysis_says_how_to_get_one(tmp_path):
+    from sim.report import build_report
+
+    result = simulate(small(), policies=["tiered", "swarming"], replications=1)
+    html = build_report(result, tmp_path / "rep").html.read_text(encoding="utf-8")
+    assert "Flip points were not computed" in html and "swarm owner contribution c" in html
+
+
+def test_cli_bad_param_is_one_line_exit_2(tmp_path, capsys):
+    rc = main(["sensitivity", "scenarios/default.yaml", "--param", "frictions.nope=0:1", "--out",
+               str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: --param frictions.nope=0:1") and err.count("\n") == 1
+    out = tmp_path / "never"
+    assert main(["sensitivity", "scenarios/default.yaml", "--param", "x.y=1", "--out", str(out)]) == 2
+    assert main(["sensitivity", "scenarios/default.yaml", "--policy", "nosuch", "--out", str(out)]) == 2
+    assert not out.exists()                   # bad input costs nothing, creates nothing
