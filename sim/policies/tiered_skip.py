@@ -1,7 +1,7 @@
 """Tiered support with skip-level escalation: tier 1 diagnoses, then sends the ticket straight up."""
 from __future__ import annotations
 
-from .base import AgentView, Decision, HandOff, Org, PolicyParams, TicketView
+from .base import AgentView, Decision, Org, PolicyParams, TicketView
 from .registry import register
 from .tiered import Tiered
 
@@ -30,7 +30,7 @@ class TieredSkip(Tiered):
         if decision is None:
             # the lowest-tier qualified team (never the agent's own pool: it cannot resolve it)
             target = self.org.qualified(ticket.tier, ticket.skill)[0]
-            decision = self._skip[key] = HandOff(to=self.org.pool(target.name))
+            decision = self._skip[key] = self.handoff(self.org.pool(target.name))
         return decision
 
 
