@@ -426,6 +426,8 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
         s = df[key].astype("string").str.strip()
         s = s.where(s != "", pd.NA)
         df[key] = uncsv_cell(s) if isinstance(raw, pd.DataFrame) else s
+    for key in ("group", "issue", "segment", "from_team", "to_team", "resource"):
+        df[key] = _scenario_names(df[key], key, report)
     df["ts"] = parse_timestamps(df["timestamp"], mapping.timezone, report, "time:timestamp")
     df["start"] = parse_timestamps(df["start"], mapping.timezone, report, "start_timestamp") \
         if cols["start"] in raw.columns else pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
@@ -456,6 +458,34 @@ def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) 
         raise LogError(f"{source}: no usable rows (every row lacked a case, activity or readable "
                        "timestamp)")
     return df.sort_values(["case", "ts"], kind="stable").reset_index(drop=True)
+
+
+def _scenario_names(values: pd.Series, what: str, report: Report) -> pd.Series:
+    """Names that become scenario names (teams, issues, segments): control and invisible
+    characters (a newline, a zero-width space) replaced by a space, at most MAX_NAME characters,
+    and spellings the scenario counts as one name ('L1', 'l1 ') made one."""
+    import unicodedata
+
+    from ..scenario import MAX_NAME, name_key
+
+    uniq = values.dropna().unique()
+    if not len(uniq):
+        return values
+    fixed: dict[str, str] = {}
+    first: dict[str, str] = {}
+    changed = 0
+    for name in uniq:
+        clean = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c
+                        for c in str(name))
+        clean = " ".join(clean.split())[:MAX_NAME] or "unnamed"
+        clean = first.setdefault(name_key(clean), clean)
+        changed += clean != name
+        fixed[name] = clean
+    if not changed:
+        return values
+    report.problem(changed, f"{what} names with control or invisible characters, over {MAX_NAME} "
+                   "characters, or differing only in case or spacing: cleaned / made one")
+    return values.map(lambda v: fixed.get(v, v) if isinstance(v, str) else v).astype("string")
 
 
 def report_unknown_activities(df: pd.DataFrame, report: Report) -> None:
