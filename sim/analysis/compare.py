@@ -95,7 +95,7 @@ def paired_differences(per_rep: pd.DataFrame, baseline: Optional[str] = None,
                 _, u_half = unpaired_interval(p, b, level)
                 clear = bool(n >= 2 and not np.isnan(d_half)
                              and (d_mean - d_half > 0 or d_mean + d_half < 0))
-                row = {"policy": policy}
+                row: dict[str, object] = {"policy": policy}
                 if by:
                     row[by] = group
                 row.update({

@@ -101,7 +101,9 @@ def warmup_check(backlog: pd.DataFrame, scenario: Any, skip: Iterable[str] = (),
 
 
 def _assess(policy: str, g: pd.DataFrame, scenario: Any, level: float) -> WarmupFinding:
-    early_vals, steady_vals, curves = [], [], []
+    early_vals: list[float] = []
+    steady_vals: list[float] = []
+    curves: list[pd.Series] = []
     cycle = getattr(scenario, "cycle_min", None)
     for _, r in g.groupby("replication"):
         t = r["time_min"].to_numpy(dtype=float)
@@ -129,10 +131,10 @@ def _assess(policy: str, g: pd.DataFrame, scenario: Any, level: float) -> Warmup
             f"{policy}: warm-up not assessed - needs at least 2 replications and a window of "
             f"8 hours or more (with weekly or daily patterns: a second half of at least one "
             f"whole cycle)"))
-    early_vals, steady_vals = np.asarray(early_vals), np.asarray(steady_vals)
-    gap, half, _ = t_interval(early_vals - steady_vals, level)
-    steady = float(steady_vals.mean())
-    early = float(early_vals.mean())
+    early_arr, steady_arr = np.asarray(early_vals), np.asarray(steady_vals)
+    gap, half, _ = t_interval(early_arr - steady_arr, level)
+    steady = float(steady_arr.mean())
+    early = float(early_arr.mean())
     clear = half == half and abs(gap) > half
     material = abs(gap) >= max(MATERIAL_ABS, MATERIAL_SHARE * steady)
     days = scenario.horizon.warmup_days
