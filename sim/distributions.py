@@ -16,6 +16,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
+#: bounds of every distribution parameter (docs/scenario.md "Limits"): minutes up to ~19
+#: years; a coefficient of variation from 1e-6 (cv**2 must not underflow) to 100 (above,
+#: nearly every draw is 0 and the mean is carried by astronomically rare values)
+MAX_MINUTES = 1e7
+MIN_CV, MAX_CV = 1e-6, 100.0
+MAX_VALUES = 1_000_000
+
 __all__ = [
     "Dist",
     "Fixed",
@@ -32,7 +39,8 @@ __all__ = [
 class Dist(BaseModel):
     """Base class: a validated, immutable distribution spec."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # strict like every other number of a scenario: true, "10" and " 5 " are not numbers
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF applied element-wise to uniforms in [0, 1)."""
@@ -50,7 +58,7 @@ class Dist(BaseModel):
 
 class Fixed(Dist):
     dist: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_MINUTES)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), float(self.value))
@@ -66,9 +74,10 @@ class Fixed(Dist):
 
 class Exponential(Dist):
     dist: Literal["exponential"]
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: float = Field(gt=0, le=MAX_MINUTES, alias="mean")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+                              strict=True)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
@@ -83,10 +92,11 @@ class LogNormal(Dist):
     those are the numbers support managers actually know."""
 
     dist: Literal["lognormal"]
-    mean_: float = Field(gt=0, alias="mean")
-    cv: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=MAX_MINUTES, alias="mean")
+    cv: float = Field(ge=MIN_CV, le=MAX_CV)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+                              strict=True)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
@@ -101,10 +111,11 @@ class LogNormal(Dist):
 
 class Gamma(Dist):
     dist: Literal["gamma"]
-    mean_: float = Field(gt=0, alias="mean")
-    cv: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=MAX_MINUTES, alias="mean")
+    cv: float = Field(ge=MIN_CV, le=MAX_CV)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+                              strict=True)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         shape = 1.0 / self.cv**2
@@ -118,8 +129,8 @@ class Gamma(Dist):
 
 class Uniform(Dist):
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_MINUTES)
+    high: float = Field(ge=0, le=MAX_MINUTES)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Uniform":
@@ -141,9 +152,9 @@ class Uniform(Dist):
 
 class Triangular(Dist):
     dist: Literal["triangular"]
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_MINUTES)
+    mode: float = Field(ge=0, le=MAX_MINUTES)
+    high: float = Field(ge=0, le=MAX_MINUTES)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Triangular":
@@ -170,7 +181,8 @@ class Empirical(Dist):
     """Resamples observed durations with equal weight (e.g. from a ticket log)."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Annotated[float, Field(ge=0, le=MAX_MINUTES)]] = Field(min_length=1,
+                                                                        max_length=MAX_VALUES)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
         vals = np.sort(np.asarray(self.values, dtype=float))

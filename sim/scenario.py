@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime
 import math
+import reprlib
+import unicodedata
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .distributions import Distribution, ZERO
 
@@ -39,16 +41,58 @@ __all__ = [
 
 SHARE_TOLERANCE = 1e-6
 
+# ---- documented bounds (docs/scenario.md "Limits"): every number is finite and within these,
+# so a file that validates can neither overflow the engine nor ask for unbounded memory
+MAX_DAYS = 3660.0                 # ten years of simulated time per replication
+MAX_REPLICATIONS = 100_000
+MAX_SEED = 2**63 - 1
+MAX_PER_HOUR = 1e6                # the work estimate (sim.workload) bounds the product
+MAX_MULTIPLIER = 1000.0           # arrival profile multipliers
+MAX_MINUTES = 1e7                 # any duration, target or distribution value (~19 years)
+MAX_MONEY = 1e9                   # any rate or penalty
+MAX_AGENTS = 10_000               # per team
+MAX_TIER = 100
+MAX_PRIORITY = 1000
+MAX_ITEMS = 1000                  # segments, issue types, teams, skills of a team
+MAX_COUNT = 1_000_000             # learning thresholds
+MAX_NAME = 200                    # characters in a name or skill
+MAX_TEXT = 10_000                 # characters in the description
+MAX_REOPEN = 0.99                 # a resolution fails at most this often (else endless returns)
+MAX_NUMBER = 1e15                 # any number anywhere in the file (policy parameters too)
+MAX_FILE_BYTES = 1_000_000        # a scenario file (pure-Python YAML parsing: ~3 s per MB)
+MAX_YAML_DEPTH = 64               # nesting of mappings and lists
+MAX_YAML_NODES = 1_000_000        # values after expanding aliases (a "billion laughs" file)
+MAX_PROBLEMS = 50                 # lines of one error report (the rest are counted)
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True,
                               allow_inf_nan=False)
 
 
+def _check_name(value: str) -> str:
+    """Names are shown, compared and written into CSV, YAML, HTML: printable, non-blank text."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp")), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control or invisible characters (found U+{ord(bad):04X})")
+    return value
+
+
+def name_key(name: str) -> str:
+    """How names are compared for uniqueness: NFKC, case-folded, outer spaces stripped, inner
+    runs of spaces as one ('L1', 'l1', 'Ｌ1' and 'L1 ' are the same name)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(_check_name)]
+
+
 class Horizon(_Model):
-    days: float = Field(gt=0, description="simulated days per replication")
+    days: float = Field(gt=0, le=MAX_DAYS, description="simulated days per replication")
     warmup_days: float = Field(
-        default=0, ge=0, description="tickets arriving before this are simulated but not measured"
+        default=0, ge=0, le=MAX_DAYS, description="tickets arriving before this are simulated but not measured"
     )
 
 
@@ -60,15 +104,15 @@ def _profile_ok(values: Optional[list[float]], n: int) -> Optional[list[float]]:
         return None
     if len(values) != n:
         raise ValueError(f"needs exactly {n} multipliers, got {len(values)}")
-    if any((not math.isfinite(v)) or v < 0 for v in values):
-        raise ValueError("multipliers must be finite numbers >= 0")
+    if any((not math.isfinite(v)) or v < 0 or v > MAX_MULTIPLIER for v in values):
+        raise ValueError(f"multipliers must be finite numbers >= 0 and <= {MAX_MULTIPLIER:g}")
     if not any(v > 0 for v in values):
         raise ValueError("at least one multiplier must be > 0 (otherwise nobody ever arrives)")
     return values
 
 
 class Arrivals(_Model):
-    per_hour: float = Field(gt=0, description="mean Poisson arrival rate (base rate with a profile)")
+    per_hour: float = Field(gt=0, le=MAX_PER_HOUR, description="mean Poisson arrival rate (base rate with a profile)")
     hourly_profile: Optional[list[float]] = Field(
         default=None, description="24 multipliers of per_hour, hour 0 = 00:00-01:00 of the scenario clock"
     )
@@ -99,37 +143,37 @@ class Arrivals(_Model):
 
 
 class Segment(_Model):
-    name: str = Field(min_length=1)
+    name: Name
     share: float = Field(gt=0, le=1)
-    priority: int = Field(default=0, ge=0, description="lower is served first")
+    priority: int = Field(default=0, ge=0, le=MAX_PRIORITY, description="lower is served first")
     patience: Optional[Distribution] = Field(
         default=None, description="total queued minutes before the customer abandons; none = never"
     )
     first_response_target: Optional[float] = Field(
-        default=None, gt=0, description="minutes to first agent touch (service level)"
+        default=None, gt=0, le=MAX_MINUTES, description="minutes to first agent touch (service level)"
     )
     resolution_target: Optional[float] = Field(
-        default=None, gt=0, description="minutes from arrival to resolution"
+        default=None, gt=0, le=MAX_MINUTES, description="minutes from arrival to resolution"
     )
     sla_penalty: float = Field(
-        default=0.0, ge=0, description="money per breached target (first response and resolution each)"
+        default=0.0, ge=0, le=MAX_MONEY, description="money per breached target (first response and resolution each)"
     )
     customer_cost_per_hour: float = Field(
-        default=0.0, ge=0, description="value of one hour of the customer's time (waiting + repeating)"
+        default=0.0, ge=0, le=MAX_MONEY, description="value of one hour of the customer's time (waiting + repeating)"
     )
 
 
 class IssueType(_Model):
-    name: str = Field(min_length=1)
+    name: Name
     share: float = Field(gt=0, le=1)
-    tier: int = Field(ge=1, description="lowest team tier able to resolve it")
-    skill: str = Field(min_length=1)
+    tier: int = Field(ge=1, le=MAX_TIER, description="lowest team tier able to resolve it")
+    skill: Name
     work: Distribution = Field(description="minutes a qualified agent needs to resolve it")
     reopen_probability: float = Field(
-        default=0.0, ge=0, lt=1, description="chance a resolution fails and the customer comes back"
+        default=0.0, ge=0, le=MAX_REOPEN, description="chance a resolution fails and the customer comes back"
     )
     reopen_probability_by_tier: Optional[list[float]] = Field(
-        default=None, min_length=1,
+        default=None, min_length=1, max_length=MAX_TIER,
         description="chance a resolution fails by the resolver's team tier (first = tier 1; the "
                     "last value applies to higher tiers); overrides reopen_probability",
     )
@@ -145,8 +189,8 @@ class IssueType(_Model):
     @field_validator("reopen_probability_by_tier")
     @classmethod
     def _by_tier(cls, v: Optional[list[float]]) -> Optional[list[float]]:
-        if v is not None and any(not (0 <= p < 1) for p in v):
-            raise ValueError("probabilities must be >= 0 and < 1")
+        if v is not None and any(not (0 <= p <= MAX_REOPEN) for p in v):
+            raise ValueError(f"probabilities must be >= 0 and <= {MAX_REOPEN:g}")
         return v
 
     @property
@@ -181,11 +225,11 @@ class Shift(_Model):
 
 
 class Team(_Model):
-    name: str = Field(min_length=1)
-    tier: int = Field(ge=1)
-    agents: int = Field(gt=0)
-    skills: list[str] = Field(min_length=1)
-    cost_per_hour: float = Field(ge=0)
+    name: Name
+    tier: int = Field(ge=1, le=MAX_TIER)
+    agents: int = Field(gt=0, le=MAX_AGENTS)
+    skills: list[Name] = Field(min_length=1, max_length=MAX_ITEMS)
+    cost_per_hour: float = Field(ge=0, le=MAX_MONEY)
     diagnose: Optional[Distribution] = Field(
         default=None, description="minutes to find out the team cannot resolve a ticket"
     )
@@ -200,7 +244,7 @@ class Frictions(_Model):
     repeat: Distribution = Field(
         default=ZERO, description="receiving agent's minutes hearing the customer re-explain"
     )
-    swarm_overhead: float = Field(default=0.25, ge=0, description="extra joint effort of a swarm")
+    swarm_overhead: float = Field(default=0.25, ge=0, le=100, description="extra joint effort of a swarm")
     swarm_wait_is_queue: bool = Field(
         default=True,
         description="a customer whose owner waits for a swarm helper is waiting (counts to wait and patience)",
@@ -217,7 +261,7 @@ class Frictions(_Model):
                     "a qualified agent's rate (0 = shadows only, 1 = full contributor); none = 1",
     )
     swarm_coordination: Optional[float] = Field(
-        default=None, ge=0,
+        default=None, ge=0, le=100,
         description="extra effort per helper, as a fraction of the work; none = swarm_overhead",
     )
     swarm_search: Distribution = Field(
@@ -244,30 +288,32 @@ class Learning(_Model):
     """Agents learning to resolve what they used to pass on (off unless a count is given)."""
 
     swarms_to_learn: Optional[int] = Field(
-        default=None, ge=1, description="swarms on a skill an owner takes part in before learning it"
+        default=None, ge=1, le=MAX_COUNT,
+        description="swarms on a skill an owner takes part in before learning it"
     )
     escalations_to_learn: Optional[int] = Field(
-        default=None, ge=1, description="escalation write-ups on a skill before learning it"
+        default=None, ge=1, le=MAX_COUNT, description="escalation write-ups on a skill before learning it"
     )
-    up_to_tier: int = Field(ge=1, description="highest issue tier a learned skill lets the agent resolve")
+    up_to_tier: int = Field(ge=1, le=MAX_TIER, description="highest issue tier a learned skill lets the agent resolve")
 
 
 class Scenario(_Model):
-    name: str = Field(min_length=1)
-    description: str = ""
-    seed: int = Field(default=1, ge=0)
+    name: Name
+    description: str = Field(default="", max_length=MAX_TEXT)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start: Optional[datetime.datetime] = Field(
         default=None, strict=False,
         description="calendar time of simulated minute 0 (event logs); none = 2026-01-05T00:00 UTC",
     )
     horizon: Horizon
-    replications: int = Field(default=10, ge=1)
+    replications: int = Field(default=10, ge=1, le=MAX_REPLICATIONS)
     arrivals: Arrivals
     segments: list[Segment] = Field(
-        default_factory=lambda: [Segment(name="all", share=1.0, priority=0)], min_length=1
+        default_factory=lambda: [Segment(name="all", share=1.0, priority=0)], min_length=1,
+        max_length=MAX_ITEMS,
     )
-    issues: list[IssueType] = Field(min_length=1)
-    teams: list[Team] = Field(min_length=1)
+    issues: list[IssueType] = Field(min_length=1, max_length=MAX_ITEMS)
+    teams: list[Team] = Field(min_length=1, max_length=MAX_ITEMS)
     frictions: Frictions = Field(default_factory=Frictions)
     learning: Optional[Learning] = Field(default=None, description="none = agents never learn")
     policies: dict[str, dict[str, Any]] = Field(
@@ -293,7 +339,7 @@ class Scenario(_Model):
             except ValueError:
                 pass
         raise ValueError(f"must be an ISO date or date-time such as 2026-01-05 or "
-                         f"2026-01-05T08:00 (optionally with +01:00), got {value!r}")
+                         f"2026-01-05T08:00 (optionally with +01:00), got {_short(value)}")
 
     # ---- derived helpers (pure functions of the data) -------------------------------
     @property
@@ -377,10 +423,19 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario_from_dict(parse_yaml(read_text(path), src), source=src)
 
 
-def read_text(path: str | Path) -> str:
+def read_text(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> str:
     """A user's input file as text, or a one-line :class:`ScenarioError` saying why not."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        p = Path(path)
+        if p.is_file() and p.stat().st_size > max_bytes:
+            raise ScenarioError([f"{path}: file is {p.stat().st_size:,} bytes; a scenario may be at "
+                                 f"most {max_bytes:,} bytes"])
+        with open(p, encoding="utf-8") as fh:     # a FIFO or device: read no more than allowed
+            text = fh.read(max_bytes + 1)
+        if len(text) > max_bytes:
+            raise ScenarioError([f"{path}: more than {max_bytes:,} characters; a scenario may be at "
+                                 f"most {max_bytes:,} bytes"])
+        return text
     except FileNotFoundError:
         raise ScenarioError([f"{path}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -392,8 +447,26 @@ class _DuplicateKey(yaml.YAMLError):
         self.key, self.problem_mark = key, mark
 
 
+class _TooBig(yaml.YAMLError):
+    def __init__(self, message: str, mark: Any) -> None:
+        self.message, self.problem_mark = message, mark
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """The safe loader, but a key given twice in one mapping is an error, not "last one wins"."""
+    """The safe loader, but a key given twice in one mapping is an error, not "last one wins",
+    and nesting is bounded while composing (no RecursionError from 20,000 levels)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooBig(f"nested more than {MAX_YAML_DEPTH} levels deep",
+                              self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -405,13 +478,69 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_yaml(text: str, src: str) -> Any:
-    """Safe YAML loading with errors turned into one-line messages with a line number."""
+def _expanded_size(root: yaml.Node) -> int:
+    """Values in the document once aliases are expanded, without expanding them (memoised per
+    node); a node that contains itself counts as too big."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = min(1 + sum(sizes[id(c)] for c in children), MAX_YAML_NODES + 1)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            return MAX_YAML_NODES + 1           # recursive alias: infinite when expanded
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _load_bounded(text: str) -> Any:
+    loader = _StrictLoader(text)
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node) > MAX_YAML_NODES:
+            raise _TooBig(f"more than {MAX_YAML_NODES:,} values once aliases (*name) are expanded "
+                          "(or an alias that contains itself)", node.start_mark)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def parse_yaml(text: str, src: str) -> Any:
+    """Safe, bounded YAML loading with errors turned into one-line messages with a line number.
+
+    Bounded: at most :data:`MAX_YAML_DEPTH` levels of nesting and :data:`MAX_YAML_NODES`
+    values after expanding aliases, so a 1 KB file of nested aliases is refused at once.
+    """
+    try:
+        return _load_bounded(text)
+    except _TooBig as exc:
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark is not None else ""
+        raise ScenarioError([f"{src}{line}: YAML too large or too deep: {exc.message}; scenarios "
+                             "are small plain data"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{src}: YAML nested too deeply (at most {MAX_YAML_DEPTH} levels)"]) from None
     except _DuplicateKey as exc:
         line = f":{exc.problem_mark.line + 1}" if exc.problem_mark is not None else ""
-        raise ScenarioError([f"{src}{line}: key {exc.key!r} appears twice in the same mapping; "
+        raise ScenarioError([f"{src}{line}: key {_short(exc.key)} appears twice in the same mapping; "
                              "keep one"]) from None
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark
@@ -433,14 +562,60 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     """Validate plain data (as read from YAML) into a :class:`Scenario`."""
     if not isinstance(data, dict):
         raise ScenarioError([f"{source}: top level must be a mapping of scenario keys, got {_kind(data)}"])
+    raw = _check_plain_data(data)
+    if raw:
+        raise ScenarioError(_capped([f"{source}: {p}" for p in raw], source))
     try:
         scn = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError([f"{source}: {line}" for line in _format_pydantic(exc, Scenario)]) from None
+        raise ScenarioError(_capped([f"{source}: {line}" for line in _format_pydantic(exc, Scenario)],
+                                    source)) from None
     problems = [f"{source}: {p}" for p in check_semantics(scn)]
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_capped(problems, source))
     return scn
+
+
+def _capped(problems: list[str], source: str) -> list[str]:
+    """At most :data:`MAX_PROBLEMS` lines: 100,000 bad issue types must not mean 100,000 lines."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    return problems[:MAX_PROBLEMS] + [f"{source}: ... and {len(problems) - MAX_PROBLEMS} more "
+                                      "problems (fix the above first)"]
+
+
+def _check_plain_data(data: Any) -> list[str]:
+    """Every number finite and within +-MAX_NUMBER, every text bounded, anywhere in the data
+    (policy parameters too), before pydantic sees it; ``seed`` has its own bound."""
+    problems: list[str] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    seen = 0
+    while stack and len(problems) <= MAX_PROBLEMS:
+        path, value = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            problems.append(f"{path or '(top level)'}: more than {MAX_YAML_NODES:,} values")
+            break
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, (int, float)):
+            if path == "seed":
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"{path}: Input should be a finite number (got {value!r})")
+            elif abs(value) > MAX_NUMBER:
+                problems.append(f"{path}: number too large; numbers must be between "
+                                f"-{MAX_NUMBER:g} and {MAX_NUMBER:g} (got {_short(value)})")
+        elif isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                problems.append(f"{path}: text of {len(value):,} characters; at most {MAX_TEXT:,}")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                k = str(k) if len(str(k)) <= 60 else str(k)[:57] + "..."
+                stack.append((f"{path}.{k}" if path else k, v))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
+    return sorted(problems)
 
 
 def check_semantics(scn: Scenario) -> list[str]:
@@ -451,11 +626,32 @@ def check_semantics(scn: Scenario) -> list[str]:
         if abs(total - 1.0) > SHARE_TOLERANCE:
             problems.append(f"{key}: shares must sum to 1 (got {total:.6g})")
     for key, items in (("segments", scn.segments), ("issues", scn.issues), ("teams", scn.teams)):
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for i, item in enumerate(items):
-            if item.name in seen:
-                problems.append(f"{key}[{i}].name: duplicate name '{item.name}'; names must be unique")
-            seen.add(item.name)
+            k = name_key(item.name)
+            if k in seen:
+                same = "" if seen[k] == item.name else f" (same as {seen[k]!r} up to case, spaces or Unicode form)"
+                problems.append(f"{key}[{i}].name: duplicate name {item.name!r}{same}; names must be unique")
+            seen.setdefault(k, item.name)
+    spellings: dict[str, str] = {}
+    for i, team in enumerate(scn.teams):
+        own: set[str] = set()
+        for j, skill in enumerate(team.skills):
+            if skill in own:
+                problems.append(f"teams[{i}].skills[{j}]: skill {skill!r} is listed twice; list it once")
+            own.add(skill)
+    for where, skill in ([(f"teams[{i}].skills[{j}]", sk) for i, t in enumerate(scn.teams)
+                          for j, sk in enumerate(t.skills)]
+                         + [(f"issues[{i}].skill", iss.skill) for i, iss in enumerate(scn.issues)]):
+        first = spellings.setdefault(name_key(skill), skill)
+        if first != skill:
+            problems.append(f"{where}: skill {skill!r} differs from {first!r} only in case, spaces or "
+                            "Unicode form; spell a skill the same way everywhere")
+    if scn.start is not None:
+        latest = datetime.datetime(2262, 1, 1) - datetime.timedelta(days=scn.horizon.days)
+        if scn.start.year < 1900 or scn.start.replace(tzinfo=None) >= latest:
+            problems.append(f"start: must be from 1900 on, and start + horizon.days before 2262 "
+                            f"(the calendar event logs can represent), got {scn.start.isoformat()}")
     if scn.horizon.warmup_days >= scn.horizon.days:
         problems.append(
             f"horizon.warmup_days: must be less than horizon.days ({scn.horizon.days:g}), "
@@ -666,6 +862,12 @@ def _format_pydantic(exc: ValidationError, model: type[BaseModel]) -> list[str]:
     return lines
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 50, 50
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 4
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    """A bounded repr: an error message never expands a huge (aliased) value."""
+    text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -56,7 +56,7 @@ DELETE = object()
     ("segments.0.share", 0.3, "segments: shares must sum to 1 (got 1.1)"),
     ("issues.0.work", {"dist": "weibull", "mean": 3}, "issues[0].work: unknown distribution 'weibull'"),
     ("issues.0.work", {"mean": 3}, "issues[0].work: a distribution needs a 'dist' key"),
-    ("issues.0.work", {"dist": "lognormal", "mean": 3, "cv": -1}, "issues[0].work.cv: Input should be greater than 0"),
+    ("issues.0.work", {"dist": "lognormal", "mean": 3, "cv": -1}, "issues[0].work.cv: Input should be greater than or equal to 0.000001 (got -1)"),
     ("issues.0.work", {"dist": "lognormal", "mean": 3}, "issues[0].work.cv: required key is missing"),
     ("issues.0.work", {"dist": "uniform", "low": 5, "high": 1}, "issues[0].work: high (1.0) must be >= low (5.0)"),
     ("issues.0.work", {"dist": "fixed", "value": 1, "sd": 2}, "issues[0].work.sd: unknown key; allowed: dist, value"),
