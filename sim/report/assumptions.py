@@ -102,16 +102,20 @@ def flip_sentences(sens: Any) -> list[str]:
         here = "" if centre is None else f"; this scenario: {_fmt(sens, path, centre)}"
         where = f"(the sign changes between {_fmt(sens, path, row['low'])} and {_fmt(sens, path, row['high'])}{here})"
         holds_now = centre is not None and ((float(centre) >= float(row["flip_value"])) == above)
+        note = str(row.get("note", "") or "")
+        caveat = f" Caveat: {note}." if "unstable" in note else ""
         if holds_now:
-            out.append(f"{pol} {_compare('stays', metric, True, base)} while {name} {op} {flip} {where}.")
+            out.append(f"{pol} {_compare('stays', metric, True, base)} while {name} {op} {flip} {where}.{caveat}")
         else:
-            out.append(f"{pol} {_compare('would be', metric, True, base)} if {name} were {op} {flip} {where}.")
+            out.append(f"{pol} {_compare('would be', metric, True, base)} if {name} were {op} {flip} {where}."
+                       f"{caveat}")
     for (pol, metric), g in f.groupby(["policy", "metric"], sort=False):
         if g["flip_value"].notna().any():
             continue
-        ahead = {n for n in g["note"].astype(str) if n.endswith("ahead throughout")}
+        ahead = {n.split(": ", 1)[1].split(" ahead throughout")[0] for n in g["note"].astype(str)
+                 if " ahead throughout" in n}
         if len(ahead) == 1:
-            winner = next(iter(ahead)).split(": ", 1)[1].rsplit(" ahead", 1)[0]
+            winner = next(iter(ahead))
             out.append(f"{_nice(pol)} {_compare('is', metric, winner == pol, sens.baseline)} across every "
                        "range tested (no flip point).")
     return out

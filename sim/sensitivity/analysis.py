@@ -27,7 +27,8 @@ from ..analysis import paired_differences
 from .params import Param
 
 __all__ = ["TORNADO_COLUMNS", "FLIPS_COLUMNS", "POINTS_COLUMNS", "paired_at", "bracket", "next_values",
-           "flip_rows", "tornado_rows", "better_direction", "DEFAULT_METRICS"]
+           "flip_rows", "tornado_rows", "better_direction", "DEFAULT_METRICS", "unstable_policies",
+           "unstable_note"]
 
 TORNADO_COLUMNS = ["parameter", "value", "policy", "metric", "relative_change", "ci_low", "ci_high"]
 FLIPS_COLUMNS = ["parameter", "policy", "baseline", "metric", "flip_value", "low", "high", "direction"]
@@ -173,6 +174,36 @@ def summarise_swing(tornado: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(["min", "max"]).reset_index()
     out["swing"] = out["max"] - out["min"]
     return out
+
+
+#: a team this busy on average marks the policy unstable at that value (as the report's stability check)
+UTILISATION_LIMIT = 0.95
+
+
+def unstable_policies(per_rep: pd.DataFrame, limit: float = UTILISATION_LIMIT) -> set[str]:
+    """Policies with a team at or above ``limit`` mean utilisation at one evaluated value.
+
+    There the system does not settle and the difference depends on the horizon: a flip point
+    next to such a value is about overload, not about the organisation of work.
+    """
+    cols = [c for c in per_rep.columns if str(c).startswith("utilisation_")]
+    if not cols:
+        return set()
+    mean = per_rep.groupby("policy")[cols].mean().max(axis=1)
+    return {str(p) for p, u in mean.items() if u >= limit}
+
+
+def unstable_note(points: pd.DataFrame, flip: dict) -> str:
+    """``"unstable at ...": `` the values of this flip's range where the policy or baseline is overloaded."""
+    if "unstable" not in points.columns or not len(points):
+        return ""
+    sel = points[(points["parameter"] == flip["parameter"]) & (points["policy"] == flip["policy"])
+                 & (points["metric"] == flip["metric"]) & (points["unstable"].astype(str) != "")]
+    if not len(sel):
+        return ""
+    vals = ", ".join(f"{v:g}" for v in sorted(set(sel["value"])))
+    who = " and ".join(sorted({w for x in sel["unstable"] for w in str(x).split()}))
+    return f"{who} unstable (a team >= {UTILISATION_LIMIT:.0%} busy) at {vals}"
 
 
 def _nan_to_none(x: float) -> Optional[float]:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
-                       paired_at, tornado_rows, verdict_metrics)
+                       paired_at, tornado_rows, unstable_note, unstable_policies, verdict_metrics)
 from .execute import Done, Task, run_tasks
 from .params import Param, apply_value, base_value, check_param, default_params
 from .result import PlainWriter, SensitivityResult, fingerprint
@@ -201,6 +201,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
             diffs = paired_at(per_rep, baseline, metric_list)
             evaluated[p.path].diffs[v] = {(str(a), str(b)): float(d) for a, b, d in
                                           zip(diffs["policy"], diffs["metric"], diffs["diff_mean"])}
+            busy = unstable_policies(per_rep)
+            diffs["unstable"] = [" ".join(x for x in (a, baseline) if x in busy) for a in diffs["policy"]]
             point_rows.append(diffs.assign(parameter=p.path, value=v))
 
     all_pairs = [(pol, m) for pol in compared for m in metric_list]
@@ -231,14 +233,18 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         evaluate(todo)
         collect(todo)
 
-    points = (pd.concat(point_rows, ignore_index=True)[POINTS_COLUMNS] if point_rows
-              else pd.DataFrame(columns=POINTS_COLUMNS))
+    points = (pd.concat(point_rows, ignore_index=True)[[*POINTS_COLUMNS, "unstable"]] if point_rows
+              else pd.DataFrame(columns=[*POINTS_COLUMNS, "unstable"]))
     points = points.sort_values(["parameter", "policy", "metric", "value"], kind="stable").reset_index(drop=True)
     tornado = [tornado_rows(p, [v for v in (p.low, centres[p.path], p.high) if v is not None], points)
                for p in params]
     tornado_df = (pd.concat(tornado, ignore_index=True) if tornado
                   else pd.DataFrame(columns=[*TORNADO_COLUMNS, "kind"]))
     flips = [row for p in params for row in flip_rows(evaluated[p.path], pairs_of(p), baseline)]
+    for row in flips:
+        extra = unstable_note(points, row)
+        if extra:
+            row["note"] = f"{row['note']}; {extra}" if row["note"] else extra
     flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, "better_side", "note"])
     result = SensitivityResult(
         scenario=scenario.name, fingerprint=fingerprint(data0, seed), seed=seed, replications=reps,
