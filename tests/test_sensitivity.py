@@ -215,3 +215,27 @@ def test_cli_bad_param_is_one_line_exit_2(tmp_path, capsys):
     assert main(["sensitivity", "scenarios/default.yaml", "--param", "x.y=1", "--out", str(out)]) == 2
     assert main(["sensitivity", "scenarios/default.yaml", "--policy", "nosuch", "--out", str(out)]) == 2
     assert not out.exists()                   # bad input costs nothing, creates nothing
+
+
+def test_swarm_frictions_leave_non_swarming_builtins_bit_identical():
+    """What lets the analysis skip re-running them when a swarm friction varies (run.py, _run_key)."""
+    from sim.sensitivity.run import NON_SWARMING_BUILTINS
+
+    base = three_tier_dict(horizon={"days": 1, "warmup_days": 0}, replications=1)
+    other = three_tier_dict(horizon={"days": 1, "warmup_days": 0}, replications=1)
+    other["frictions"].update(swarm_owner_contribution=0.0, swarm_coordination=1.0,
+                              swarm_search={"dist": "exponential", "mean": 7}, swarm_helper_fit=0.5,
+                              swarm_wait_is_queue=False, swarm_overhead=0.9)
+    a = simulate(scenario_from_dict(base), policies=list(NON_SWARMING_BUILTINS)).tickets
+    b = simulate(scenario_from_dict(other), policies=list(NON_SWARMING_BUILTINS)).tickets
+    pd.testing.assert_frame_equal(a, b)
+    assert "swarming" not in NON_SWARMING_BUILTINS
+
+
+def test_unstable_values_are_flagged():
+    from sim.sensitivity.analysis import unstable_policies
+
+    per_rep = pd.DataFrame({"policy": ["a", "a", "b", "b"], "replication": [0, 1, 0, 1],
+                            "utilisation_L1": [0.97, 0.96, 0.5, 0.6], "utilisation_L2": [0.1, 0.2, 0.94, 0.99]})
+    assert unstable_policies(per_rep) == {"a", "b"}
+    assert unstable_policies(per_rep.assign(utilisation_L2=0.1)) == {"a"}

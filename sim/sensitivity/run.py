@@ -42,15 +42,28 @@ Progress = Callable[[int, int], None]
 
 
 def _run_key(policy: str, replication: int, seed: int, data: dict) -> str:
-    """What a run's result depends on: its own policy's parameters, not the others'."""
+    """What a run's result depends on: its own policy's parameters, not the others'.
+
+    A built-in policy that never swarms never meets the swarm frictions (the engine applies
+    them only to a :class:`~sim.policies.Swarm` decision), so they are left out of its key:
+    varying them re-runs only the policies that swarm.
+    """
+    from .params import SWARMING_POLICIES
+
     mine = dict(data)
     pols = data.get("policies") or {}
     mine["policies"] = {policy: pols.get(policy) or {}}
-    mine.pop("name", None)
-    mine.pop("description", None)
-    mine.pop("replications", None)
+    for k in ("name", "description", "replications"):
+        mine.pop(k, None)
+    if policy in NON_SWARMING_BUILTINS and policy not in SWARMING_POLICIES:
+        mine["frictions"] = {k: v for k, v in (data.get("frictions") or {}).items()
+                             if not k.startswith("swarm_")}
     text = json.dumps([policy, replication, seed, mine], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+#: built-in policies whose decisions are never a Swarm (checked in tests/test_sensitivity.py)
+NON_SWARMING_BUILTINS = ("tiered", "skill_routing", "tiered_warm_handoff", "tiered_skip", "tiered_pull")
 
 
 class _Store:
