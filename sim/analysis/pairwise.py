@@ -28,26 +28,23 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from ..schema import known_metric, metric_info
 from .metrics import t_interval
+from .stability import UTILISATION_LIMIT   # the run's own stability limit
 
 __all__ = ["better_direction", "pairwise_differences", "best_policies", "utilisation_unstable",
            "UTILISATION_LIMIT"]
 
-UTILISATION_LIMIT = 0.95      # same limit as the run's stability check (sim.runner.stability_warnings)
-_HIGHER_IS_BETTER = {"resolved_share", "service_level", "resolution_within_target"}
 
 
 def better_direction(metric: str) -> str:
-    """``"lower"`` or ``"higher"``: which way ``metric`` improves (the catalogue decides when present)."""
-    try:
-        from ..schema import metric_info   # the catalogue (issue 11); optional until it lands
+    """``"lower"`` or ``"higher"``: which way ``metric`` improves, as the catalogue says.
 
-        better = metric_info(metric).better
-        if better in ("lower", "higher"):
-            return better
-    except Exception:  # noqa: BLE001 - unknown metric or no catalogue: fall back to the known set
-        pass
-    return "higher" if metric in _HIGHER_IS_BETTER else "lower"
+    A metric with no better direction in the catalogue (head counts, utilisation) or a
+    column the catalogue does not know is ranked lower-is-better, as sweeps always did.
+    """
+    better = metric_info(metric).better if known_metric(metric) else None
+    return "higher" if better == "higher" else "lower"
 
 
 def _policies(per_rep: pd.DataFrame, policies: Optional[Sequence[str]]) -> list[str]:
