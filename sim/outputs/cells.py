@@ -5,10 +5,10 @@ external ticket logs.  A team called ``=HYPERLINK("http://...","x")`` written ra
 ``teams.csv`` becomes a live formula when the file is opened in Excel or LibreOffice.
 Every CSV writer passes its frame through :func:`csv_safe_frame`: a text cell that starts
 with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (the
-spreadsheet convention for "this is text").  A cell that already starts with an
-apostrophe gets one more, so the escaping is reversible: :func:`csv_unescape_frame`
-(used by :func:`sim.load_result`) gives back exactly the original names.  Numbers are
-never touched (``-0.5`` stays a number).
+spreadsheet convention for "this is text", OWASP's advice against CSV injection), and
+:func:`csv_unescape_frame` (used by :func:`sim.load_result`) removes exactly that
+apostrophe again, so names read back are the names written.  Numbers are never touched
+(``-0.5`` stays a number).  ``sim.eventlog.safe`` applies the same rule to event logs.
 """
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_cell(value: Any) -> Any:
     """``value`` unchanged unless it is text a spreadsheet would read as a formula."""
-    if isinstance(value, str) and value and (value[0] in FORMULA_START or value[0] == "'"):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
 def csv_unescape(value: Any) -> Any:
-    """Undo :func:`csv_cell` (a text cell starting with an apostrophe loses one)."""
-    if isinstance(value, str) and value.startswith("'"):
+    """Undo :func:`csv_cell`: an apostrophe before = + - @ tab CR is dropped."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_START):
         return value[1:]
     return value
 
@@ -41,9 +41,10 @@ def _text_columns(df: pd.DataFrame) -> list[Any]:
             or pd.api.types.is_string_dtype(df[c].dtype)]
 
 
-def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells and column names are spreadsheet-safe (see module)."""
-    cols = _text_columns(df)
+def csv_safe_frame(df: pd.DataFrame, columns: list[Any] | None = None) -> pd.DataFrame:
+    """``df`` (copied when anything changes) with its text cells (of ``columns``; default all
+    text columns) and column names spreadsheet-safe (see module)."""
+    cols = _text_columns(df) if columns is None else [c for c in columns if c in df.columns]
     renamed = {c: csv_cell(c) for c in df.columns if isinstance(c, str) and csv_cell(c) != c}
     if not cols and not renamed:
         return df
@@ -61,9 +62,9 @@ def csv_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def csv_unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
     """Undo :func:`csv_safe_frame` on a frame read back with ``pd.read_csv``."""
-    renamed = {c: csv_unescape(c) for c in df.columns if isinstance(c, str) and c.startswith("'")}
+    renamed = {c: csv_unescape(c) for c in df.columns if isinstance(c, str) and csv_unescape(c) != c}
     out = df.rename(columns=renamed) if renamed else df.copy()
-    for c in out.columns:
-        if out[c].dtype == object:
+    for c in _text_columns(out):
+        if not isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].map(csv_unescape, na_action="ignore")
     return out

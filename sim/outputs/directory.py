@@ -186,6 +186,8 @@ class OutputDir:
         p = self.path
         if p.exists() and not p.is_dir():
             raise UnsafeOutput(f"{self.flag} {p}: is a file, not a directory")
+        check_output_dir(p, self.flag)          # refused here, nothing is created in it
+        lock_existed = self.lock.path.exists()
         try:
             p.mkdir(parents=True, exist_ok=True)
             self.lock.acquire()
@@ -198,18 +200,20 @@ class OutputDir:
             self._open_locked()
         except BaseException:
             self.lock.release()
+            if not lock_existed:                # leave a refused directory as it was
+                self.lock.path.unlink(missing_ok=True)
             raise
         self.is_open = True
         return self
 
     def _open_locked(self) -> None:
         p = self.path
-        remove_stale_temporaries(p)
         manifest = read_manifest(p)
         if manifest is None:
             if _entries(p):
                 raise UnsafeOutput(_foreign(self.flag, p))
             manifest = {}
+        remove_stale_temporaries(p)      # ours, under our lock: no live writer owns them
         # a file of the manifest the user changed since (or replaced) is the user's now
         self.previous = {}
         for rel, digest in manifest.items():
