@@ -22,6 +22,7 @@ import pandas as pd
 
 from .._version import __version__
 from . import vocabulary as V
+from ..atomic import commit_temp, temp_file
 from .safe import csv_safe_frame
 
 if TYPE_CHECKING:
@@ -99,9 +100,7 @@ class LogWriter:
     def __init__(self, path: Path, scenario: "Scenario") -> None:
         self.path = path
         self.scenario = scenario
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        self.tmp = Path(tmp)
+        self.tmp = temp_file(path)       # sim.atomic: the one atomic writer's temporary
 
     def write(self, frame: pd.DataFrame) -> None:
         raise NotImplementedError
@@ -112,22 +111,13 @@ class LogWriter:
     def close(self) -> None:
         try:
             self.finish()
-            with open(self.tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.chmod(self.tmp, 0o666 & ~_umask())    # mkstemp makes 0600; give the usual mode
-            os.replace(self.tmp, self.path)
+            commit_temp(self.tmp, self.path)   # fsync, usual mode (umask), rename, fsync dir
         except BaseException:
             self.abort()
             raise
 
     def abort(self) -> None:
         self.tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 # ------------------------------------------------------------------------------ CSV
