@@ -117,6 +117,9 @@ def test_event_log_vocabulary_reads_the_catalogue():
     assert set(ENGINE_TO_LOG) >= set(TRACE_ACTIVITIES)
     assert [c.name for c in TABLES["events"].columns] == list(V.COLUMNS)
     assert list(results_mod.OUTCOMES) == list(OUTCOMES)
+    from sim.models.tickets import Outcome     # the engine's codes index the catalogue's names
+
+    assert [o.name.lower() for o in sorted(Outcome)] == list(OUTCOMES)
 
 
 # ----------------------------------------------------------------------------- against real outputs
@@ -187,3 +190,27 @@ def test_stability_findings_are_records_not_text():
     assert util and util[0].policy == "tiered" and util[0].team == "T"
     assert util[0].value >= util[0].threshold == 0.95
     assert str(util[0]) == util[0].message and util[0].message in res.warnings
+
+
+def test_sweep_tables_are_in_the_catalogue_with_the_run_metric_set(tmp_path, run_out):
+    from sim.sweep import load_sweep, read_runs, run_sweep, write_summary
+
+    base = feature_dict()
+    base["horizon"] = {"days": 1.0, "warmup_days": 0.25}
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
+    spec = {"base": "base.yaml", "name": "cat", "replications": 2, "seed": 3,
+            "vary": {"frictions.swarm_overhead": [0.25, 0.5]}, "policies": ["tiered", "swarming"]}
+    (tmp_path / "cat.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    plan = load_sweep(tmp_path / "cat.yaml")
+    run_sweep(plan, tmp_path / "out", workers=1)
+    params = tuple(plan.param_columns)
+    runs = read_runs(tmp_path / "out", plan)
+    unknown = [c for c in runs.columns if not TABLES["sweep_runs"].knows(c, params)]
+    assert not unknown, f"sweep runs: columns not in sim.schema.TABLES: {unknown}"
+    summary = pd.read_parquet(write_summary(tmp_path / "out", plan))
+    unknown = [c for c in summary.columns if not TABLES["sweep_summary"].knows(c, params)]
+    assert not unknown, f"sweep_summary: columns not in sim.schema.TABLES: {unknown}"
+    # a sweep row carries every metric run reports for the same features
+    out, _ = run_out
+    run_metrics = {m for m in pd.read_csv(out / "summary.csv")["metric"]}
+    assert run_metrics <= {c for c in runs.columns if TABLES["per_replication"].knows(c)}
