@@ -23,6 +23,9 @@ def add_parser(sub) -> None:
     p.add_argument("--policy", help="only cases of this supportsim policy (case ids policy/rN/tN)")
     p.add_argument("--cases", metavar="PREFIX", help="only cases whose id starts with PREFIX")
     p.add_argument("--name", help="scenario name (default: the log's file name)")
+    p.add_argument("--max-issues", type=_max_teams, default=12, metavar="N",
+                   help="merge the rarest issue types, per tier, into 'other (tier k)' beyond N "
+                        "(default 12; 0 = never merge)")
     p.add_argument("--allow-overload", action="store_true",
                    help="write the scenario even if a team is offered more work than its agents "
                         "can do (default: one line naming the team, exit 2)")
@@ -87,7 +90,7 @@ def run(args) -> int:
         cal = calibrate(args.log, mapping, name=args.name, shift_hours=args.shift_hours,
                         policy=args.policy, case_filter=args.cases,
                         max_teams=args.max_teams or None, allow_partial=args.allow_partial,
-                        allow_overload=args.allow_overload)
+                        allow_overload=args.allow_overload, max_issues=args.max_issues or None)
     except LogError as exc:
         raise UserError(str(exc)) from None
     for line in cal.report.text(verbose=args.verbose):

@@ -288,7 +288,7 @@ def _sim_start(scn: "Scenario") -> pd.Timestamp:
 # --------------------------------------------------------------------------- output
 def table_lines(bt: Backtest) -> list[str]:
     """observed | simulated (CI) | relative error | within, one KPI a line."""
-    pct = f"{bt.confidence:.0%}"
+    pct = f"{bt.confidence * 100:.4g}%"
     head = (f"{'kpi':<30} {'observed':>11}  {'simulated (' + pct + ' CI)':<31} {'rel.err':>8}  "
             "within")
     out = [head, "-" * len(head)]
@@ -334,7 +334,7 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", suffix=".tmp", dir=out)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
         fh.write(f"# {_MARK}: policy {bt.policy}, {bt.replications} replications, "
-                 f"{bt.confidence:.0%} CI\n")
+                 f"{bt.confidence * 100:.4g}% CI\n")
         frame.to_csv(fh, index=False)
     os.chmod(tmp, 0o644)
     os.replace(tmp, csv_path)

@@ -34,6 +34,7 @@ from .reader import LogError, Mapping, Report
 from .render import render_yaml
 
 DEFAULT_SHIFT_HOURS = 8.0
+DEFAULT_MAX_ISSUES = 12
 
 
 @dataclass
@@ -60,7 +61,8 @@ class Calibration:
 def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optional[str] = None,
               shift_hours: float = DEFAULT_SHIFT_HOURS, policy: Optional[str] = None,
               case_filter: Optional[str] = None, max_teams: Optional[int] = DEFAULT_MAX_TEAMS,
-              allow_partial: bool = False, allow_overload: bool = False) -> Calibration:
+              allow_partial: bool = False, allow_overload: bool = False,
+              max_issues: Optional[int] = DEFAULT_MAX_ISSUES) -> Calibration:
     """Estimate a valid scenario from the event log at ``path``.
 
     ``policy``: keep only cases of that ``case:policy`` (a supportsim log of
@@ -69,6 +71,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     groups into their support line beyond this many teams. ``allow_partial``: calibrate even
     when more than half the rows are ignored; ``allow_overload``: write a scenario whose team
     is offered more work than its agents can do (else a LogError naming the team).
+    ``max_issues``: the rarest issue types beyond this many are merged, per tier, into
+    ``other (tier k)``.
     """
     from ..scenario import Arrivals, Scenario, ScenarioError, scenario_from_dict
 
@@ -161,6 +165,10 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         else:
             issue_tier[iss] = max(tier_of.values())
             issue_notes[iss] = "ASSUMPTION: tier = top tier (no team recorded resolving it)"
+    if max_issues and len(issue_counts) > max_issues:
+        issue_counts, issue_tier, issue_notes = _merge_rare_issues(
+            cases, issue_counts, issue_tier, issue_notes, max_issues, report)
+        issue_shares = shares(issue_counts)
 
     # ---- durations
     work_fits: dict[str, FitResult] = {}
@@ -419,6 +427,35 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     return Calibration(data=data, comments=comments, report=report, header=header,
                        arrival_rate=rate, arrival_ci=(rate - half, rate + half),
                        issue_counts=issue_counts, work_fits=work_fits, cases=cases)
+
+
+def _merge_rare_issues(cases: pd.DataFrame, counts: dict, tier: dict, notes: dict,
+                       max_issues: int, report: Report) -> tuple[dict, dict, dict]:
+    """Keep the most frequent issue types; merge the rest into one ``other (tier k)`` per tier
+    (so each keeps the tier that resolves it). Changes ``cases["issue"]`` in place."""
+    order = sorted(counts, key=lambda i: (-counts[i], str(i)))
+    kept = order[:max_issues]
+    while kept:
+        rest = [i for i in order if i not in kept]
+        if len(kept) + len({tier[i] for i in rest}) <= max_issues:
+            break
+        kept = kept[:-1]
+    rest = [i for i in order if i not in kept]
+    rename = {i: f"other (tier {tier[i]})" for i in rest}
+    rename = {i: (n if n not in kept else f"{n} merged") for i, n in rename.items()}
+    cases["issue"] = cases["issue"].map(lambda x: rename.get(x, x))
+    new_tier = {i: tier[i] for i in kept}
+    new_notes = {i: notes[i] for i in kept if i in notes}
+    for i in rest:
+        new_tier[rename[i]] = tier[i]
+    for name in set(rename.values()):
+        members = [i for i in rest if rename[i] == name]
+        new_notes[name] = (f"ASSUMPTION: {len(members)} rare issue types merged into one (more than "
+                           f"--max-issues {max_issues}), resolved at tier {new_tier[name]}: " +
+                           ", ".join(map(str, members[:8])) + (" ..." if len(members) > 8 else ""))
+    report.add(len(rest), f"rare issue types merged into 'other (tier k)' ({len(counts)} types > "
+               f"--max-issues {max_issues}; {sum(counts[i] for i in rest)} tickets)")
+    return cases["issue"].value_counts().to_dict(), new_tier, new_notes
 
 
 def _offset_text(tz: _dt.timezone) -> str:
