@@ -104,9 +104,12 @@ def estimate_work(scenario: Scenario, policies: int = 0, replications: Optional[
                         issue_types=len(scenario.issues), memory_bytes=memory, seconds=seconds)
 
 
-def check_work(estimate: WorkEstimate, force: bool = False,
-               warn: Limits = WARN, refuse: Limits = REFUSE) -> tuple[Optional[str], Optional[str]]:
-    """``(warning, error)`` lines for a plan: error when above ``refuse`` and not ``force``."""
+def check_work(estimate: WorkEstimate, force: bool = False, warn: Optional[Limits] = None,
+               refuse: Optional[Limits] = None) -> tuple[Optional[str], Optional[str]]:
+    """``(warning, error)`` lines for a plan: error when above ``refuse`` (default
+    :data:`REFUSE`) and not ``force``; warning when above ``warn`` (default :data:`WARN`)."""
+    warn = WARN if warn is None else warn
+    refuse = REFUSE if refuse is None else refuse
     too_big = estimate.exceeded(refuse)
     if too_big and not force:
         return None, (f"this run is too big: {estimate.describe()} ({'; '.join(too_big)}); "
