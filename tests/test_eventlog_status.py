@@ -378,3 +378,17 @@ def test_dates_outside_the_calendar_are_one_line_not_a_traceback(tmp_path, capsy
 def test_mapping_yaml_of_the_example_is_what_the_generator_writes():
     assert EXAMPLE_MAP.read_text(encoding="utf-8") == MAPPING_YAML
     assert Params().groups[0][0] == "S1 1st"
+
+
+def test_rare_issue_types_are_merged_per_tier(tmp_path):
+    path = _activity_log(tmp_path, n=60)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df["case:issue"] = df["case:concept:name"].str.slice(1).astype(int).mod(20).map("I{:02d}".format)
+    df.to_csv(path, index=False)
+    cal = calibrate(path, max_issues=12)
+    names = [i["name"] for i in cal.data["issues"]]
+    assert len(names) == 12 and "other (tier 1)" in names
+    assert sum(i["share"] for i in cal.data["issues"]) == pytest.approx(1.0)
+    assert _count(cal.report, "rare issue types merged") == 9
+    assert "9 rare issue types merged into one" in cal.comments["issues.other (tier 1)"]
+    assert len(calibrate(path, max_issues=None).data["issues"]) == 20
