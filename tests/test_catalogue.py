@@ -214,3 +214,19 @@ def test_sweep_tables_are_in_the_catalogue_with_the_run_metric_set(tmp_path, run
     out, _ = run_out
     run_metrics = {m for m in pd.read_csv(out / "summary.csv")["metric"]}
     assert run_metrics <= {c for c in runs.columns if TABLES["per_replication"].knows(c)}
+
+
+def test_staff_outputs_are_in_the_catalogue(tmp_path):
+    from sim.cli import main
+
+    d = mmc_dict(servers=4, per_hour=12, mean_work=10, days=1, warmup_days=0.2, replications=3)
+    (tmp_path / "mmc.yaml").write_text(yaml.safe_dump(d), encoding="utf-8")
+    assert main(["staff", str(tmp_path / "mmc.yaml"), "--out", str(tmp_path / "out"),
+                 "--target", "wait_mean_min<=30", "--workers", "1"]) == 0
+    tables = {"staffing": pd.read_csv(tmp_path / "out" / "staffing.csv"),
+              "staffing_summary": pd.read_csv(tmp_path / "out" / "staffing_summary.csv"),
+              "evaluations": pd.read_parquet(tmp_path / "out" / "evaluations.parquet")}
+    for name, df in tables.items():
+        unknown = [c for c in df.columns if not TABLES[name].knows(c)]
+        assert not unknown, f"{name}: columns not in sim.schema.TABLES: {unknown}"
+        assert {c.name for c in TABLES[name].columns if "<" not in c.name} <= set(df.columns), name

@@ -46,9 +46,18 @@ class TableSpec:
         return next((c for c in self.columns if c.name == name), None)
 
     def knows(self, name: str, params: tuple[str, ...] = ()) -> bool:
-        """Whether a column called ``name`` belongs to this table (``params``: the sweep's paths)."""
+        """Whether a column called ``name`` belongs to this table (``params``: the sweep's paths).
+
+        A column named with a placeholder (``agents_<team>``) stands for every column that
+        starts and ends like it.
+        """
         if self.column(name) is not None:
             return True
+        for c in self.columns:
+            if "<" in c.name and ">" in c.name:
+                head, tail = c.name.split("<", 1)[0], c.name.rsplit(">", 1)[1]
+                if len(name) > len(head) + len(tail) and name.startswith(head) and name.endswith(tail):
+                    return True
         if self.param_columns and name in params:
             return True
         if self.metric_columns:
@@ -183,6 +192,46 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("seed", "int64", "", "the point's seed"),
         Column("replications", "int64", "replications", "completed replications"),
     ), metric_columns=True, metric_suffixes=SWEEP_SUFFIXES, param_columns=True, written_by="sweep"),
+    TableSpec("staffing", "staffing.csv", "per policy and team: the cheapest staffing found that "
+              "meets every target and the utilisation cap (docs/staffing.md)", (
+        Column("policy", "string", "", "policy"),
+        Column("team", "string", "", "team name"),
+        Column("agents", "int64", "agents", "head count found"),
+        Column("cost_per_hour", "float64", "currency per agent-hour", "the team's wage"),
+        Column("current_agents", "int64", "agents", "head count in the scenario"),
+        Column("changeable", "bool", "", "whether the search could change this team (--teams)"),
+    ), written_by="staff"),
+    TableSpec("staffing_summary", "staffing_summary.csv",
+              "one row per policy: whether the targets are met, the payroll, and each target "
+              "metric's mean and 95 % interval", (
+        Column("policy", "string", "", "policy"),
+        Column("feasible", "bool", "", "every target and the utilisation cap met (95 % intervals)"),
+        Column("payroll_per_hour", "float64", "currency per hour", "payroll / hours of the measured window"),
+        Column("payroll_per_resolved", "float64", "currency per resolved ticket", "payroll / resolved tickets"),
+        Column("evaluations", "int64", "count", "staffings evaluated by simulation for this policy"),
+        Column("max_utilisation_ci_high", "float64", "fraction", "highest upper interval bound of "
+               "any team's utilisation"),
+        Column("payroll", "float64", "currency", "payroll of the measured window (see Metrics)"),
+        Column("seed", "int64", "", "seed of the replications the numbers come from"),
+        Column("replications", "int64", "replications", "replications the numbers come from"),
+        Column("staffing", "string", "", "the staffing as team=agents, ..."),
+        Column("note", "string", "", "why the policy is infeasible, if it is"),
+    ), metric_columns=True, metric_suffixes=SWEEP_SUFFIXES, written_by="staff"),
+    TableSpec("evaluations", "evaluations.parquet",
+              "every staffing the search tried, with every metric's mean and 95 % interval", (
+        Column("policy", "string", "", "policy"),
+        Column("order", "int64", "", "evaluation order within the policy's search"),
+        Column("stage", "string", "", "stage of the search that evaluated it (e.g. pilot, start, confirm)"),
+        Column("role", "string", "", "search (the search's common random numbers) or confirm "
+               "(fresh replications)"),
+        Column("seed", "int64", "", "seed of its replications"),
+        Column("replications", "int64", "replications", "replications simulated"),
+        Column("staffing", "string", "", "the staffing as team=agents, ..."),
+        Column("agents_<team>", "int64", "agents", "head count of each team"),
+        Column("payroll_per_hour", "float64", "currency per hour", "payroll / hours of the measured window"),
+        Column("feasible", "bool", "", "every target and the cap met"),
+        Column("violation", "float64", "", "how far the targets are missed (0 = feasible)"),
+    ), metric_columns=True, metric_suffixes=("", "_ci_low", "_ci_high"), written_by="staff"),
     TableSpec("events", "events.csv / events.parquet",
               "the per-event log (docs/eventlog.md), process-mining column names", (
         Column("case:concept:name", "string", "", "case id, unique across policies and replications: "
