@@ -62,9 +62,23 @@ def parse_target(text: str, known: Iterable[str]) -> Target:
         raise TargetError(f"--target {text!r}: bound must be a finite number, got {raw}")
     names = sorted(set(known))
     if metric not in names:
+        requires = _catalogue_requirement(metric)
+        if requires is not None:
+            raise TargetError(f"--target {text!r}: {metric} is not computed for this scenario "
+                              f"(it needs: {requires}); metrics it has: {', '.join(names)}")
         raise TargetError(f"--target {text!r}: unknown metric {metric!r}; summary.csv metrics of "
                           f"this scenario: {', '.join(names)}")
     return Target(metric, op, bound)
+
+
+def _catalogue_requirement(metric: str) -> str | None:
+    """What a catalogued metric needs from the scenario (None if the catalogue does not know it)."""
+    from ..schema import METRICS
+
+    info = METRICS.get(metric)
+    if info is None:
+        return None
+    return getattr(info, "requires", None) or "a feature this scenario does not use"
 
 
 def violation(target: Target, iv: Interval) -> float:
