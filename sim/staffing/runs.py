@@ -60,11 +60,11 @@ class Runner:
         from ..execution import RunTask, iter_execute
         from ..policies import registry
 
-        jobs = list(jobs)
+        by_key: dict[Any, Job] = dict(enumerate(jobs))
         tasks = [RunTask(key=i, scenario=j.scenario, policy=j.policy, replication=j.replication,
-                         seed=j.seed, policy_cls=registry.get(j.policy)) for i, j in enumerate(jobs)]
+                         seed=j.seed, policy_cls=registry.get(j.policy)) for i, j in by_key.items()]
         for rec in iter_execute(tasks, self._backend):
-            job = jobs[rec.key]
+            job = by_key[rec.key]
             if not rec.ok:
                 agents = ", ".join(f"{t.name}={t.agents}" for t in job.scenario.teams)
                 raise RunFailed(f"{job.policy} with {agents}, replication {job.replication} "

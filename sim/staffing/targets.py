@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable
 
 __all__ = ["Target", "TargetError", "parse_target", "Interval", "violation", "holds"]
 
@@ -100,9 +100,3 @@ def violation(target: Target, iv: Interval) -> float:
 
 def holds(target: Target, iv: Interval) -> bool:
     return violation(target, iv) <= 0.0
-
-
-def intervals_from_summary(rows: Iterable[Mapping]) -> dict[str, Interval]:
-    """``{metric: Interval}`` from rows with keys metric, mean, ci_low, ci_high (summarize's table)."""
-    return {str(r["metric"]): Interval(float(r["mean"]), float(r["ci_low"]), float(r["ci_high"]))
-            for r in rows}
