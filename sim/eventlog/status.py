@@ -301,6 +301,8 @@ def status_events(df: pd.DataFrame, mapping, report, why: str,
             report.add(None, "ASSUMPTION: no agent named in the log: time in work statuses "
                        "counted in full as work (effort cannot be shared)")
     waits = fact["customer_wait_min"]
-    report.add(int((waits > 0).sum()), f"tickets that waited for the customer (or a vendor): "
-               f"{waits.sum() / 60:.0f} hours in all, not counted as work or queueing")
+    waited = waits[waits > 0]
+    report.add(int(len(waited)), f"tickets that waited for the customer (or a vendor): median "
+               f"{waited.median() / 60 if len(waited) else 0:.1f} hours each, not counted as work "
+               "or queueing (the model has no customer waits: its resolution times leave them out)")
     return out.sort_values(["case", "ts"], kind="stable").reset_index(drop=True), fact
