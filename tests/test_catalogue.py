@@ -230,3 +230,18 @@ def test_staff_outputs_are_in_the_catalogue(tmp_path):
         unknown = [c for c in df.columns if not TABLES[name].knows(c)]
         assert not unknown, f"{name}: columns not in sim.schema.TABLES: {unknown}"
         assert {c.name for c in TABLES[name].columns if "<" not in c.name} <= set(df.columns), name
+
+
+def test_sensitivity_outputs_are_in_the_catalogue(tmp_path):
+    from sim.cli import main
+
+    d = three_tier_dict(horizon={"days": 1, "warmup_days": 0.2})
+    d["policies"] = {"tiered": {}, "swarming": {"max_helpers": 1}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(d), encoding="utf-8")
+    assert main(["sensitivity", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out"),
+                 "--param", "frictions.swarm_overhead=0.1:0.5", "--replications", "2",
+                 "--workers", "1"]) == 0
+    for name in ("tornado", "flips", "points"):
+        df = pd.read_csv(tmp_path / "out" / TABLES[name].file)
+        assert [c for c in df.columns if not TABLES[name].knows(c)] == [], name
+        assert {c.name for c in TABLES[name].columns} <= set(df.columns), name

@@ -232,6 +232,51 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("feasible", "bool", "", "every target and the cap met"),
         Column("violation", "float64", "", "how far the targets are missed (0 = feasible)"),
     ), metric_columns=True, metric_suffixes=("", "_ci_low", "_ci_high"), written_by="staff"),
+    TableSpec("tornado", "tornado.csv", "sensitivity: each parameter at its low end, the scenario's "
+              "value and its high end (docs/sensitivity.md)", (
+        Column("parameter", "string", "", "scenario path varied"),
+        Column("value", "float64", "the parameter's unit", "value evaluated (the factor when kind is multiplier)"),
+        Column("policy", "string", "", "policy compared with the baseline"),
+        Column("metric", "string", "", "metric (see Metrics)"),
+        Column("relative_change", "float64", "fraction", "mean paired difference policy - baseline over "
+               "the baseline's mean"),
+        Column("ci_low", "float64", "fraction", "lower bound of its 95 % interval"),
+        Column("ci_high", "float64", "fraction", "upper bound of its 95 % interval"),
+        Column("kind", "string", "", "value or multiplier (relative ranges)"),
+    ), written_by="sensitivity"),
+    TableSpec("flips", "flips.csv", "sensitivity: where the paired difference changes sign", (
+        Column("parameter", "string", "", "scenario path varied"),
+        Column("policy", "string", "", "policy compared with the baseline"),
+        Column("baseline", "string", "", "baseline policy"),
+        Column("metric", "string", "", "metric (see Metrics)"),
+        Column("flip_value", "float64", "the parameter's unit", "interpolated flip point; empty when "
+               "there is no flip in range"),
+        Column("low", "float64", "the parameter's unit", "final bracket's low end (the range without a flip)"),
+        Column("high", "float64", "the parameter's unit", "final bracket's high end (the range without a flip)"),
+        Column("direction", "string", "", "falls (difference positive below the flip) or rises; empty "
+               "without a flip"),
+        Column("better_side", "string", "", "where the policy is ahead: above or below (from the "
+               "metric's better direction); empty without a flip"),
+        Column("note", "string", "", "no flip in range, overloaded values, ..."),
+    ), written_by="sensitivity"),
+    TableSpec("points", "points.csv", "sensitivity: every evaluated value, with its paired comparison", (
+        Column("parameter", "string", "", "scenario path varied"),
+        Column("value", "float64", "the parameter's unit", "value evaluated"),
+        Column("policy", "string", "", "policy compared with the baseline"),
+        Column("baseline", "string", "", "baseline policy"),
+        Column("metric", "string", "", "metric (see Metrics)"),
+        Column("n", "int64", "replications", "paired replications"),
+        Column("baseline_mean", "float64", "the metric's unit", "baseline's mean"),
+        Column("policy_mean", "float64", "the metric's unit", "policy's mean"),
+        Column("diff_mean", "float64", "the metric's unit", "mean paired difference policy - baseline"),
+        Column("diff_low", "float64", "the metric's unit", "lower bound of its 95 % interval"),
+        Column("diff_high", "float64", "the metric's unit", "upper bound of its 95 % interval"),
+        Column("relative_change", "float64", "fraction", "diff_mean / baseline_mean"),
+        Column("ci_low", "float64", "fraction", "lower bound of the relative change's 95 % interval"),
+        Column("ci_high", "float64", "fraction", "upper bound of the relative change's 95 % interval"),
+        Column("unstable", "string", "", "policy or baseline overloaded at this value (a team at or "
+               "above 95 % utilisation)"),
+    ), written_by="sensitivity"),
     TableSpec("events", "events.csv / events.parquet",
               "the per-event log (docs/eventlog.md), process-mining column names", (
         Column("case:concept:name", "string", "", "case id, unique across policies and replications: "
