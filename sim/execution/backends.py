@@ -90,8 +90,9 @@ class InProcess(Backend):
     name = "in-process"
 
     def run(self, tasks, timeout=None, batch_size=None):
-        for task in tasks:
-            yield from run_batch([task], timeout)
+        # batches here only to measure same-scenario runs together (see run_batch); default 1
+        for batch in batches(tasks, batch_size or 1):
+            yield from run_batch(batch, timeout)
 
     def describe(self) -> str:
         return "1 worker (in this process)"
@@ -112,6 +113,19 @@ def _worker_init() -> None:
 
     if tracemalloc.is_tracing():      # inherited through fork from a profiled coordinator: not ours
         tracemalloc.stop()
+
+
+def _warm() -> None:
+    """Import what a task needs *before* forking, so every worker starts with it imported.
+
+    Forked workers share these modules with the coordinator (copy-on-write)
+    instead of each paying ~1 s of CPU to import pandas, the engine and the
+    metrics on its first task.
+    """
+    from .. import analysis, engine, results  # noqa: F401
+    from ..policies import registry
+
+    registry.builtin_names()
 
 
 def auto_batch_size(n_tasks: Optional[int], workers: int) -> int:
@@ -145,6 +159,8 @@ class LocalPool(Backend):
     def _ensure(self) -> ProcessPoolExecutor:
         if self._pool is None:
             import multiprocessing
+
+            _warm()
 
             ctx = (multiprocessing.get_context("fork")
                    if "fork" in multiprocessing.get_all_start_methods() else None)

@@ -16,7 +16,7 @@ import pickle
 import time
 import traceback as tb
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Optional
+from typing import Any, Callable, Hashable, Optional
 
 from .deadline import Deadline, TaskTimeout
 
@@ -97,34 +97,137 @@ def run_task(task: RunTask, timeout: Optional[float] = None) -> RunRecord:
     """Run one task; every failure (and a passed ``timeout``, in seconds) becomes the record's error."""
     t0, c0 = time.perf_counter(), time.process_time()
     rec = RunRecord(key=task.key)
+    _guarded(lambda: _compute(task, rec), rec, task, timeout)
+    rec.seconds = time.perf_counter() - t0
+    rec.cpu_seconds = time.process_time() - c0
+    return rec
+
+
+def _guarded(work: Callable[[], Any], rec: RunRecord, task: RunTask, timeout: Optional[float],
+             what: str = "the run") -> Any:
+    """``work()`` under the deadline; a failure is written into ``rec`` (returns None then)."""
     deadline = Deadline(timeout) if timeout else None
+    out = None
     try:
         try:
             if deadline is not None:
                 deadline.start()
-            _compute(task, rec)
+            out = work()
         finally:
             if deadline is not None:
                 deadline.stop()
     except KeyboardInterrupt:
         raise
     except TaskTimeout:
-        _failed(rec, TaskTimeout(f"the run took longer than {timeout:g} s (--task-timeout); "
-                                 "stopped"), "timeout")
+        _failed(rec, _timeout_error(what, timeout), "timeout")
     except BaseException as exc:  # noqa: BLE001 - recorded per task; the caller goes on
         _failed(rec, _as_policy_error(exc, task), "failed")
     if deadline is not None and deadline.fired and rec.status != "timeout":
-        deadline.absorb()      # the alarm went off as the run ended: it still took too long
-        _failed(rec, TaskTimeout(f"the run took longer than {timeout:g} s (--task-timeout); "
-                                 "stopped"), "timeout")
-    rec.seconds = time.perf_counter() - t0
-    rec.cpu_seconds = time.process_time() - c0
-    return rec
+        deadline.absorb()      # the alarm went off as the work ended: it still took too long
+        _failed(rec, _timeout_error(what, timeout), "timeout")
+    return None if rec.error is not None else out
+
+
+def _timeout_error(what: str, timeout: Optional[float]) -> TaskTimeout:
+    return TaskTimeout(f"{what} took longer than {timeout:g} s (--task-timeout); stopped")
+
+
+#: a batch keeps at most about this many simulated tickets in memory before measuring them
+HOLD_TICKETS = 200_000
 
 
 def run_batch(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
-    """Several tasks in one round trip (what a worker receives: cheap when runs are very short)."""
-    return [run_task(t, timeout) for t in tasks]
+    """Several tasks in one round trip (what a worker receives: cheap when runs are very short).
+
+    Runs of the same scenario object in a batch are *measured together*: their
+    ticket and team tables are built once and ``replication_metrics`` is called
+    once for all of them, exactly as ``run`` measures its replications (one
+    table, grouped by policy and replication), so the metric rows are the same
+    and pandas' fixed cost is paid once per batch instead of once per run.
+    """
+    if len(tasks) <= 1 or sum(t.measure for t in tasks) <= 1:
+        return [run_task(t, timeout) for t in tasks]
+    records: list[RunRecord] = []
+    waiting: list[tuple[RunTask, RunRecord, Any]] = []
+    held = 0
+    for task in tasks:
+        if not task.measure:
+            records.append(run_task(task, timeout))
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        rec = RunRecord(key=task.key)
+        run = _guarded(lambda: _simulate(task, rec), rec, task, timeout)
+        rec.seconds = time.perf_counter() - t0
+        rec.cpu_seconds = time.process_time() - c0
+        records.append(rec)
+        if run is not None:
+            waiting.append((task, rec, run))
+            held += run.arrivals
+        if held >= HOLD_TICKETS:
+            _measure_all(waiting, timeout)
+            waiting, held = [], 0
+    _measure_all(waiting, timeout)
+    return records
+
+
+def _measure_all(waiting: list[tuple[RunTask, RunRecord, Any]], timeout: Optional[float]) -> None:
+    """Measure the waiting runs, one group per scenario with distinct (policy, replication)."""
+    groups: list[list[tuple[RunTask, RunRecord, Any]]] = []
+    for item in waiting:
+        task = item[0]
+        for group in groups:
+            head = group[0][0]
+            if head.scenario is task.scenario and not any(
+                    (t.policy, t.replication) == (task.policy, task.replication) for t, _, _ in group):
+                group.append(item)
+                break
+        else:
+            groups.append([item])
+    for group in groups:
+        _measure_group(group, timeout)
+
+
+def _measure_group(group: list[tuple[RunTask, RunRecord, Any]], timeout: Optional[float]) -> None:
+    from ..results import teams_frame, tickets_frame
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    scn = group[0][0].scenario
+    probe = RunRecord(key=None)
+    if len(group) == 1:
+        task, rec, run = group[0]
+        _guarded(lambda: _finish(task, rec, run), rec, task, timeout, "measuring the run")
+    else:
+        runs = [run for _, _, run in group]
+        names = list(dict.fromkeys(t.policy for t, _, _ in group))
+
+        def measure() -> dict:
+            from ..analysis import replication_metrics
+
+            frame = replication_metrics(tickets_frame(runs, scn, names), teams_frame(runs, scn, names), scn)
+            return {(str(row.pop("policy")), int(row.pop("replication"))): row
+                    for row in frame.to_dict("records")}
+
+        rows = _guarded(measure, probe, group[0][0], timeout and timeout * len(group),
+                        "measuring the runs")
+        for task, rec, run in group:
+            if probe.error is not None:
+                _copy_failure(probe, rec)
+                continue
+            row = rows.get((task.policy, task.replication))
+            rec.metrics = {k: _plain(v) for k, v in row.items()} if row is not None else {"tickets": 0}
+            _guarded(lambda: _finish(task, rec, run, measured=True), rec, task, timeout,
+                     "measuring the run")
+    share_s = (time.perf_counter() - t0) / len(group)
+    share_c = (time.process_time() - c0) / len(group)
+    for _, rec, _ in group:
+        rec.seconds += share_s
+        rec.cpu_seconds += share_c
+
+
+def _copy_failure(src: RunRecord, dst: RunRecord) -> None:
+    dst.status, dst.error, dst.traceback, dst.exception = src.status, src.error, src.traceback, src.exception
+    dst.stage = "output"
+    dst.metrics = dst.tickets = dst.run = None
 
 
 def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
@@ -140,6 +243,11 @@ def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> l
 
 
 def _compute(task: RunTask, rec: RunRecord) -> None:
+    _finish(task, rec, _simulate(task, rec))
+
+
+def _simulate(task: RunTask, rec: RunRecord) -> Any:
+    """The engine's run (set up, run), with ``rec.stage`` saying how far it got."""
     scn = task.scenario
     rec.stage = "setup"
     if task.params is None and not task.engine_options:
@@ -163,15 +271,22 @@ def _compute(task: RunTask, rec: RunRecord) -> None:
         run = engine.run()
     rec.stage = "output"
     rec.arrivals = run.arrivals
+    return run
+
+
+def _finish(task: RunTask, rec: RunRecord, run: Any, measured: bool = False) -> None:
+    """Tables, metrics and the trace of one finished run, as the task asked."""
+    scn = task.scenario
+    rec.stage = "output"
     if task.trace and task.pack_trace:      # packed in the worker: a fifth of the size to keep and to send back
         from ..eventlog.trace import TraceTable
 
         run.trace = TraceTable.from_trace(task.policy, task.replication, run.trace or [])
-    if task.measure or task.tickets:
+    if (task.measure and not measured) or task.tickets:
         from ..results import teams_frame, tickets_frame
 
         tickets = tickets_frame([run], scn, [task.policy])
-        if task.measure:
+        if task.measure and not measured:
             rec.metrics = metric_row(tickets, teams_frame([run], scn, [task.policy]), scn)
         if task.tickets:
             rec.tickets = tickets
@@ -187,9 +302,9 @@ def metric_row(tickets, teams, scenario) -> dict[str, float]:
     frame = replication_metrics(tickets, teams, scenario)
     if not len(frame):          # nothing measured: still a row, so the task counts as done
         return {"tickets": 0}
-    row = frame.iloc[0].to_dict() if len(frame) == 1 else None
-    if row is None:  # pragma: no cover - one run is one (policy, replication)
+    if len(frame) != 1:  # pragma: no cover - one run is one (policy, replication)
         raise AssertionError(f"one run gave {len(frame)} metric rows")
+    row = frame.to_dict("records")[0]
     row.pop("policy", None)
     row.pop("replication", None)
     return {k: _plain(v) for k, v in row.items()}

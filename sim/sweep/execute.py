@@ -183,6 +183,8 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
     report(outcome.skipped, outcome.total, 0)
     points = {p.index: p for p in plan.points}
 
+    writer = _Writer()
+
     def handle(rec: RunRecord) -> None:
         point, policy, rep = rec.key
         outcome.task_seconds += rec.seconds
@@ -192,34 +194,71 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
             outcome.stopped = outcome.stopped or (rec.error or "").removeprefix("not run: ")
             return
         if rec.error is not None:
-            write_json(layout.failed_file(point, policy, rep),
-                       {"point": point, "policy": policy, "replication": rep, "error": rec.error,
-                        "status": rec.status, "traceback": rec.traceback})
+            record = {"point": point, "policy": policy, "replication": rep, "error": rec.error,
+                      "status": rec.status, "traceback": rec.traceback}
+            writer.submit(lambda: write_json(layout.failed_file(point, policy, rep), record))
             outcome.failed += 1
             outcome.timed_out += rec.status == "timeout"
             if len(outcome.errors) < 20:
                 outcome.errors.append((rec.key, rec.error))
         else:
-            scn = points[point].scenario
-            table = tickets_table(rec)
-            if table is not None:
-                write_table(layout.tickets_file(point, policy, rep), table)
-            write_table(layout.runs_file(point, policy, rep),          # marks the task done
-                        runs_table(rec, scn.seed, points[point].params))
-            layout.failed_file(point, policy, rep).unlink(missing_ok=True)
+            seed, params = points[point].scenario.seed, points[point].params
+
+            def write() -> None:
+                table = tickets_table(rec)
+                if table is not None:
+                    write_table(layout.tickets_file(point, policy, rep), table)
+                write_table(layout.runs_file(point, policy, rep), runs_table(rec, seed, params))  # done
+                layout.failed_file(point, policy, rep).unlink(missing_ok=True)
+
+            writer.submit(write)
             outcome.done += 1
         report(outcome.complete, outcome.total, outcome.failed)
 
-    if todo > 0:
-        tasks = (run_task_of(t) for t in pending_tasks(plan, layout, tickets))
-        if todo == 1 and not isinstance(backend, InProcess) and backend.name != "dask":
-            backend = InProcess()      # one run: no pool to start
-        size = batch_size
-        if size is None and backend.name == "process pool":
-            from ..execution.backends import auto_batch_size
+    try:
+        if todo > 0:
+            tasks = (run_task_of(t) for t in pending_tasks(plan, layout, tickets))
+            if todo == 1 and backend.name == "process pool":
+                backend = InProcess()      # one run: no pool to start
+            size = batch_size
+            if size is None:
+                from ..execution.backends import auto_batch_size
 
-            size = auto_batch_size(todo, backend.workers)
-        for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=size):
-            handle(rec)
+                size = auto_batch_size(todo, backend.workers)
+            for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=size):
+                handle(rec)
+    finally:
+        writer.close()      # every row on disk (or the first write error raised) before returning
     outcome.seconds = time.perf_counter() - t0
     return outcome
+
+
+class _Writer:
+    """Writes finished tasks' files on a few threads, so the coordinator keeps feeding workers.
+
+    Each task's files are written by one job in order (tickets, then the runs
+    file that marks the task done), atomically and fsynced (:mod:`sim.atomic`);
+    waiting for the disk releases the GIL, so writes overlap with scheduling.
+    At most ``limit`` jobs are pending (bounded memory); the first error is
+    raised by the next :meth:`submit` or by :meth:`close`.
+    """
+
+    def __init__(self, threads: int = 4, limit: int = 256) -> None:
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sweep-writer")
+        self._pending: "deque" = deque()
+        self._limit = limit
+
+    def submit(self, job: Callable[[], None]) -> None:
+        while self._pending and (self._pending[0].done() or len(self._pending) >= self._limit):
+            self._pending.popleft().result()        # raises the job's error here
+        self._pending.append(self._pool.submit(job))
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)

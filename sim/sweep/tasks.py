@@ -41,16 +41,43 @@ def run_task_of(task: Task) -> RunTask:
                    policy_cls=task.policy_cls, tickets=task.tickets)
 
 
+#: column signature -> the schema pandas gives such a row (with its pandas metadata)
+_SCHEMAS: dict[tuple, pa.Schema] = {}
+
+
 def runs_table(record: RunRecord, seed: int, params: dict[str, Any]) -> pa.Table:
-    """The task's row in ``DIR/runs``: replication, seed, arrivals, the varied values, the metrics."""
+    """The task's row in ``DIR/runs``: replication, seed, arrivals, the varied values, the metrics.
+
+    The row is what ``pa.Table.from_pandas`` makes of the one-row frame (so
+    ``pandas.read_parquet`` gives back the same dtypes); after the first row of
+    a given shape the schema pandas chose is reused and the row is built by
+    pyarrow directly, which is ~50x cheaper for the coordinator of a sweep of
+    many short runs.
+    """
+    point, policy, rep = record.key
+    metrics = record.metrics or {"tickets": 0}
+    row: dict[str, Any] = {"replication": rep, "seed": seed, "arrivals": record.arrivals}
+    row.update(params)
+    row.update(metrics)
+    if len(row) != 3 + len(params) + len(metrics):
+        return _from_pandas(row)        # a name clash: let pandas raise as it always did
+    signature = tuple((k, type(v)) for k, v in row.items())
+    schema = _SCHEMAS.get(signature)
+    if schema is not None:
+        try:
+            return pa.Table.from_pydict({k: [v] for k, v in row.items()}, schema=schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            pass
+    table = _from_pandas(row)
+    if all(t in (int, float, str, bool) for _, t in signature):
+        _SCHEMAS[signature] = table.schema
+    return table
+
+
+def _from_pandas(row: dict[str, Any]) -> pa.Table:
     import pandas as pd
 
-    point, policy, rep = record.key
-    metrics = dict(record.metrics or {"tickets": 0})
-    row: dict[str, list] = {"replication": [rep], "seed": [seed], "arrivals": [record.arrivals]}
-    row.update({path: [value] for path, value in params.items()})
-    row.update({name: [value] for name, value in metrics.items()})
-    frame = pd.DataFrame(row)
+    frame = pd.DataFrame({k: [v] for k, v in row.items()})
     frame["replication"] = frame["replication"].astype("int32")
     return pa.Table.from_pandas(frame, preserve_index=False)
 

@@ -1,0 +1,144 @@
+"""Small runs: a sweep of many one-day runs on this code vs an older checkout, side by side.
+
+    python benchmarks/sweep_small_runs.py              # 1,000 one-day runs, every core, 2 rounds
+    python benchmarks/sweep_small_runs.py --quick      # 120 runs, 1 round (~1 min)
+    python benchmarks/sweep_small_runs.py --base /tmp/base   # an existing checkout of the old code
+
+Issue 16's goal: a sweep of 1,000 one-day runs finishes >= 3x faster than on the
+old main (``feced46``), on the same machine, measured side by side.  Without
+``--base`` the script checks ``feced46`` out into a temporary ``git worktree``
+and removes it afterwards.
+
+Both trees run the *same* sweep file (the old tree's default scenario, one day,
+no warm-up, three policies, points varying the arrival rate) in a fresh Python
+process each (one process cannot import two versions of ``sim``), alternating
+old/new for each round so that other load on the machine hits both alike.
+Reported per tree: ``run_sweep`` wall seconds (imports excluded), the whole
+process's wall seconds, the CPU seconds the runs themselves took in their
+workers, and the ratio old / new of the medians.  The fixed cost per run is
+(sweep wall x workers - CPU inside the simulations) / runs: what the machinery
+around each run costs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE_COMMIT = "feced46"
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+from sim.sweep import load_sweep, run_sweep
+from sim.engine import run_replication
+imported = time.perf_counter() - t0
+plan = load_sweep(sys.argv[2])
+workers = int(sys.argv[4])
+# CPU of the bare simulations (no tables, no metrics): what a run costs without the machinery
+p = plan.points[0]
+c0 = time.process_time()
+for pol in plan.policies:
+    run_replication(p.scenario, pol, 0, p.seed)
+sim_cpu = (time.process_time() - c0) / len(plan.policies)
+t1 = time.perf_counter()
+out = run_sweep(plan, sys.argv[3], workers=workers)
+wall = time.perf_counter() - t1
+print(json.dumps({"seconds": wall, "done": out.done, "failed": out.failed, "import_s": imported,
+                  "task_cpu": out.task_cpu_seconds, "sim_cpu_per_run": sim_cpu}))
+"""
+
+
+def write_sweep(d: Path, base_scenario: Path, runs: int) -> Path:
+    policies = ["tiered", "skill_routing", "swarming"]
+    reps = 5
+    points = max(1, -(-runs // (len(policies) * reps)))
+    sweep = {"base": str(base_scenario), "name": "small_runs", "replications": reps, "seed": 7,
+             "set": {"horizon.days": 1.0, "horizon.warmup_days": 0.0},
+             "vary": {"arrivals.per_hour": [round(9.0 + 0.01 * i, 2) for i in range(points)]},
+             "policies": policies}
+    import yaml
+
+    path = d / "small_runs.yaml"
+    path.write_text(yaml.safe_dump(sweep, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_child(tree: Path, sweep: Path, out: Path, workers: int) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(sweep), str(out), str(workers)],
+                          cwd=tree, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{tree}: the sweep failed:\n{proc.stderr[-2000:]}")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    data["process_s"] = time.perf_counter() - t0
+    if data["failed"]:
+        raise SystemExit(f"{tree}: {data['failed']} runs failed")
+    return data
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1000, help="one-day runs in the sweep (default 1000)")
+    ap.add_argument("--quick", action="store_true", help="120 runs, 1 round")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating old/new rounds (default 2)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help=f"local workers for both (default: every core, here {os.cpu_count()})")
+    ap.add_argument("--base", type=Path, default=None,
+                    help=f"checkout of the old code (default: a temporary worktree of {BASE_COMMIT})")
+    args = ap.parse_args()
+    runs, rounds = (120, 1) if args.quick else (args.runs, args.rounds)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base = args.base
+        made = False
+        if base is None:
+            base = tmp / "base"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), BASE_COMMIT],
+                           check=True, capture_output=True)
+            made = True
+        try:
+            sweep = write_sweep(tmp, base / "scenarios" / "default.yaml", runs)
+            print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
+                  f"{runs} one-day runs, {args.workers} worker(s), {rounds} round(s); "
+                  f"old = {base} ({BASE_COMMIT if made else 'given'}), new = {ROOT}", flush=True)
+            results: dict[str, list[dict]] = {"old": [], "new": []}
+            for k in range(rounds):
+                for name, tree in (("old", base), ("new", ROOT)):
+                    r = run_child(tree, sweep, tmp / f"{name}-{k}", args.workers)
+                    results[name].append(r)
+                    print(f"  round {k + 1} {name}: {r['done']} runs, sweep {r['seconds']:.1f} s, "
+                          f"process {r['process_s']:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+        finally:
+            if made:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                               capture_output=True)
+
+    def med(name: str, key: str) -> float:
+        return statistics.median(r[key] for r in results[name])
+
+    print("\n| code | sweep wall s (median) | process wall s | CPU in runs s | simulation CPU per run ms "
+          "| fixed cost per run ms |")
+    print("|---|---|---|---|---|---|")
+    for name in ("old", "new"):
+        wall, sim = med(name, "seconds"), med(name, "sim_cpu_per_run")
+        fixed = (wall * args.workers - sim * runs) / runs * 1000
+        print(f"| {name} | {wall:.1f} | {med(name, 'process_s'):.1f} | {med(name, 'task_cpu'):.1f} "
+              f"| {sim * 1000:.1f} | {fixed:.1f} |")
+    ratio = med("old", "seconds") / med("new", "seconds")
+    whole = med("old", "process_s") / med("new", "process_s")
+    print(f"\nspeed-up of the sweep (old / new, medians): {ratio:.2f}x (whole process {whole:.2f}x); "
+          f"goal >= 3x")
+
+
+if __name__ == "__main__":
+    main()
