@@ -58,6 +58,10 @@ def render() -> str:
         "Every file supportsim writes, every column with its dtype and unit, and every metric with "
         "how it is computed. Times are simulated minutes; money is in the currency of the "
         "scenario's `cost_per_hour`; shares are fractions in [0, 1] (reports show them as %).", "",
+        "A new metric is one `Metric` entry in `sim/schema/metrics.py` plus one function registered "
+        "under its name in `sim/analysis/metrics.py` (`@ticket_metric` for a function of a group of "
+        "tickets, `@replication_metric` for one of a whole replication); a new column is one `Column` "
+        "in `sim/schema/tables.py`. Then regenerate this file.", "",
         "## Files", "", "| file | written by | holds |", "|---|---|---|",
     ]
     for spec in TABLES.values():
