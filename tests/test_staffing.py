@@ -17,6 +17,7 @@ import yaml
 from conftest import mmc_dict, three_tier_dict
 from sim import load_scenario, scenario_from_dict, simulate
 from sim.cli import main
+from sim.report import build_report
 from sim.staffing.driver import CONFIRM_SEED_OFFSET
 from sim.staffing.payroll import PayrollMismatch, complete_payroll
 from sim.staffing.queueing import erlang_c_agents, staffing_family
@@ -97,7 +98,7 @@ def test_payroll_is_checked_against_agents_times_hours_times_wage():
 
 
 # ---------------------------------------------------------------------------- the command
-def test_single_team_gets_exactly_the_erlang_c_minimum_under_every_policy(tmp_path, capsys):
+def test_single_team_gets_exactly_the_erlang_c_minimum_under_every_policy(tmp_path, capsys, monkeypatch):
     data = mmc_dict(servers=5, per_hour=30, mean_work=10, days=5, warmup_days=1, replications=5, seed=3)
     data["policies"] = {p: {} for p in POLICIES}
     path = _write(tmp_path, data, "single")
@@ -107,7 +108,7 @@ def test_single_team_gets_exactly_the_erlang_c_minimum_under_every_policy(tmp_pa
     # well away from the bound on both sides, so 5 replications cannot blur the answer
     assert MMc(lam, mean, need).mean_wait <= bound / 1.5 and MMc(lam, mean, need - 1).mean_wait >= 1.5 * bound
     assert lam * mean / need < 0.85                       # and the 0.9 cap does not bind
-    out = tmp_path / "out"
+    out = tmp_path / "results" / "staffing" / "mmc"       # where `staff` writes by default
     assert _staff(path, out, "--target", f"wait_mean_min<={bound:g}") == 0
     staffing = pd.read_csv(out / "staffing.csv")
     assert staffing.set_index("policy")["agents"].to_dict() == {p: need for p in POLICIES}
@@ -126,6 +127,12 @@ def test_single_team_gets_exactly_the_erlang_c_minimum_under_every_policy(tmp_pa
             "wait_mean_min_ci_high"} <= set(evals.columns)
     assert ((evals["agents_T"] == need - 1) & evals["feasible"]).sum() == 0
     assert (out / "report.html").read_text(encoding="utf-8").count("At equal service") >= 1
+    # the decision report of a run of this very scenario shows the section; of another, not
+    monkeypatch.chdir(tmp_path)
+    report = build_report(simulate(load_scenario(path), replications=2), tmp_path / "rep")
+    assert "At equal service" in report.html.read_text(encoding="utf-8")
+    report = build_report(simulate(staffed, replications=2), tmp_path / "rep2")
+    assert "At equal service" not in report.html.read_text(encoding="utf-8")
     # resumable: the same command again simulates nothing and gives the same answer
     capsys.readouterr()
     assert _staff(path, out, "--target", f"wait_mean_min<={bound:g}") == 0

@@ -74,5 +74,6 @@ def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
     md = out / "summary.md"
     _write(md, render_markdown(content, figures).encode("utf-8"))
     html_path = out / "report.html"
-    _write(html_path, render_html(content, figures).encode("utf-8"))
+    from .staffing import with_equal_service   # "At equal service", when `staff` results exist
+    _write(html_path, with_equal_service(render_html(content, figures), result.scenario).encode("utf-8"))
     return ReportPaths(out, html_path, md, fig_paths, analysis, content)

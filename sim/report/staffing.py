@@ -26,9 +26,11 @@ from .content import Table, fmt_metric
 from .writers import CSS, _e, _html_table
 
 __all__ = ["StaffingResults", "load_staffing", "staffing_section", "write_staffing_report",
-           "search_figure", "SECTION_TITLE"]
+           "search_figure", "with_equal_service", "SECTION_TITLE", "DEFAULT_ROOT"]
 
 SECTION_TITLE = "At equal service"
+#: where ``staff`` writes by default (``results/staffing/<scenario-name>``)
+DEFAULT_ROOT = Path("results") / "staffing"
 
 
 @dataclass
@@ -197,6 +199,23 @@ def staffing_section(res: StaffingResults, heading: str = "h2") -> str:
                      f'<img alt="{_e(title)}" src="data:image/png;base64,{data}">'
                      f"<figcaption>{_e(caption)}</figcaption></figure>")
     return "\n".join(parts)
+
+
+def with_equal_service(page: str, scenario: Any, root: str | os.PathLike = DEFAULT_ROOT) -> str:
+    """The decision report's HTML with the "At equal service" section added before its end,
+    when ``root/<scenario-name>/`` holds staffing results computed from this very scenario
+    (same data, staffing included); else ``page`` unchanged."""
+    from ..staffing.store import scenario_identity
+    from . import slug
+
+    res = load_staffing(Path(root) / slug(scenario.name))
+    if res is None or res.manifest.get("scenario_identity") != scenario_identity(scenario.to_dict()):
+        return page
+    where = (f"<p class=\"note\">From the staffing search in {_e(res.directory)} "
+             f"(<code>run_sim.py staff</code>, docs/staffing.md).</p>")
+    section = staffing_section(res) + "\n" + where + "\n"
+    end = page.rfind("</body>")
+    return page[:end] + section + page[end:] if end >= 0 else page + section
 
 
 def write_staffing_report(directory: str | os.PathLike) -> Path:

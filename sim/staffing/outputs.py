@@ -17,7 +17,7 @@ import yaml
 from ..atomic import atomic_write, write_text
 from ..scenario import scenario_from_dict
 from .driver import CONFIRM_SEED_OFFSET, Evaluation, PolicyOutcome, StaffingOutcome, window_hours
-from .store import policy_slug, staffing_key
+from .store import policy_slug, scenario_identity, staffing_key
 
 __all__ = ["write_outputs", "summary_frame", "staffing_frame", "evaluations_frame", "staffed_scenario"]
 
@@ -120,7 +120,8 @@ def write_outputs(o: StaffingOutcome, out: str | Path) -> dict[str, Path]:
         write_text(path, _yaml_header(o, p) + yaml.safe_dump(data, sort_keys=False))
         paths[f"staffed:{p.policy}"] = path
     manifest = {
-        "scenario": o.scenario.name, "targets": [str(t) for t in o.options.targets],
+        "scenario": o.scenario.name, "scenario_identity": scenario_identity(o.scenario.to_dict()),
+        "targets": [str(t) for t in o.options.targets],
         "max_utilisation": o.options.max_utilisation, "teams_changeable": o.changeable,
         "min_agents": o.options.min_agents, "max_agents": o.options.max_agents,
         "seed": o.seed, "confirm_seed": o.confirm_seed, "replications": o.replications,

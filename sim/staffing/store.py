@@ -26,7 +26,7 @@ import pandas as pd
 from .._version import __version__
 from ..atomic import atomic_write
 
-__all__ = ["RunStore", "fingerprint", "staffing_key"]
+__all__ = ["RunStore", "fingerprint", "scenario_identity", "staffing_key"]
 
 KEY_COLUMNS = ["fingerprint", "policy", "staffing", "seed", "replication"]
 
@@ -46,6 +46,15 @@ def fingerprint(scenario: Any, policy: str) -> str:
     text = json.dumps({"scenario": data, "policy": policy, "params": params, "version": __version__},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def scenario_identity(scenario_data: dict[str, Any]) -> str:
+    """Identity of a scenario as a decision report sees it: everything but seed, replications,
+    policies, name and description (so the run report can tell whether staffing results in
+    ``results/staffing/<name>/`` were computed from this very scenario, staffing included)."""
+    data = {k: v for k, v in scenario_data.items()
+            if k not in ("name", "description", "seed", "replications", "policies")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
 def policy_slug(name: str) -> str:
