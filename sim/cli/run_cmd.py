@@ -21,7 +21,10 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=nonneg_int, help="override the scenario's seed")
     p.add_argument("--days", type=positive_float, help="override horizon.days")
     p.add_argument("--out", type=Path, help="directory for tickets.parquet, summary.csv, ...")
-    p.add_argument("--workers", type=positive_int, default=1, help="parallel processes (default 1)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="parallel processes (default: every core; results do not depend on it)")
+    p.add_argument("--task-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop with an error if one run takes longer than this (default: no limit)")
     p.add_argument("--events", nargs="?", const="csv", default=None, metavar="FORMAT",
                    help="also write the per-event log into --out: csv (default), parquet, xes, "
                         "ocel, a comma list, or all (see docs/eventlog.md)")
@@ -58,6 +61,10 @@ def run(args) -> int:
     directory costs no simulation time), and ``run`` returns 0 only after it printed the
     summary and wrote everything it was asked to write.
     """
+    if args.workers is None:      # the main job uses every core (sim.execution.cpu_count)
+        from ..execution import cpu_count
+
+        args.workers = cpu_count()
     import contextlib
 
     from ..outputs import OutputDir, open_report_dir
@@ -126,7 +133,7 @@ def _simulate(args, scn, policies, events):
         with progress_bar("simulating") as advance:
             result = simulate(scn, policies=policies, replications=args.replications,
                               seed=args.seed, workers=args.workers, progress=advance,
-                              trace=bool(events))
+                              trace=bool(events), timeout=getattr(args, "task_timeout", None))
     except SystemExit as exc:   # a plug-in hook calling sys.exit() must not pass for success
         raise PolicyError(f"the simulation was stopped by exit({exc.code!r}) inside a policy or "
                           "plug-in; nothing was written") from None
