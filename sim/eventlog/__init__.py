@@ -5,7 +5,10 @@
 - :func:`read_event_log` reads CSV/Parquet/XES logs (with a column mapping) and
   cleans what real exports look like, counting every repair.
 - :func:`sim.eventlog.calibrate.calibrate` estimates a valid scenario from such a log
-  (``python run_sim.py calibrate LOG --out scenario.yaml``).
+  (``python run_sim.py calibrate LOG --out scenario.yaml``); status-based ITSM exports are
+  read too (:mod:`.status`).
+- :func:`sim.eventlog.backtest.backtest` simulates a scenario over a log's window and compares
+  what both measure (``python run_sim.py backtest SCENARIO LOG``).
 
 See ``docs/eventlog.md`` for the vocabulary, columns and calibration method.
 """
@@ -18,7 +21,7 @@ from .writers import FORMATS, ExportError, parse_formats
 
 __all__ = [
     "ACTIVITIES", "COLUMNS", "FORMATS", "ExportError", "TraceTable", "events_frame",
-    "export_events", "parse_formats", "read_event_log", "run_events", "scenario_start",
+    "backtest", "export_events", "parse_formats", "read_event_log", "run_events", "scenario_start",
     "simulate_events",
 ]
 
@@ -28,4 +31,7 @@ def __getattr__(name: str):
     if name == "read_event_log":
         from .reader import read_event_log
         return read_event_log
+    if name == "backtest":
+        from .backtest import backtest
+        return backtest
     raise AttributeError(f"module 'sim.eventlog' has no attribute {name!r}")

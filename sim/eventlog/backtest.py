@@ -195,7 +195,7 @@ def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: fl
 
     scn = scenario.replace(horizon={"days": warmup_days + days, "warmup_days": warmup_days})
     result = simulate(scn, policies=[policy], replications=replications, seed=seed, trace=True)
-    for frame in iter_run_events(result.traces, scn, result.seed):
+    for frame in iter_run_events(result.traces or [], scn, result.seed):
         yield scn, frame
 
 

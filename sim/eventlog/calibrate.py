@@ -298,18 +298,18 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     loads = tier_loads(teams_out, issues_out, frictions, rate)
     over = []
     for team in teams_out:
-        offered, agents = loads[team["tier"]]
-        rho = offered / agents if agents else math.inf
+        offered, tier_agents = loads[int(team["tier"])]
+        rho = offered / tier_agents if tier_agents else math.inf
         report.add(None, f"team {team['name']}: tier {team['tier']}, {team['agents']} agent(s), "
                    f"offered load {rho:.0%} under 'tiered' ({offered:.2f} agent-minutes per minute "
-                   f"for the tier's {agents:g} agents)")
+                   f"for the tier's {tier_agents:g} agents)")
         if rho >= 1:
-            over.append((rho, team["name"], offered, agents))
+            over.append((rho, team["name"], offered, tier_agents))
     if over:
-        rho, worst, offered, agents = max(over)
+        rho, worst, offered, tier_agents = max(over)
         if not allow_overload:
             raise LogError(f"{path}: team {worst!r} would be offered {rho:.0%} of its agents' time "
-                           f"({offered:.2f} agent-minutes of work per minute for {agents:g} agents "
+                           f"({offered:.2f} agent-minutes of work per minute for {tier_agents:g} agents "
                            "of its tier): the calibrated scenario would be unstable; check the "
                            "work statuses, team sizes (--shift-hours) and the arrival window, or "
                            "pass --allow-overload")

@@ -234,7 +234,7 @@ def tier_loads(teams: list[dict], issues: list[dict], frictions: dict,
 
     from ..distributions import Distribution as D
 
-    ta = TypeAdapter(D)
+    ta: TypeAdapter = TypeAdapter(D)
 
     def mean(spec) -> float:
         return float(ta.validate_python(spec).mean) if spec is not None else 0.0

@@ -114,11 +114,11 @@ def arrival_window(arrivals: pd.Series) -> Window:
     if not ok.any():
         return whole
     score = np.where(ok, ll, -np.inf)
-    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
-    lr = 2 * (float(ll[i, j]) - ll1)
+    bi, bj = np.unravel_index(int(np.argmax(score)), score.shape)
+    lr = 2 * (float(ll[bi, bj]) - ll1)
     if lr <= 3 * math.log(n):
         return whole
-    i, j = _trim(counts, widths, int(i), int(j))
+    i, j = _trim(counts, widths, int(bi), int(bj))
     start = first + pd.Timedelta(days=float(cw[i]))
     end = min(first + pd.Timedelta(days=float(cw[j])), last)
     inside = int(((arr >= start) & (arr <= end)).sum())
