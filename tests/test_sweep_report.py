@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from _browser import NO_BROWSER, browser, measure
 from conftest import three_tier_dict
 from sim.analysis.pairwise import best_policies
 from sim.sweep import load_sweep, read_runs, run_sweep, write_summary
@@ -164,3 +165,11 @@ def test_figures_have_at_most_six_panels(overhead_sweep):
     assert shapes and all(r * c <= MAX_PANELS for r, c in shapes)
     # the metrics are spread over several grouped figures, not one wall of tiny panels
     assert len(list(html.parent.glob("lines_0_*.png"))) >= 4
+
+
+@pytest.mark.skipif(browser() is None, reason=NO_BROWSER)
+def test_sweep_report_tables_fit_a_700px_window(overhead_sweep, tmp_path):
+    _, _, html, _ = overhead_sweep
+    got, _ = measure(html, tmp_path)
+    assert 600 <= got["width"] <= 700 and got["tables"] >= 1
+    assert got["overflow"] == [] and got["scroll"] <= got["width"], got

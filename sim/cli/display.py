@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 from typing import Callable, Iterator
 
@@ -11,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..analysis import stability_flags
-from ..schema import is_share_metric, metric_label
+from ..schema import metric_label
 
 SHOWN = [
     "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
@@ -40,14 +39,19 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 def _fmt(mean: float, half: float, metric: str) -> str:
-    if math.isnan(mean):
-        return "-"
-    if is_share_metric(metric):      # the catalogue says what is a share
-        text = f"{mean:.1%}"
-        return text if math.isnan(half) else f"{text} ± {half:.1%}"
-    digits = 2 if abs(mean) < 10 else 1
-    text = f"{mean:,.{digits}f}"
-    return text if math.isnan(half) else f"{text} ± {half:,.{digits}f}"
+    """The report's formatting (sim.report.format): precision from the interval, never "± 0.00",
+    intervals kept within possible values, shares as percentages."""
+    from ..report.format import fmt_value
+
+    return fmt_value(metric, mean, half)
+
+
+def money_label(metric: str, scenario) -> str:
+    """The metric's label, with the scenario's currency for money (as in the report)."""
+    from ..report.format import currency_of, is_money
+
+    text = metric_label(metric)
+    return f"{text} ({currency_of(scenario)})" if is_money(metric) else text
 
 
 def print_summary(result, console: Console | None = None) -> None:
@@ -63,7 +67,7 @@ def print_summary(result, console: Console | None = None) -> None:
         table.add_column(f"{p} (UNSTABLE)" if str(p) in unstable else p, justify="right")
     idx = summary.set_index(["policy", "metric"])
     for m in metrics:
-        label = metric_label(m)
+        label = money_label(m, result.scenario)
         cells = []
         for p in policies:
             if (p, m) in idx.index:

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from ..analysis import Analysis, measured_window, metric_label
+from ..analysis import MATERIAL_SHARE, UTILISATION_LIMIT, Analysis, measured_window
 from ..policies import registry
 from .identity import run_id
-from .format import (currency_of, describe_dist, describe_params, fmt_value, human_name, is_money,
+from .format import (currency_of, describe_dist, describe_params, fmt_value, human_name,
                      label as metric_heading)
 from .verdict import (SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, finding_text,
                       verdict_lead, verdict_rows)
@@ -171,6 +171,8 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
 
 def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str],
                  currency: str = "") -> Table | None:
+    """One row per (group, metric), one column per policy: as narrow as the key-metrics table,
+    so it stays readable on a 700 px screen however many metrics there are."""
     if summary is None or summary.empty:
         return None
     s = summary.assign(policy=summary["policy"].astype(str))
@@ -178,16 +180,15 @@ def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]
     idx = s.set_index([by, "policy", "metric"])
     rows = []
     for g in pd.unique(s[by]):
-        for p in policies:
-            if (g, p, metrics[0]) not in idx.index:
-                continue
+        for m in metrics:
             cells = []
-            for m in metrics:
+            for p in policies:
                 r = idx.loc[(g, p, m)] if (g, p, m) in idx.index else None
                 cells.append("-" if r is None else
                              fmt_metric(m, float(r["mean"]), float(r["half_width"]), currency))
-            rows.append([str(g), p, *cells])
-    return Table(title, [by, "policy", *[metric_heading(m, currency or None) for m in metrics]], rows)
+            rows.append([str(g), metric_heading(m, currency or None), *cells])
+    return Table(title, [by, "metric", *policies], rows,
+                 "Mean ± 95 % Student-t half-width over replications, within each group.")
 
 
 def _issue_change_table(a: Analysis) -> Table | None:
@@ -285,9 +286,9 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     for w in a.warmup:
         if w.status == "too_short":
             alerts.append(("warning", w.message))
-    seen = {t for _, t in alerts}
+    seen = {t for _, t in alerts} | {f.message for f in a.findings}   # typed, not by prefix
     for w in result.warnings:
-        if w not in seen and not w.startswith("unstable under "):
+        if w not in seen:
             alerts.append(("warning", w))
     for n in a.notes:
         alerts.append(("info", n))
@@ -297,8 +298,9 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         alerts.append(("warning", "only one replication: no confidence intervals, no statistically "
                                   "clear differences; run at least 5"))
     if not alerts:
-        alerts.append(("ok", "No stability or warm-up problems detected: every team stays below 95 % "
-                             "utilisation, no backlog keeps growing, and the warm-up looks adequate."))
+        alerts.append(("ok", f"No stability or warm-up problems detected: every team stays below "
+                             f"{UTILISATION_LIMIT * 100:g} % utilisation, no backlog keeps growing, and "
+                             f"the warm-up looks adequate."))
     tables = [_key_metrics(a, policies, cur)]
     for t in (_paired_table(a, cur),
               _group_table(a.by_segment_summary, "segment", "By customer segment", policies, cur),
@@ -320,7 +322,8 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         "so differences are compared replication by replication (paired).",
         f"Confidence intervals are 95 % Student-t intervals over {result.replications} independent "
         f"replications; a difference is called statistically clear when its interval excludes zero.",
-        "Stability: a team at or above 95 % utilisation, or a backlog still growing over the second half "
+        f"Stability: a team at or above {UTILISATION_LIMIT * 100:g} % utilisation, or a backlog still "
+        "growing over the second half "
         "of the horizon, marks the policy UNSTABLE; its numbers are then not compared, and it never "
         "wins a comparison. If the baseline is unstable, the stable policies are compared with each "
         "other.",
@@ -329,7 +332,7 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         "margin is its lead over the runner-up (same customers), relative to the winner's mean.",
         "Warm-up check: the number of tickets in the system at the start of the measured window is "
         "compared with its level over the window's second half; a clear and material gap "
-        "(≥ 20 %) means the warm-up is too short.",
+        f"(≥ {MATERIAL_SHARE * 100:g} %) means the warm-up is too short.",
         "Service level: share of tickets first touched by an agent within their segment's "
         "first-response target; a ticket never touched counts as missed, except one still waiting at "
         "the end that has not yet waited that long.",

@@ -21,19 +21,16 @@ from typing import Any, Optional
 import pandas as pd
 
 from ..analysis import Analysis, paired_differences
+from ..schema import metric_info, verdict_metrics
 from .format import fmt_pct, fmt_pp, fmt_rel
 
 __all__ = ["VERDICT_METRICS", "SERVICE_METRIC", "VerdictCell", "VerdictRow", "verdict_rows",
            "verdict_lead", "fmt_pct", "nice_policy", "finding_text", "reference_policy"]
 
-VERDICT_METRICS = {
-    "resolution_mean_min": "Mean resolution time",
-    "repeats_per_ticket": "Repeats per ticket",
-    "handoffs_per_ticket": "Handoffs per ticket",
-    "cost_per_resolved": "Agent-time cost per resolved ticket",
-}
+# which metrics the verdict shows, and their headings, come from the catalogue (sim.schema)
+VERDICT_METRICS = {m.name: m.heading for m in verdict_metrics() if m.requires is None}
 # shown only when the scenario sets first-response targets; compared in percentage points
-SERVICE_METRIC = ("service_level", "Service level (first touch within target)")
+SERVICE_METRIC = ("service_level", metric_info("service_level").heading)
 
 
 @dataclass
@@ -111,8 +108,10 @@ def _resolution_phrase(c: Optional[VerdictCell]) -> str:
     if c is None or math.isnan(c.rel):
         return "cannot be compared on resolution time"
     if not c.clear:
-        return (f"shows no clear difference in resolution time "
-                f"({fmt_rel(c.rel, c.rel_half, c.policy_mean, c.baseline_mean)})")
+        text = fmt_rel(c.rel, c.rel_half, c.policy_mean, c.baseline_mean)
+        if " (±" in text:                     # "−14 % ± 37 %": no parentheses inside parentheses
+            text = text.replace(" (±", " ± ")[:-1]
+        return f"shows no clear difference in resolution time ({text})"
     word = "faster" if c.rel < 0 else "slower"
     return f"resolves tickets {fmt_pct(c.rel, c.rel_half)} {word}{_pm(c)}"
 

@@ -25,7 +25,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 h1{margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #dde;padding-bottom:.2rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem;max-width:100%}
 th,td{border:1px solid #d5d9de;padding:.3rem .5rem;vertical-align:top;text-align:left;
- overflow-wrap:anywhere}
+ overflow-wrap:break-word}
 th{background:#f2f4f7}td.num{text-align:right}
 @media (max-width:800px){body{margin:1rem auto;padding:0 .5rem}table{font-size:.8rem}
  th,td{padding:.2rem .3rem}}
@@ -46,17 +46,24 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _cell(text: object) -> str:
+    """An escaped table cell where long names may wrap: a break opportunity after each ``_``, ``.``
+    or ``/`` inside a word (``skill_routing``, ``teams[L3].agents``), so narrow screens need no
+    horizontal scrolling; the text itself is unchanged."""
+    return re.sub(r"(?<=\w)([_./])(?=\w)", r"\1<wbr>", _e(text))
+
+
 def _html_table(t: Table, cls: str = "") -> str:
     table = f'<table class="{_e(cls)}">' if cls else "<table>"
     out = [f"<h3>{_e(t.title)}</h3>" if t.title else "", table, "<thead><tr>"]
-    out += [f"<th>{_e(h)}</th>" for h in t.header]
+    out += [f"<th>{_cell(h)}</th>" for h in t.header]
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(t.rows):
         status = t.row_status[i] if i < len(t.row_status) else ""
         out.append(f'<tr class="{_e(status)}">' if status else "<tr>")
         for j, cell in enumerate(row):
             num = j > 0 and bool(re.match(r"^[−+\-±]?[\d.,]+", str(cell)))
-            out.append(f'<td class="num">{_e(cell)}</td>' if num else f"<td>{_e(cell)}</td>")
+            out.append(f'<td class="num">{_cell(cell)}</td>' if num else f"<td>{_cell(cell)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     if t.note:
