@@ -224,16 +224,19 @@ class OutputDir:
                 self.previous[rel] = digest
         meta = _load_json(p / MANIFEST) if MANIFEST in self.previous else None
         self._previous_meta = meta if isinstance(meta, dict) else None
-        try:
-            self._journal()
-            if self.kind == "report":          # a result stays complete while a report is added
-                self.previous.pop(MANIFEST, None)
-            elif MANIFEST in self.previous:    # no longer complete until commit() writes it again
-                (p / MANIFEST).unlink(missing_ok=True)
-                del self.previous[MANIFEST]
-        except OSError as exc:
-            raise UnsafeOutput(f"{self.flag} {p}: cannot write results there "
-                               f"({exc.strerror or exc.__class__.__name__})") from None
+        self._had_manifest = MANIFEST in self.previous     # ours: commit() replaces it
+        self._begun = False
+
+    def _begin(self) -> None:
+        """Before the first file is written (not at open: a run refused by check_free leaves
+        the directory exactly as it was): journal what may be ours, then, for a result,
+        remove the old meta.json so a half-rewritten directory never passes for complete."""
+        if self._begun:
+            return
+        self._begun = True
+        self._journal()
+        if self.kind == "result" and self._had_manifest:
+            (self.path / MANIFEST).unlink(missing_ok=True)
 
     def _journal(self) -> None:
         files = {**{k: v for k, v in self.previous.items() if k != MANIFEST}, **self.written}
@@ -293,6 +296,7 @@ class OutputDir:
     def write(self, rel: str, write: Callable[[Path], None]) -> Path:
         """Write ``rel`` atomically (``write(tmp)``) and add it to the manifest."""
         self.check_free([rel])
+        self._begin()
         target = self.path / rel
         atomic_write(target, write)
         self.adopt(target)
@@ -303,12 +307,14 @@ class OutputDir:
         rel = self._rel(target)
         if not _safe_rel(rel):
             return
+        self._begin()
         self.written[rel] = sha256_of(self.path / rel)
         self._journal()
 
     # ---- finishing -------------------------------------------------------------------------
     def commit(self, meta: Optional[dict[str, Any]] = None) -> Path:
         """Remove what an earlier run left and this one did not rewrite; write ``meta.json`` last."""
+        self._begin()
         kept: dict[str, Optional[str]] = {}
         for rel in sorted(set(self.previous) - set(self.written) - {MANIFEST}):
             f = self.path / rel

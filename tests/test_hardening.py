@@ -1,0 +1,512 @@
+"""Issue 15: nothing lost, nothing hangs.  One reproducer per class of the adversarial pass,
+then a fuzz test that mutates valid scenarios and accepts only a clean refusal or a result.
+
+Owners: unmarked tests are the hardening engineer's (scenario, outputs, run CLI); tests
+marked ``# owner: run-path`` / ``# owner: eventlog`` check the sweep/calibrate side.
+Everything runs on tiny scenarios (hours of simulated time, one replication).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim import ScenarioError, load_scenario, scenario_from_dict
+from sim.atomic import atomic_write, is_temp_name, write_text
+from sim.cli import main
+from sim.outputs import DirectoryLock, OutputDir, UnsafeOutput, csv_safe_frame
+from sim.testing import scenario_dicts
+from sim import workload
+
+from conftest import mmc_dict, three_tier_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny(**over) -> dict:
+    """Three tiers, three policies, half a day: a run takes well under a second."""
+    d = three_tier_dict()
+    d["horizon"] = {"days": 0.5, "warmup_days": 0.05}
+    d["replications"] = 1
+    d.update(over)
+    return d
+
+
+def write_scenario(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def one_error_line(err: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if not ln.startswith("warning:")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err, err
+    return lines[0]
+
+
+def problems_of(data) -> list[str]:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict(data, "case.yaml")
+    assert all("\n" not in p for p in info.value.problems)
+    return info.value.problems
+
+
+def snapshot(d: Path) -> dict[str, bytes]:
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+# =========================================================================== 1. data loss
+def test_run_refuses_a_folder_that_is_not_a_supportsim_result(tmp_path, capsys, monkeypatch):
+    """The issue's example: the user's commented scenario, an events.csv and a report.html."""
+    work = tmp_path / "client"
+    work.mkdir()
+    write_scenario(work / "scenario.yaml", tiny())
+    with open(work / "scenario.yaml", "a", encoding="utf-8") as fh:
+        fh.write("# the client's own notes\n")
+    (work / "events.csv").write_text("case,activity\n1,call\n")
+    (work / "report.html").write_text("<html>mine</html>")
+    before = snapshot(work)
+    monkeypatch.chdir(work)
+    assert main(["run", "scenario.yaml", "--out", "."]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "--out .: directory is not empty and holds no supportsim result" in line
+    assert snapshot(work) == before and sorted(os.listdir(work)) == sorted(before)  # no lock left
+    assert main(["run", "scenario.yaml", "--report", ".", "--no-report"]) == 0   # --no-report wins
+    assert main(["run", "scenario.yaml", "--report", "."]) == 2
+    assert "--report .: directory is not empty" in one_error_line(capsys.readouterr().err)
+    assert snapshot(work) == before
+
+
+def test_a_later_run_replaces_only_what_supportsim_wrote(tmp_path, capsys):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    out = tmp_path / "out"
+    assert main(["run", str(scn), "--out", str(out), "--events", "csv"]) == 0
+    meta = json.loads((out / "meta.json").read_text())
+    assert {"tickets.parquet", "summary.csv", "events.csv", "report.html", "scenario.yaml"} <= set(meta["files"])
+    (out / "notes.txt").write_text("mine")                         # the user's file beside a result
+    assert main(["run", str(scn), "--out", str(out), "--no-report"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not (out / "events.csv").exists() and not (out / "report.html").exists()  # stale, ours
+    assert not (out / "figures").exists()
+    assert set(json.loads((out / "meta.json").read_text())["files"]) == {
+        p.name for p in out.iterdir() if not p.name.startswith(".")} - {"notes.txt", "meta.json"}
+    # a result file the user edited afterwards is the user's: refused, kept, before simulating
+    edited = (out / "scenario.yaml").read_text() + "# my comment\n"
+    (out / "scenario.yaml").write_text(edited)
+    capsys.readouterr()
+    assert main(["run", str(scn), "--out", str(out)]) == 2
+    assert "scenario.yaml: exists and was not written by supportsim" in one_error_line(
+        capsys.readouterr().err)
+    assert (out / "scenario.yaml").read_text() == edited and (out / "meta.json").exists()
+
+
+def test_meta_json_comes_last_and_an_interrupted_run_is_not_complete(tmp_path, monkeypatch, capsys):
+    import sim.report
+
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    out = tmp_path / "out"
+    seen = {}
+
+    def broken_report(result, out_dir=None, baseline=None):
+        d = Path(out_dir)
+        seen["tables"] = (d / "tickets.parquet").exists() and (d / "events.csv").exists()
+        seen["meta"] = (d / "meta.json").exists()
+        raise KeyboardInterrupt     # Ctrl-C while the report is written
+
+    monkeypatch.setattr(sim.report, "build_report", broken_report)
+    assert main(["run", str(scn), "--out", str(out), "--events"]) == 130
+    assert seen == {"tables": True, "meta": False}
+    assert not (out / "meta.json").exists()                 # not a complete result ...
+    assert main(["report", str(out)]) == 2
+    monkeypatch.undo()
+    assert main(["run", str(scn), "--out", str(out)]) == 0   # ... but still supportsim's
+    files = json.loads((out / "meta.json").read_text())["files"]
+    newest = max((out / f).stat().st_mtime_ns for f in files)
+    assert (out / "meta.json").stat().st_mtime_ns >= newest
+    assert not (out / ".supportsim-writing.json").exists()
+
+
+def test_stale_temporaries_are_cleaned_only_when_they_are_ours(tmp_path):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    out = tmp_path / "out"
+    assert main(["run", str(scn), "--out", str(out), "--no-report"]) == 0
+    ours = [out / ".events.csv.k3j_9x0a.tmp", out / "figures" / ".report.html.abcdefgh.tmp"]
+    theirs = [out / ".mine.tmp", out / "draft.tmp", out / ".events.csv.TOO-LONG-NAME.tmp"]
+    for p in ours + theirs:
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(b"x" * 1000)                      # what kill -9 mid-write leaves
+    assert all(is_temp_name(p.name) for p in ours) and not any(is_temp_name(p.name) for p in theirs)
+    assert main(["run", str(scn), "--out", str(out), "--no-report"]) == 0
+    assert not any(p.exists() for p in ours) and all(p.exists() for p in theirs)
+
+
+def test_an_output_directory_in_use_is_refused_naming_the_holder(tmp_path, capsys):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    out = tmp_path / "out"
+    with DirectoryLock(out, "supportsim sweep"):
+        assert main(["run", str(scn), "--out", str(out)]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"in use by process {os.getpid()}" in line and "supportsim sweep" in line
+    assert main(["run", str(scn), "--out", str(out), "--no-report"]) == 0   # released
+
+
+def test_report_dir_keeps_the_result_it_lives_beside(tmp_path):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    res = tmp_path / "res"
+    assert main(["run", str(scn), "--out", str(res), "--no-report"]) == 0
+    # the tables stay byte for byte (the report rewrites scenario.yaml: the same scenario)
+    tables = {k: v for k, v in snapshot(res).items() if k.endswith((".parquet", ".csv"))}
+    scenario = load_scenario(res / "scenario.yaml")
+    assert main(["report", str(res), "--out", str(res)]) == 0
+    after = snapshot(res)
+    assert all(after[k] == v for k, v in tables.items()) and "report.html" in after
+    assert load_scenario(res / "scenario.yaml") == scenario
+    assert main(["report", str(res), "--out", str(res)]) == 0            # rebuilt in place
+    from sim import load_result
+
+    assert len(load_result(res).tickets) > 0
+    files = json.loads((res / "meta.json").read_text())["files"]
+    assert "report.html" in files and "tickets.parquet" in files
+
+
+def test_one_atomic_writer_honours_the_umask_and_leaves_nothing_on_failure(tmp_path):
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+        os.umask(0o027)
+        write_text(tmp_path / "b.txt", "x")
+        assert stat.S_IMODE((tmp_path / "b.txt").stat().st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+    def fails(p: Path) -> None:
+        p.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_write(tmp_path / "a.txt", fails)
+    assert (tmp_path / "a.txt").read_text() == "x"
+    assert sorted(os.listdir(tmp_path)) == ["a.txt", "b.txt"]
+
+
+def test_result_report_and_event_files_share_one_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        scn = write_scenario(tmp_path / "s.yaml", tiny())
+        assert main(["run", str(scn), "--out", str(tmp_path / "o"), "--events", "csv"]) == 0
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "o").rglob("*")
+             if p.is_file() and not p.name.startswith(".")}
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_save_from_python_refuses_a_foreign_directory(tmp_path):
+    from sim import simulate
+
+    (tmp_path / "keep.txt").write_text("mine")
+    res = simulate(scenario_from_dict(tiny(), "t"), policies=["tiered"])
+    with pytest.raises(UnsafeOutput):
+        res.save(tmp_path)
+    assert os.listdir(tmp_path) == ["keep.txt"]
+
+
+# ====================================================================== 2. hangs and memory
+def test_yaml_bombs_are_refused_at_once(tmp_path, capsys):
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(9))
+    cases = {
+        "laughs": (laughs, "once aliases (*name) are expanded"),       # 1 KB -> 9**10 values
+        "deep_flow": ("a: " + "[" * 20000 + "]" * 20000 + "\n", "nested more than"),
+        "deep_block": "".join("  " * i + f"k{i}:\n" for i in range(500)) + "  " * 500 + "x: 1\n",
+        "recursive": ("a: &a [*a]\n", "contains itself"),
+        "big": ("name: x\n" + "# padding\n" * 120_000, "a scenario may be at most"),
+    }
+    for name, case in cases.items():
+        text, expected = case if isinstance(case, tuple) else (case, "nested more than")
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        assert main(["validate", str(path)]) == 2, name
+        line = one_error_line(capsys.readouterr().err)
+        assert expected in line and len(line) < 300, (name, line)
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    ("horizon.days", 1e9, "horizon.days: Input should be less than or equal to 3660"),
+    ("teams.0.agents", 2**63, "teams[0].agents: number too large"),
+    ("teams.0.agents", 10**5, "teams[0].agents: Input should be less than or equal to 10000"),
+    ("arrivals.per_hour", 1e7, "arrivals.per_hour: Input should be less than or equal to 1000000"),
+    ("replications", 10**6, "replications: Input should be less than or equal to 100000"),
+    ("teams.2.tier", 10**9, "teams[2].tier: Input should be less than or equal to 100"),
+    ("issues.0.work", {"dist": "lognormal", "mean": 10, "cv": 1e300}, "issues[0].work.cv: number too large"),
+    ("issues.0.work", {"dist": "lognormal", "mean": 10, "cv": 500}, "issues[0].work.cv: Input should be less than or equal to 100"),
+    ("issues.0.work", {"dist": "gamma", "mean": 10, "cv": 1e-200}, "issues[0].work.cv: Input should be greater than or equal to"),
+    ("issues.0.work", {"dist": "fixed", "value": 1e12}, "issues[0].work.value: Input should be less than or equal to"),
+    ("issues.0.reopen_probability", 0.999999, "issues[0].reopen_probability: Input should be less than or equal to 0.99"),
+    ("policies", {"swarming": {"max_helpers": 10**30}}, "policies.swarming.max_helpers: number too large"),
+    ("seed", 2**64, "seed: Input should be less than or equal to"),
+    ("start", "9999-12-30", "start: must be from 1900 on"),
+    ("description", "x" * 20_000, "description: text of 20,000 characters"),
+])
+def test_every_number_is_bounded(path, value, expected):
+    d = three_tier_dict()
+    target = d
+    parts = path.split(".")
+    for p in parts[:-1]:
+        target = target[int(p)] if p.isdigit() else target[p]
+    target[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
+    problems = problems_of(d)
+    assert any(expected in p for p in problems), problems
+
+
+def test_many_issue_types_and_many_problems_stay_bounded():
+    d = three_tier_dict()
+    d["issues"] = [{"name": f"i{k}", "share": 1 / 1001, "tier": 1, "skill": "general",
+                    "work": {"dist": "fixed", "value": "1"}} for k in range(1001)]
+    problems = problems_of(d)
+    assert any("issues: List should have at most 1000 items" in p for p in problems)
+    d["issues"] = d["issues"][:400]
+    problems = problems_of(d)
+    assert len(problems) == 51 and "350 more problems" in problems[-1], problems[-3:]
+    huge = {"dist": "empirical", "values": ["x" * 5000] * 1000}
+    d = three_tier_dict()
+    d["issues"][0]["work"] = huge
+    assert all(len(p) < 400 for p in problems_of(d))       # a bounded repr, never the value
+
+
+def test_work_estimate_warns_then_refuses_unless_forced(tmp_path, capsys, monkeypatch):
+    scn = scenario_from_dict(three_tier_dict(), "t")
+    est = workload.estimate_work(scn, 3, 2)
+    assert est.runs == 6 and est.tickets == pytest.approx(12 * 24 * 4 * 6)
+    assert est.agents == sum(t.agents for t in scn.teams) and est.issue_types == 3
+    big = write_scenario(tmp_path / "big.yaml", three_tier_dict(replications=100_000))
+    assert main(["run", str(big), "--no-report"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "this run is too big" in line and "--force" in line and "runs" in line
+    assert main(["validate", str(big)]) == 0
+    assert "run would refuse this" in capsys.readouterr().err
+    # --force gets past the estimate (limits lowered so the forced run is tiny)
+    monkeypatch.setattr(workload, "REFUSE", workload.Limits(100, 1e6, 1e15, 1e6))
+    monkeypatch.setattr(workload, "WARN", workload.Limits(50, 1e6, 1e15, 1e6))
+    small = write_scenario(tmp_path / "s.yaml", tiny())
+    assert main(["run", str(small), "--no-report"]) == 2
+    assert main(["run", str(small), "--no-report", "--force"]) == 0
+    assert "large run" in capsys.readouterr().err
+
+
+# =============================================================== 3. tracebacks -> one line
+@pytest.mark.parametrize("args, data", [
+    (["--days", "0.0001"], tiny()),
+    ([], tiny(horizon={"days": 0.5, "warmup_days": 0.4999999})),
+    ([], tiny(arrivals={"per_hour": 1e-300})),
+])
+def test_nothing_measured_is_one_line(tmp_path, capsys, args, data):
+    path = write_scenario(tmp_path / "s.yaml", data)
+    assert main(["run", str(path), "--out", str(tmp_path / "o"), *args]) == 2
+    assert "nothing was measured" in one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "o" / "meta.json").exists()
+
+
+@pytest.mark.parametrize("meta", ["[]", "{}", '{"seed": "1", "replications": 1, "policies": []}',
+                                  "not json", '{"software": "supportsim", "kind": "report", "files": {}}'])
+def test_a_malformed_meta_json_is_one_line(tmp_path, capsys, meta):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    res = tmp_path / "res"
+    assert main(["run", str(scn), "--out", str(res), "--no-report", "--policy", "tiered"]) == 0
+    (res / "meta.json").write_text(meta)
+    assert main(["report", str(res), "--out", str(tmp_path / "rep")]) == 2
+    one_error_line(capsys.readouterr().err)
+
+
+# ========================================================================= 4. injection
+def test_names_never_become_spreadsheet_formulas_and_read_back_unchanged(tmp_path):
+    evil = '=HYPERLINK("http://evil.example","x")'
+    d = tiny()
+    d["teams"][0]["name"] = evil
+    d["segments"][0]["name"] = "+cmd|' /C calc'!A0"
+    d["issues"][0]["name"] = "@SUM(1+1)"
+    d["teams"][1]["name"] = "<script>alert(1)</script> | *bold*"
+    path = write_scenario(tmp_path / "s.yaml", d)
+    out = tmp_path / "o"
+    assert main(["run", str(path), "--out", str(out), "--events", "csv"]) == 0
+    for csv in out.glob("*.csv"):
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        cells = [*frame.columns, *frame.to_numpy().ravel()]
+        bad = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")
+               or (c.startswith("-") and not c.lstrip("-").replace(".", "").replace("e", "").isdigit())]
+        assert not bad, (csv.name, bad[:3])
+    from sim import load_result
+
+    res = load_result(out)
+    assert evil in set(res.teams["team"]) and res.scenario.teams[0].name == evil
+    html = (out / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    md = (out / "summary.md").read_text()
+    assert "<script>" not in md
+    assert load_scenario(out / "scenario.yaml").teams[1].name == d["teams"][1]["name"]
+
+
+def test_csv_escaping_is_one_reversible_helper():
+    from sim.outputs import csv_unescape_frame
+
+    frame = pd.DataFrame({"team": ["=1+1", "-x", "ok", "'quoted", None], "n": [-1.5, 2, 3, 4, 5]})
+    safe = csv_safe_frame(frame)
+    assert safe["team"].tolist()[:3] == ["'=1+1", "'-x", "ok"] and safe["n"].tolist()[0] == -1.5
+    assert csv_unescape_frame(safe)["team"].tolist()[:4] == frame["team"].tolist()[:4]
+
+
+# ====================================================================== 5. silent success
+def test_a_hook_calling_exit_zero_never_passes_for_success(tmp_path, capsys):
+    # owner: hardening (CLI side); the engine/run-path engineers turn hook BaseExceptions into
+    # PolicyError inside the engine - either way `run` must not exit 0 with no output
+    from sim.policies import registry
+    from sim.policies.tiered import Tiered
+
+    class ExitsZero(Tiered):
+        name = "exits_zero"
+        summary = "calls sys.exit(0) from a hook"
+
+        def route(self, ticket):
+            raise SystemExit(0)
+
+    registry.register(ExitsZero)
+    try:
+        path = write_scenario(tmp_path / "s.yaml", tiny())
+        out = tmp_path / "o"
+        code = main(["run", str(path), "--policy", "exits_zero", "--out", str(out)])
+    finally:
+        registry.unregister("exits_zero")
+    assert code != 0
+    line = one_error_line(capsys.readouterr().err)
+    assert "exit" in line.lower() or "SystemExit" in line
+    assert not (out / "meta.json").exists()
+
+
+# ======================================================================== 6. loose types
+@pytest.mark.parametrize("value", [True, "10", " 5 ", [5], None])
+def test_distribution_parameters_are_as_strict_as_every_other_number(value):
+    for work in ({"dist": "exponential", "mean": value}, {"dist": "fixed", "value": value},
+                 {"dist": "lognormal", "mean": 10, "cv": value},
+                 {"dist": "uniform", "low": 1, "high": value}):
+        d = three_tier_dict()
+        d["issues"][0]["work"] = work
+        problems = problems_of(d)
+        assert any(p.startswith("case.yaml: issues[0].work.") for p in problems), (work, problems)
+
+
+# ============================================================================== 9. names
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda d: (d["teams"][0].update(name="Caf\u00e9"), d["teams"][1].update(name="Cafe\u0301")),
+     "teams[1].name: duplicate name"),                                      # NFC vs NFD
+    (lambda d: (d["teams"][0].update(name="Team\uff21"), d["teams"][1].update(name="teama")),
+     "teams[1].name: duplicate name"),                                      # NFKC + case
+    (lambda d: d["segments"][1].update(name="VIP "), "segments[1].name: duplicate name"),
+    (lambda d: d["teams"][0].update(name="L\x001"), "teams[0].name: must not contain control"),
+    (lambda d: d["issues"][0].update(name="how\u202eto"), "issues[0].name: must not contain"),
+    (lambda d: d["teams"][0].update(name="   "), "teams[0].name: must not be blank"),
+    (lambda d: d["teams"][1].update(skills=["general", ""]), "teams[1].skills[1]: String should have at least 1"),
+    (lambda d: d["teams"][1].update(skills=["general", "general", "product"]),
+     "teams[1].skills[1]: skill 'general' is listed twice"),
+    (lambda d: d["teams"][2].update(skills=["General", "product", "engineering"]),
+     "differs from 'general' only in case"),
+])
+def test_names_are_unique_printable_and_spelled_one_way(mutate, expected):
+    d = three_tier_dict()
+    mutate(d)
+    problems = problems_of(d)
+    assert any(expected in p for p in problems), problems
+
+
+# ====================================================================== fuzz: mutations
+EVIL = [None, True, False, "10", " 5 ", "", "\x00", "=X", "x" * 300, -1, 0, 0.5, 1e-300, 1e300,
+        -1e300, 2**63, float("nan"), float("inf"), [], {}, [1, 2], {"dist": "fixed", "value": 1},
+        {"dist": "lognormal", "mean": 5, "cv": 1e300}, 3, 1e6, 100_000, "tiered", "2026-01-05"]
+
+
+def _paths(data, prefix=()):
+    """Every (path, value) of the nested data, containers included."""
+    yield prefix, data
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _paths(v, (*prefix, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _paths(v, (*prefix, i))
+
+
+@st.composite
+def mutated(draw):
+    data = draw(scenario_dicts(max_tiers=2, max_teams=3, max_issues=2, max_days=0.25,
+                               operating_reality=True))
+    for _ in range(draw(st.integers(1, 3))):
+        spots = [p for p, _ in _paths(data) if p]
+        path = draw(st.sampled_from(spots))
+        parent = data
+        for k in path[:-1]:
+            parent = parent[k]
+        how = draw(st.sampled_from(["set", "set", "delete", "extra", "double"]))
+        key = path[-1]
+        if how == "set":
+            parent[key] = draw(st.sampled_from(EVIL))
+        elif how == "delete":
+            del parent[key]
+        elif how == "extra" and isinstance(parent, dict):
+            parent[draw(st.sampled_from(["colour", "dist", "name", "seed"]))] = draw(st.sampled_from(EVIL))
+        elif how == "double" and isinstance(parent[key], list) and parent[key]:
+            parent[key] = parent[key] + parent[key][:1]
+        elif how == "double" and isinstance(parent[key], (int, float)) and not isinstance(parent[key], bool):
+            parent[key] = parent[key] * draw(st.sampled_from([-1, 10, 1e6]))
+    return data
+
+
+@contextmanager
+def time_limit(seconds: int):
+    def hang(signum, frame):
+        raise TimeoutError(f"no answer within {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@settings(max_examples=int(os.environ.get("HARDENING_EXAMPLES", "25")), deadline=None,
+          derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(data=mutated())
+def test_fuzz_mutated_scenarios_end_cleanly(data, tmp_path_factory, monkeypatch):
+    """Each mutation ends in a clean refusal (exit 2, 'error:' lines only) or a real result:
+    never a traceback, never a hang, never exit 0 without the summary."""
+    # keep accepted runs tiny: a mutation asking for more is refused by the work estimate
+    monkeypatch.setattr(workload, "REFUSE", workload.Limits(20_000, 50, 2**31, 2_000))
+    d = tmp_path_factory.mktemp("fuzz")
+    path = d / "s.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    out, err = io.StringIO(), io.StringIO()
+    with time_limit(60), redirect_stdout(out), redirect_stderr(err):
+        code = main(["run", str(path), "--out", str(d / "o"), "--no-report", "--replications", "1"])
+    lines = err.getvalue().strip().splitlines()
+    assert "Traceback" not in err.getvalue()
+    assert all(ln.startswith(("error: ", "warning: ")) for ln in lines), lines
+    if code == 0:
+        assert "results written to" in out.getvalue() and (d / "o" / "meta.json").exists()
+    else:
+        assert code in (1, 2) and any(ln.startswith("error: ") for ln in lines), (code, lines)
