@@ -33,7 +33,8 @@ PILOT_REPLICATIONS = 3
 #: replications a candidate is screened on first: it is rejected early when a target's interval
 #: over these lies entirely on the wrong side of the bound, else it gets the full replications
 SCREEN_REPLICATIONS = 3
-CENSORED_UTILISATION = 0.95      # a pilot team this busy may be hiding load in its queue
+CENSORED_UTILISATION = 0.95
+MAX_VIOLATION = 1e6              # a target that could not be measured (no resolved ticket, ...)      # a pilot team this busy may be hiding load in its queue
 
 ProgressFn = Callable[[int, int], None]
 
@@ -201,8 +202,8 @@ class _Evaluator:
         summary = summarize(per_rep)
         intervals = {str(r.metric): Interval(float(r.mean), float(r.ci_low), float(r.ci_high))
                      for r in summary.itertuples(index=False)}
-        vs = [violation(c, intervals.get(c.metric, Interval(math.nan, math.nan, math.nan)))
-              for c in self.constraints]
+        vs = [min(violation(c, intervals.get(c.metric, Interval(math.nan, math.nan, math.nan))),
+                  MAX_VIOLATION) for c in self.constraints]
         key = (self.policy, s, seed)
         first = self.log.get(key)
         ev = Evaluation(self.policy, s, seed, reps, first.stage if first else stage, role, per_rep,
@@ -233,8 +234,10 @@ class _Evaluator:
         return [full.get(s, e) for s, e in zip(staffings, first)]
 
     def margins(self, ev: Evaluation) -> list[float]:
-        return [violation(c, ev.intervals.get(c.metric, Interval(math.nan, math.nan, math.nan)))
-                for c in self.constraints]
+        """Each constraint's relative violation (> 0: violated); an unmeasurable one counts as
+        MAX_VIOLATION, so sums and differences of violations stay finite numbers."""
+        return [min(violation(c, ev.intervals.get(c.metric, Interval(math.nan, math.nan, math.nan))),
+                    MAX_VIOLATION) for c in self.constraints]
 
 
 def staff(scenario: Scenario, policies: Optional[Sequence[str]], opts: Options,
