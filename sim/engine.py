@@ -37,6 +37,7 @@ from array import array
 from dataclasses import dataclass, field
 
 import simpy
+from simpy.events import NORMAL, Timeout
 
 from .mechanics.interruptions import InterruptionsMixin
 from .mechanics.learning import LearningMixin
@@ -47,8 +48,9 @@ from .mechanics.swarm import SwarmFrictionsMixin
 from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
+from .models.recorder import BATCH, TICKET_COLUMNS, TicketRecorder, row as _row
 from .models.tickets import Outcome, State, Ticket
-from .policies.views import AgentReadView, TeamReadView, TicketReadView
+from .policies.views import AgentReadView, TeamReadView, TicketReadView, retarget
 from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
                             Swarm)
 from .scenario import Scenario
@@ -56,13 +58,11 @@ from .scenario import Scenario
 MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops forever
 
 
-TICKET_COLUMNS = {
-    # name: array typecode
-    "ticket_id": "q", "segment": "h", "issue": "h", "tier": "h", "arrival_min": "d",
-    "end_min": "d", "outcome": "b", "wait_min": "d", "first_response_min": "d",
-    "handoffs": "i", "repeats": "i", "agents_touched": "i", "agent_min": "d", "cost": "d",
-    "expert_min": "d", "helpers": "i",
-}
+# hot-path constants (module globals: one dict lookup, no class attribute lookups)
+_QUEUED, _IN_SERVICE, _DONE = State.QUEUED, State.IN_SERVICE, State.DONE
+_RESOLVED = Outcome.RESOLVED
+_IDLE, _RESOLVE, _DIAGNOSE, _HANDOFF = Phase.IDLE, Phase.RESOLVE, Phase.DIAGNOSE, Phase.HANDOFF
+_INF = math.inf
 
 #: per-ticket values of optional features, kept as {ticket_id: value} only for the tickets
 #: concerned (``RunResult.extra``) and joined onto the ticket table; absent means 0
@@ -107,7 +107,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self.scn = scenario
         self.replication = replication
         self.seed = seed
-        self.env = simpy.Environment()
+        self.env = env = simpy.Environment()
+        # SimPy is the calendar.  Each agent's activities reuse one Timeout event, rescheduled
+        # with the public Environment.schedule (what Timeout() itself calls), so an activity
+        # costs one heap push and no event allocation (issue 16); the arrival stream too.
+        self._schedule = env.schedule
         self.horizon = scenario.horizon_min
         self.warmup = scenario.warmup_min
         self.swarm_wait_is_queue = scenario.frictions.swarm_wait_is_queue
@@ -145,6 +149,14 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                               for t in sorted(self.teams, key=lambda t: (t.tier, t.index))],
                        _queue_len=lambda name: len(self.queues[name]), _now=lambda: self.env.now)
         self.policy = policy_cls(params, self.org)
+        # hooks see one ticket view, pointed at the ticket each call is about (no allocation)
+        self._ticket_view = TicketReadView(None)
+        self._route_hook = self.policy.route
+        # callback lists shared by every reused event: SimPy only iterates them (a cancelled
+        # activity gets an empty list of its own instead, never a change to these)
+        self._phase_cbs = [self._phase_done]
+        self._arrive_cbs = [self._arrive]
+        self._decide_hook = self.policy.on_cannot_resolve
         self.policy_name = policy_cls.name
         self._declare_queues()
 
@@ -158,8 +170,12 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self._seg_names = [s.name for s in scenario.segments]
         self._seg_level = [self._level_of[s.priority] for s in scenario.segments]
         self._iss = [(i.name, i.tier, i.skill) for i in scenario.issues]
+        self._kinds = [[Ticket.kind(s.name, si, i.name, ii, i.tier, i.skill, self._seg_level[si])
+                        for ii, i in enumerate(scenario.issues)]
+                       for si, s in enumerate(scenario.segments)]
 
-        self.cols = {name: array(code) for name, code in TICKET_COLUMNS.items()}
+        self.recorder = TicketRecorder()
+        self._done = self.recorder.done          # finished tickets: one append each
         self.backlog = {"time_min": array("d"), "waiting": array("i"), "in_system": array("i")}
 
         # optional mechanics (sim/mechanics): each off unless the scenario switches it on
@@ -221,14 +237,15 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
     def run(self) -> RunResult:
         env = self.env
         first = self._block.arrival[0]
-        env.timeout(first).callbacks.append(self._arrive)
+        self._arrival_ev = Timeout(env, first)
+        self._arrival_ev.callbacks.append(self._arrive)
         if self.backlog_every > 0:
             env.timeout(self.warmup).callbacks.append(self._sample_backlog)
         with _relaxed_gc():
             env.run(until=self.horizon)
         self._close_horizon()
         return RunResult(
-            policy=self.policy_name, replication=self.replication, columns=self.cols,
+            policy=self.policy_name, replication=self.replication, columns=self.recorder.columns(),
             team_busy_min=[sum(a.busy_min for a in t.agents) for t in self.teams],
             window_min=self.horizon - self.warmup, backlog=self.backlog, trace=self.trace,
             arrivals=self.n_arrivals, extra=self.extra,
@@ -239,40 +256,60 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         )
 
     # ------------------------------------------------------------------ arrivals
-    def _arrive(self, _event) -> None:
+    def _arrive(self, event) -> None:
         b, r = self._block, self._row
         now = self.env.now
-        seg, iss = b.segment[r], b.issue[r]
-        name, tier, skill = self._iss[iss]
         tid = b.start + r
-        t = Ticket(tid, self._seg_names[seg], seg, name, iss, tier, skill, self._seg_level[seg],
-                   now, b.patience[r], b.work[r], b.rand[r], now >= self.warmup)
-        t.draws = b
-        t.row = r
+        t = self._kinds[b.segment[r]][b.issue[r]](tid, now, b.patience[r], b.work[r],
+                                                  now >= self.warmup, b, r)
         self.live[tid] = t
         self.n_arrivals += 1
-        # schedule the next arrival
+        # schedule the next arrival: the same event, rescheduled
         r += 1
         if r == len(b.arrival):
             self._block = b = next(self._blocks)
             r = 0
         self._row = r
-        self.env.timeout(b.arrival[r] - now).callbacks.append(self._arrive)
+        event.callbacks = self._arrive_cbs
+        self._schedule(event, NORMAL, b.arrival[r] - now)
         if self.trace is not None:
             self.trace.append((now, now, tid, "created", -1, "", ""))
-        self._enqueue(t, self._route(t))
-
-    def _route(self, t: Ticket) -> TicketQueue:
-        """The queue the policy sends a new (or returning) ticket to."""
+        # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined
+        view = self._ticket_view
+        retarget(view, t)
         try:
-            qname = self.policy.route(TicketReadView(t))
+            qname = self._route_hook(view)
         except Exception as exc:
             raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
         q = self.queues.get(qname) if qname.__class__ is str else None
         if q is None:
-            raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
-                                             f"queues: {list(self.queues)}"))
+            self._bad_route(t, qname)
+        t.queue = q
+        for team in q.teams:
+            free = team.free
+            if free:
+                agent = free.popleft()
+                agent.busy_since = now
+                self._take(agent, t, now)
+                return
+        self._enqueue(t, q)
+
+    def _route(self, t: Ticket) -> TicketQueue:
+        """The queue the policy sends a new (or returning) ticket to."""
+        view = self._ticket_view
+        retarget(view, t)
+        try:
+            qname = self._route_hook(view)
+        except Exception as exc:
+            raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
+        q = self.queues.get(qname) if qname.__class__ is str else None
+        if q is None:
+            self._bad_route(t, qname)
         return q
+
+    def _bad_route(self, t: Ticket, qname: object) -> None:
+        raise PolicyError(self._where(t, f"route() returned unknown queue {qname!r}; "
+                                         f"queues: {list(self.queues)}"))
 
     def _where(self, t: Ticket, rule: str) -> str:
         return (f"policy {self.policy_name!r}, replication {self.replication}, ticket {t.id} "
@@ -285,17 +322,17 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         for team in q.teams:
             if team.free:
                 agent = team.free.popleft()
-                agent.busy_since = self.env.now
-                self._take(agent, t)
+                agent.busy_since = now = self.env.now
+                self._take(agent, t, now)
                 return
         now = self.env.now
-        t.state = State.QUEUED
+        t.state = _QUEUED
         t.enqueued_at = now
         t.visit += 1
         q.push(t)
         if self.trace is not None:
             self.trace.append((now, now, t.id, "queued", -1, "", q.name))
-        if t.patience != math.inf:
+        if t.patience != _INF:
             self._arm_patience(t)
 
     def _arm_patience(self, t: Ticket) -> None:
@@ -326,12 +363,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             self._finish(t, Outcome.ABANDONED)
 
     # ------------------------------------------------------------------ agents
-    def _take(self, agent: Agent, t: Ticket) -> None:
-        """``agent`` (already marked busy) starts on ticket ``t``."""
-        now = self.env.now
-        if t.state == State.QUEUED:
+    def _take(self, agent: Agent, t: Ticket, now: float) -> None:
+        """``agent`` (already marked busy) starts on ticket ``t`` at ``now``."""
+        if t.state == _QUEUED:
             t.queued_total += now - t.enqueued_at
-        t.state = State.IN_SERVICE
+        t.state = _IN_SERVICE
         t.owner = agent
         if t.first_touch != t.first_touch:  # NaN: first time anyone touches it
             t.first_touch = now
@@ -350,34 +386,61 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         if self.trace is not None:
             self.trace.append((now, now, t.id, "taken", agent.id, team.name, ""))
         if agent.can[t.issue_idx]:
-            self._begin(agent, Phase.RESOLVE, rep + t.work, rep)
+            # _begin(agent, RESOLVE, rep + work, rep), inlined: the commonest activity
+            agent.phase = _RESOLVE
+            agent.phase_start = now
+            agent.phase_dur = duration = rep + t.work
+            agent.rep_dur = rep
+            ev = agent.ev
+            if ev is None:
+                agent.ev = ev = Timeout(self.env, duration, agent)
+                ev.callbacks.append(self._phase_done)
+            else:
+                ev.callbacks = self._phase_cbs
+                self._schedule(ev, NORMAL, duration)
         else:
             diag = self._draw(t, Stream.DIAGNOSE, t.n_diag, team.diagnose, team.index)
             t.n_diag += 1
             self._begin(agent, Phase.DIAGNOSE, rep + diag, rep)
 
     def _begin(self, agent: Agent, phase: int, duration: float, rep: float = 0.0) -> None:
+        """Start an activity of ``duration`` minutes; ``_phase_done`` runs when it ends.
+
+        The agent's event is reused (it has fired: an agent does one thing at a time); an
+        activity cut short (shift end, interruption) drops it (``agent.ev = None``), since the
+        cancelled entry is still in SimPy's heap.
+        """
         agent.phase = phase
         agent.phase_start = self.env.now
         agent.phase_dur = duration
         agent.rep_dur = rep
-        agent.ev = ev = self.env.timeout(duration, agent)     # kept so shifts/interrupts can cancel
-        ev.callbacks.append(self._phase_done)
+        ev = agent.ev
+        if ev is None:
+            agent.ev = ev = Timeout(self.env, duration, agent)
+            ev.callbacks.append(self._phase_done)
+        else:
+            ev.callbacks = self._phase_cbs
+            self._schedule(ev, NORMAL, duration)
 
     def _phase_done(self, event) -> None:
-        agent: Agent = event.value
+        agent: Agent = event._value
         t = agent.ticket
         phase = agent.phase
         dur = agent.phase_dur
-        self._charge(t, agent, dur)
+        # _charge(t, agent, dur), inlined
+        team = agent.team
+        t.agent_min += dur
+        t.cost += dur * team.cost_per_min
+        if team.is_top and t.tier < self.top_tier:
+            t.expert_min += dur
         if self.trace is not None:
             self._trace_phase(agent, t)
-        if phase == Phase.RESOLVE:
-            self._finish(t, Outcome.RESOLVED)
+        if phase == _RESOLVE:
+            self._finish(t, _RESOLVED)
             self._release(agent)
-        elif phase == Phase.DIAGNOSE:
+        elif phase == _DIAGNOSE:
             self._decide(agent, t)
-        elif phase == Phase.HANDOFF:
+        elif phase == _HANDOFF:
             q = agent.target
             agent.target = None
             t.handoffs += 1
@@ -409,7 +472,9 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
 
     def _decide(self, agent: Agent, t: Ticket) -> None:
         try:
-            decision = self.policy.on_cannot_resolve(TicketReadView(t), self._agent_views[agent.id])
+            view = self._ticket_view
+            retarget(view, t)
+            decision = self._decide_hook(view, self._agent_views[agent.id])
         except Exception as exc:
             raise PolicyError(self._where(t, f"on_cannot_resolve() raised "
                                              f"{type(exc).__name__}: {exc}")) from exc
@@ -524,7 +589,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
     def _release(self, agent: Agent) -> None:
         """``agent`` is done with their ticket: take the next piece of work or go idle."""
         agent.ticket = None
-        agent.phase = Phase.IDLE
+        agent.phase = _IDLE
         if self._hooked:
             if agent.suspended is not None:      # back to the ticket they were pulled off
                 if agent.team.on_duty or not agent.team.handover:
@@ -549,7 +614,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                             return
                         self._start_swarm(t, t.owner, [agent])
                     else:
-                        self._take(agent, t)
+                        self._take(agent, t, self.env.now)
                     return
         now = self.env.now
         lo = self.warmup if agent.busy_since < self.warmup else agent.busy_since
@@ -577,17 +642,20 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
 
     def _finish(self, t: Ticket, outcome: Outcome) -> None:
         now = self.env.now
-        t.state = State.DONE
+        t.state = _DONE
         t.outcome = outcome
         t.end = now
         if self.trace is not None:
-            name = "resolved" if outcome == Outcome.RESOLVED else "abandoned"
+            name = "resolved" if outcome == _RESOLVED else "abandoned"
             self.trace.append((now, now, t.id, name, -1, "", ""))
         del self.live[t.id]
-        if self._reopens and outcome == Outcome.RESOLVED and self._try_reopen(t):
+        if self._reopens and outcome == _RESOLVED and self._try_reopen(t):
             return                          # the customer will be back: recorded when it ends
         if t.measured:
-            self._record(t)
+            done = self._done
+            done.append(_row(t))
+            if len(done) >= BATCH:
+                self.recorder.flush()
 
     def _count(self, t: Ticket, column: str, amount: float) -> None:
         """Add to an optional per-ticket column (EXTRA_COLUMNS)."""
@@ -595,23 +663,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         d[t.id] = d.get(t.id, 0) + amount
 
     def _record(self, t: Ticket) -> None:
-        c = self.cols
-        c["ticket_id"].append(t.id)
-        c["segment"].append(t.segment_idx)
-        c["issue"].append(t.issue_idx)
-        c["tier"].append(t.tier)
-        c["arrival_min"].append(t.arrival)
-        c["end_min"].append(t.end)
-        c["outcome"].append(int(t.outcome))
-        c["wait_min"].append(t.queued_total)
-        c["first_response_min"].append(t.first_touch - t.arrival)
-        c["handoffs"].append(t.handoffs)
-        c["repeats"].append(t.repeats)
-        c["agents_touched"].append(len(t.touched))
-        c["agent_min"].append(t.agent_min)
-        c["cost"].append(t.cost)
-        c["expert_min"].append(t.expert_min)
-        c["helpers"].append(t.helpers)
+        """Keep a finished ticket's result row (converted to columns in batches)."""
+        done = self._done
+        done.append(_row(t))
+        if len(done) >= BATCH:
+            self.recorder.flush()
 
     def _sample_backlog(self, _event) -> None:
         now = self.env.now

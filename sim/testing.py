@@ -489,7 +489,7 @@ def _copy(v: Any) -> Any:
 def _slots(obj: Any) -> tuple:
     entry = _GETTERS.get(type(obj))
     if entry is None:
-        names = tuple(type(obj).__slots__)
+        names = tuple(getattr(type(obj), "FIELDS", None) or type(obj).__slots__)
         entry = _GETTERS[type(obj)] = (names, operator.attrgetter(*names))
     return tuple([v if type(v) not in _MUTABLE else _copy(v) for v in entry[1](obj)])
 
@@ -521,7 +521,8 @@ def _same_state(before: dict, after: dict, hook: str, ticket, org, found: list[V
         new = after[key][1]
         if all(map(_equal, old, new)):
             continue
-        names = type(obj).__slots__ if not key.startswith("queue") else ("size", "contents")
+        names = (getattr(type(obj), "FIELDS", None) or type(obj).__slots__
+                 if not key.startswith("queue") else ("size", "contents"))
         changed = [f"{n}: {o!r} -> {v!r}" for n, o, v in zip(names, old, new) if not _equal(o, v)]
         found.append(Violation("read-only views", ticket.id, org.now,
                                f"{hook} changed {key} ({'; '.join(changed[:3])}); "

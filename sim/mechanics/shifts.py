@@ -97,7 +97,8 @@ class ShiftsMixin:
         """
         now = self.env.now
         t = agent.ticket
-        agent.ev.callbacks.remove(self._phase_done)
+        agent.ev.callbacks = []          # cancelled: the entry stays in the heap, does nothing
+        agent.ev = None                  # so the next activity gets a fresh event
         elapsed = now - agent.phase_start
         self._charge(t, agent, elapsed)
         if self.trace is not None:

@@ -79,7 +79,8 @@ class SwarmFrictionsMixin:
         """The customer gives up while the owner searches: the search stops, the owner is free."""
         owner = t.owner
         now = self.env.now
-        owner.ev.callbacks.remove(self._phase_done)
+        owner.ev.callbacks = []          # cancelled (see ShiftsMixin._stop_activity)
+        owner.ev = None
         self._charge(t, owner, now - owner.phase_start)
         self._trace_interval(owner.phase_start, now, t, owner, Phase.SEARCH)
 

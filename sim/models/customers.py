@@ -129,7 +129,7 @@ class CustomerStream:
                 mask = seg == j
                 patience[mask] = segment.patience.from_uniform(u_pat[mask])
         b.patience = patience.tolist()
-        b.rand = [tuple(r) for r in rng[Stream.POLICY].random((n, RAND_SLOTS)).tolist()]
+        b.rand = rng[Stream.POLICY].random((n, RAND_SLOTS)).tolist()   # Ticket.rand: a tuple of a row
         u_diag = rng[Stream.DIAGNOSE].random((n, SLOTS))
         b.diagnose = [d.from_uniform(u_diag).tolist() if d is not None else None for d in self._diag_dists]
         b.handoff = scn.frictions.handoff.from_uniform(rng[Stream.HANDOFF].random((n, SLOTS))).tolist()

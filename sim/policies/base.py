@@ -26,8 +26,9 @@ Hooks receive tickets, agents and teams as thin read-only wrappers
 :class:`AgentView` and :class:`TeamView`: only the documented attributes
 exist, and assigning one raises ``AttributeError`` (the run stops with a
 :class:`PolicyError`), so a policy cannot change a count, a clock or a queue.
-The wrapper costs one small allocation per decision (measured in
-``benchmarks/engine_speed.py``).  The conformance kit (:mod:`sim.testing`)
+The wrappers cost no allocation per decision: one ticket view is reused
+and pointed at the ticket each hook is about, so a view is valid during
+the hook call only (keep ``ticket.id``, not the view, to remember a ticket).  The conformance kit (:mod:`sim.testing`)
 also fails a policy that changes any engine state inside a hook.  What the
 engine checks on every decision (raising :class:`PolicyError` naming the
 ticket, the time and the rule) is that each decision can be carried out:

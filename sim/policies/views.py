@@ -5,9 +5,15 @@ through the engine's own objects, so it cannot change a count, a clock or a
 queue by accident (or on purpose): every attribute is a read-only property
 and assigning one raises ``AttributeError``.  Only the attributes documented
 in :mod:`sim.policies.base` (``TicketView``, ``AgentView``, ``TeamView``) exist.
+
+Views cost nothing per decision: team and agent views are built once per run, and the engine
+points one ticket view at the ticket each hook is about (:data:`retarget`), so a ticket view is
+valid for the duration of the hook call; a policy that wants to remember something about a
+ticket keeps the value (``ticket.id``, ``ticket.tier``), not the view.
 """
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 
@@ -28,7 +34,12 @@ class _View:
 
 
 def _read(name: str) -> property:
-    return property(lambda self: getattr(self._target, name), doc=f"read-only ``{name}``")
+    # a C-level getter (no Python frame per read): hooks read these on every decision
+    return property(attrgetter(f"_target.{name}"), doc=f"read-only ``{name}``")
+
+
+#: point a view at another engine object (the engine's reused ticket view; not for policies)
+retarget = _View._target.__set__   # type: ignore[attr-defined]
 
 
 class TeamReadView(_View):
