@@ -231,6 +231,15 @@ def test_group_pattern_rules_and_max_teams(tmp_path):
     assert len(names) <= 4 and "2nd line" in names and "Desk 1st" in names
     assert _count(got.report, "merged into their line") >= 9
     assert {t["name"]: t["tier"] for t in got.data["teams"]}["2nd line"] == 2
+    # no names with a line: merged in the order the handoffs give, tiers from the handoffs
+    df = pd.concat([_status_rows(groups=("Desk", f"G{k}")).assign(
+        id=lambda d, k=k: d["id"] + f"-{k}") for k in range(12)])
+    df.to_csv(path, index=False)
+    got = calibrate(path, Mapping.build(pairs=base), max_teams=4)
+    tiers = {t["name"]: t["tier"] for t in got.data["teams"]}
+    assert len(tiers) <= 4 and tiers["Desk"] == 1
+    assert {v for k, v in tiers.items() if k != "Desk"} == {2}
+    assert any(k.endswith("merged") for k in tiers)
 
 
 def _count(report, needle):

@@ -133,29 +133,41 @@ def organise(df: pd.DataFrame, rules, max_teams: Optional[int], roles: dict[str,
         tickets = df.dropna(subset=["group"]).groupby("group")["case"].nunique()
         flow = group_flow(df)
         line = dict(level)
+        by_flow: set[str] = set()
         missing = [t for t in teams if t not in line]
         if missing:       # no hint: the tier the direction of handoffs gives the group
             score = copeland(teams, flow)
             levels = sorted(set(score.values()))
-            k = max(1, max_teams - len(set(line.values())))
+            bins = min(max_teams, len(levels))
             for t in missing:
-                rank = levels.index(score[t])
-                line[t] = _place(t, score, line, level) if level else \
-                    1 + int(rank * min(k, len(levels)) / len(levels))
+                if level:     # beside teams that state their line: at the line it outranks
+                    line[t] = _place(t, score, level)
+                else:         # no team states one: the handoffs' order, in at most N bins
+                    line[t] = 1 + int(levels.index(score[t]) * bins / len(levels))
+                    by_flow.add(t)
         merged: dict[str, str] = {}
         current = set(teams)
         for t in sorted(teams, key=lambda x: (tickets.get(x, 0), x)):
             if len(current) <= max_teams:
                 break
-            target = line_name(line[t])
+            target = f"merged tier {line[t]}" if t in by_flow else line_name(line[t])
             if target == t:
                 continue
             current.discard(t)
             current.add(target)
             merged[t] = target
+        # groups merged by the handoffs' order alone are named after their largest member
+        for target in {merged[t] for t in merged if t in by_flow}:
+            members = [t for t in merged if merged[t] == target]      # smallest first
+            name = f"{members[-1]} +{len(members) - 1} merged" if len(members) > 1 else members[0]
+            current.discard(target)
+            current.add(name)
+            for t in members:
+                merged[t] = name
         df = _rename(df, merged)
         for t, target in merged.items():     # every group merged into a line shares its level
-            level[target] = line[t]
+            if t not in by_flow:             # (flow-ordered merges get their tier from the flow)
+                level[target] = line[t]
         level = {t: v for t, v in level.items() if t in current}
         by_line = Counter(merged.values())
         report.add(len(merged), f"small groups merged into their line ({len(teams)} groups > "
@@ -164,7 +176,7 @@ def organise(df: pd.DataFrame, rules, max_teams: Optional[int], roles: dict[str,
     return df, level
 
 
-def _place(team: str, score: dict[str, int], line: dict[str, int], level: dict[str, int]) -> int:
+def _place(team: str, score: dict[str, int], level: dict[str, int]) -> int:
     """A group without a hint sits at the line of the hinted teams it outranks by handoffs."""
     below = [level[t] for t in level if t in score and score[t] <= score[team]]
     return max(below) if below else min(level.values())
