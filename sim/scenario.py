@@ -15,7 +15,7 @@ import math
 import reprlib
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Mapping, Optional, Protocol
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -390,9 +390,7 @@ class Scenario(_Model):
                 or not self.frictions.context_switch.is_zero)
 
     def policy_names(self) -> list[str]:
-        from .policies import registry
-
-        return list(self.policies) if self.policies else registry.default_names()
+        return list(self.policies) if self.policies else list(DEFAULT_POLICIES)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -417,10 +415,14 @@ class ScenarioError(ValueError):
 # ---------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a YAML scenario file; raise :class:`ScenarioError`."""
+def load_scenario(path: str | Path, policies: "PolicyCatalogue | Mapping[str, Any] | None" = None
+                  ) -> Scenario:
+    """Read and validate a YAML scenario file; raise :class:`ScenarioError`.
+
+    ``policies``: the policies a scenario may name (see :func:`scenario_from_dict`).
+    """
     src = str(path)
-    return scenario_from_dict(parse_yaml(read_text(path), src), source=src)
+    return scenario_from_dict(parse_yaml(read_text(path), src), source=src, policies=policies)
 
 
 def read_text(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -558,8 +560,15 @@ def parse_yaml(text: str, src: str) -> Any:
         raise ScenarioError([f"{src}{where}: YAML syntax error: {problem}"]) from None
 
 
-def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
-    """Validate plain data (as read from YAML) into a :class:`Scenario`."""
+def scenario_from_dict(data: Any, source: str = "<scenario>",
+                       policies: "PolicyCatalogue | Mapping[str, Any] | None" = None) -> Scenario:
+    """Validate plain data (as read from YAML) into a :class:`Scenario`.
+
+    ``policies``: the known policies, passed in (this layer imports no policy
+    code): a :class:`PolicyCatalogue` or a mapping ``name -> policy class``;
+    ``None`` means the catalogue the policy registry installed
+    (:func:`use_policy_catalogue`: every built-in, ``--plugin`` and installed plug-in).
+    """
     if not isinstance(data, dict):
         raise ScenarioError([f"{source}: top level must be a mapping of scenario keys, got {_kind(data)}"])
     raw = _check_plain_data(data)
@@ -570,7 +579,7 @@ def scenario_from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(_capped([f"{source}: {line}" for line in _format_pydantic(exc, Scenario)],
                                     source)) from None
-    problems = [f"{source}: {p}" for p in check_semantics(scn)]
+    problems = [f"{source}: {p}" for p in check_semantics(scn, policies)]
     if problems:
         raise ScenarioError(_capped(problems, source))
     return scn
@@ -618,8 +627,10 @@ def _check_plain_data(data: Any) -> list[str]:
     return sorted(problems)
 
 
-def check_semantics(scn: Scenario) -> list[str]:
-    """Cross-field rules pydantic cannot express field by field."""
+def check_semantics(scn: Scenario, policies: "PolicyCatalogue | Mapping[str, Any] | None" = None
+                    ) -> list[str]:
+    """Cross-field rules pydantic cannot express field by field (``policies``: as in
+    :func:`scenario_from_dict`)."""
     problems: list[str] = []
     for key, items in (("segments", scn.segments), ("issues", scn.issues)):
         total = sum(i.share for i in items)
@@ -691,19 +702,64 @@ def check_semantics(scn: Scenario) -> list[str]:
                 f"{', '.join(repr(c) for c in cannot)}; give a distribution, e.g. "
                 "{dist: exponential, mean: 10}"
             )
-    problems.extend(_check_policies(scn))
+    problems.extend(_check_policies(scn, _catalogue(policies)))
     return problems
 
 
-def _check_policies(scn: Scenario) -> list[str]:
-    from .policies import registry
+# ---------------------------------------------------------------------------------
+# Known policies: passed in, never imported here (the registry installs the default)
+# ---------------------------------------------------------------------------------
 
+#: what a scenario without a ``policies:`` key runs: the three operating models the simulator
+#: compares (``sim.policies.registry.DEFAULT_POLICIES`` is this tuple)
+DEFAULT_POLICIES = ("tiered", "skill_routing", "swarming")
+
+
+class PolicyCatalogue(Protocol):
+    """What validation needs to know about policies: a class (with ``Params``) per name."""
+
+    def get(self, name: str) -> Any: ...
+
+    def names(self) -> list[str]: ...
+
+
+class _MappingCatalogue:
+    def __init__(self, classes: Mapping[str, Any]) -> None:
+        self._classes = dict(classes)
+
+    def get(self, name: str) -> Any:
+        return self._classes.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._classes)
+
+
+_installed: Optional[PolicyCatalogue] = None
+
+
+def use_policy_catalogue(catalogue: Optional[PolicyCatalogue]) -> None:
+    """Install the catalogue used when validation is given none (the registry calls this)."""
+    global _installed
+    _installed = catalogue
+
+
+def _catalogue(policies: "PolicyCatalogue | Mapping[str, Any] | None") -> Optional[PolicyCatalogue]:
+    if policies is None:
+        return _installed
+    if isinstance(policies, Mapping):
+        return _MappingCatalogue(policies)
+    return policies
+
+
+def _check_policies(scn: Scenario, catalogue: Optional[PolicyCatalogue]) -> list[str]:
     problems: list[str] = []
+    if catalogue is None:       # nothing installed a catalogue: names cannot be checked here
+        return problems
     for name, params in scn.policies.items():
-        cls = registry.get(name)
+        cls = catalogue.get(name)
         if cls is None:
             problems.append(
-                f"policies.{name}: unknown policy; available: {', '.join(registry.names())}"
+                f"policies.{name}: unknown policy; available: {', '.join(catalogue.names())}"
             )
             continue
         if params is None:

@@ -27,6 +27,7 @@ import os
 import sys
 from importlib import metadata
 
+from .. import scenario as _scenario
 from .base import Policy, policy_problems
 
 ENTRY_POINT_GROUP = "supportsim.policies"
@@ -164,8 +165,9 @@ def builtin_names() -> list[str]:
 
 
 #: what a scenario without a ``policies:`` key runs: the three operating models the simulator
-#: compares (``tiered_warm_handoff`` is a what-if of ``tiered``, run when asked for)
-DEFAULT_POLICIES = ("tiered", "skill_routing", "swarming")
+#: compares (``tiered_warm_handoff`` is a what-if of ``tiered``, run when asked for); the
+#: scenario layer owns the tuple, since a scenario file's meaning must not depend on policy code
+DEFAULT_POLICIES = _scenario.DEFAULT_POLICIES
 
 
 def default_names() -> list[str]:
@@ -209,3 +211,20 @@ def load_installed() -> tuple[list[type[Policy]], list[str]]:
 
 def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class _RegistryCatalogue:
+    """The registry as scenario validation sees it (:class:`sim.scenario.PolicyCatalogue`)."""
+
+    def get(self, name: str) -> type[Policy] | None:
+        return get(name)
+
+    def names(self) -> list[str]:
+        return names()
+
+
+#: pass this to ``load_scenario(..., policies=...)`` to validate against the registry explicitly
+CATALOGUE = _RegistryCatalogue()
+# validation given no catalogue uses the registry: the scenario layer never imports policy code,
+# the registry hands itself down when it is imported (``import sim`` always imports it)
+_scenario.use_policy_catalogue(CATALOGUE)
