@@ -157,6 +157,19 @@ def test_status_rows_become_work_queue_and_customer_wait(tmp_path):
     assert load_scenario(out).issues[0].work.value == pytest.approx(30.0)
 
 
+def test_statuses_in_the_lifecycle_column_need_no_mapping(tmp_path):
+    """The public BPI incident logs: concept:name Accepted, lifecycle:transition In Progress."""
+    df = _status_rows().rename(columns={"id": "case:concept:name", "Status": "concept:name",
+                                        "Sub": "lifecycle:transition", "When": "time:timestamp",
+                                        "Team": "org:group", "Who": "org:resource"})
+    path = tmp_path / "bpi.csv"
+    df.to_csv(path, index=False)
+    cal = calibrate(path)
+    assert any("lifecycle:transition holds statuses" in m for _, m in cal.report.lines)
+    assert cal.work_fits["all"].sample_mean == pytest.approx(30.0)
+    assert (cal.cases["outcome"] == "resolved").all()
+
+
 def test_statuses_section_and_status_flag(tmp_path):
     df = _status_rows()
     df["Sub"] = df["Sub"].replace({"Wait - User": "With Vendor Team", "In Progress": "Hacking"})
