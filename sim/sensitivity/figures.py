@@ -34,6 +34,15 @@ def _colours(policies: list[str]) -> dict[str, Any]:
     return {p: cmap(i % 10) for i, p in enumerate(policies)}
 
 
+def _metric(name: str) -> str:
+    try:
+        from ..schema import metric_label
+
+        return metric_label(name)
+    except ImportError:        # pragma: no cover
+        return name
+
+
 def _label(r: SensitivityResult, path: str) -> str:
     p = r.param(path)
     return p.human if p is not None else path
@@ -70,7 +79,7 @@ def tornado_figure(r: SensitivityResult) -> Any:
                 y += 1
         ax.axvline(0, color="black", lw=0.8)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-        ax.set_title(metric, fontsize=9)
+        ax.set_title(_metric(metric), fontsize=9)
         ax.set_xlabel(f"change vs {r.baseline} (◀ low end, ▶ high end, | scenario)", fontsize=8)
         ax.set_yticks(range(len(labels)))
         ax.set_yticklabels(labels, fontsize=8)
@@ -109,7 +118,7 @@ def flip_lines_figure(r: SensitivityResult) -> Any:
                 ax.axvline(centre, color="black", lw=0.6, alpha=0.5)
             ax.axhline(0, color="black", lw=0.8, ls="--")
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
-            ax.set_title(f"{metric}\n{p.human}" + (" (× scenario)" if p.relative else ""), fontsize=8)
+            ax.set_title(f"{_metric(metric)}\n{p.human}" + (" (× scenario)" if p.relative else ""), fontsize=8)
             ax.tick_params(labelsize=7)
     handles, labels = [], []
     for ax in axes.flat:

@@ -249,8 +249,11 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     points = (pd.concat(point_rows, ignore_index=True)[[*POINTS_COLUMNS, "unstable"]] if point_rows
               else pd.DataFrame(columns=[*POINTS_COLUMNS, "unstable"]))
     points = points.sort_values(["parameter", "policy", "metric", "value"], kind="stable").reset_index(drop=True)
-    tornado = [tornado_rows(p, [v for v in (p.low, centres[p.path], p.high) if v is not None], points)
-               for p in params]
+    tornado = []
+    for p in params:
+        rows = tornado_rows(p, [v for v in (p.low, centres[p.path], p.high) if v is not None], points)
+        own = {pol for pol, _ in pairs_of(p)}
+        tornado.append(rows[rows["policy"].isin(own)])      # a policy's own parameter: that policy
     tornado_df = (pd.concat(tornado, ignore_index=True) if tornado
                   else pd.DataFrame(columns=[*TORNADO_COLUMNS, "kind"]))
     flips = [row for p in params for row in flip_rows(evaluated[p.path], pairs_of(p), baseline)]
