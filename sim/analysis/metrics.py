@@ -208,11 +208,13 @@ class Replications:
         self.tickets = tickets
         self.teams = teams
         self.scenario = scenario
-        self.values = values        # metrics computed so far, aligned with keys
+        self.values = values        # metrics computed so far (and n_resolved), aligned with keys
 
     @cached_property
     def resolved(self) -> np.ndarray:
-        """Resolved measured tickets per row of ``keys``."""
+        """Resolved measured tickets per row of ``keys`` (counted while grouping, when given)."""
+        if "n_resolved" in self.values:
+            return self.values["n_resolved"]
         t = self.tickets
         mask = _is(t["outcome"], "resolved")
         counts = pd.DataFrame({"policy": t["policy"].astype(str).to_numpy()[mask],
@@ -463,7 +465,8 @@ def _payroll_per_resolved(r: Replications) -> Optional[np.ndarray]:
 
 
 # ------------------------------------------------------------------------ tables of metrics
-def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFrame:
+def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any,
+             resolved: Optional[list[int]] = None) -> pd.DataFrame:
     targets = ticket_targets(tickets, scenario)
     # outcome flags once for all groups, not per group
     out_col = tickets["outcome"]
@@ -479,6 +482,8 @@ def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any) -> pd.DataFr
         group = TicketGroup(data.iloc[idx], targets.iloc[idx])
         row.update({name: fn(group) for name, fn in chosen})
         rows.append(row)
+        if resolved is not None:       # for the replication metrics (payroll per resolved ticket)
+            resolved.append(group.n_resolved)
     return pd.DataFrame(rows)
 
 
@@ -491,14 +496,17 @@ def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None
     sets a target, they are left out.  Columns: the ticket metrics in catalogue
     order, ``utilisation_<team>`` per team, then the replication metrics.
     """
-    out = _grouped(tickets, ["policy", "replication"], scenario)
+    n_resolved: list[int] = []
+    out = _grouped(tickets, ["policy", "replication"], scenario, n_resolved)
     if teams is not None and len(teams) and len(out):
         util = teams.pivot_table(index=["policy", "replication"], columns="team",
                                  values="utilisation", observed=True)
         util.columns = [f"{UTILISATION_PREFIX}{c}" for c in util.columns]
         out = out.merge(util.reset_index(), on=["policy", "replication"], how="left")
     if len(out):
-        reps = Replications(out[["policy", "replication"]], tickets, teams, scenario, {})
+        # rows keep the grouping's order through the left merge above
+        reps = Replications(out[["policy", "replication"]], tickets, teams, scenario,
+                            {"n_resolved": np.asarray(n_resolved, dtype=float)})
         for name, e in REPLICATION_METRICS.items():
             if e.present is not None and not e.present(tickets, scenario):
                 continue
