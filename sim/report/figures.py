@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..analysis import Analysis, t_interval  # noqa: E402
+from ..analysis import UTILISATION_LIMIT, Analysis, t_interval  # noqa: E402
 from .format import currency_of  # noqa: E402
 
 __all__ = ["FigureOut", "FIGURES", "render_figures"]
@@ -131,8 +131,9 @@ def fig_utilisation(result: Any, a: Analysis) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4))
     sns.barplot(data=teams, x="team", y="utilisation", hue="policy", hue_order=pols,
                 palette=_palette(pols), errorbar=_t_err, ax=ax)
-    ax.axhline(0.95, color="crimson", ls="--", lw=1)
-    ax.text(ax.get_xlim()[0], 0.96, " stability limit (95 %)", color="crimson", fontsize=8, va="bottom")
+    ax.axhline(UTILISATION_LIMIT, color="crimson", ls="--", lw=1)      # the stability check's limit
+    ax.text(ax.get_xlim()[0], UTILISATION_LIMIT + 0.01, f" stability limit ({UTILISATION_LIMIT * 100:g} %)",
+            color="crimson", fontsize=8, va="bottom")
     ax.set_ylim(0, max(1.05, float(teams["utilisation"].max()) * 1.08) if len(teams) else 1.05)
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_ylabel("utilisation over the measured window")
