@@ -165,8 +165,13 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
     note = ("Difference policy − baseline per replication (same customers), mean ± 95 % Student-t "
             "half-width. In brackets, the half-width the same comparison would have if the runs were "
             "independent: the paired interval is what common random numbers buy.")
-    return Table(f"All paired differences vs {a.baseline}", ["metric", *[f"{o} − {a.baseline}" for o in others]],
-                 rows, note)
+    unstable = set(a.unstable)
+    if unstable:
+        note += (" UNSTABLE policies (" + ", ".join(sorted(unstable)) + ") did not settle: their "
+                 "differences depend on the horizon and are no steady-state comparison.")
+    title = f"All paired differences vs {a.baseline}" + (" (UNSTABLE)" if a.baseline in unstable else "")
+    return Table(title, ["metric", *[f"{o} (UNSTABLE) − {a.baseline}" if o in unstable else f"{o} − {a.baseline}"
+                                     for o in others]], rows, note)
 
 
 def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str],
@@ -194,12 +199,16 @@ def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]
 def _issue_change_table(a: Analysis) -> Table | None:
     """Where a policy gains or loses: the paired verdict metrics per issue type."""
     p = a.paired_by_issue
-    if p is None or p.empty:
+    unstable = set(a.unstable)
+    if p is None or p.empty or a.baseline in unstable:    # no comparison with an unstable baseline
         return None
     idx = p.set_index(["issue", "policy", "metric"])
     rows = []
     for issue in pd.unique(p["issue"]):
         for pol in pd.unique(p["policy"]):
+            if pol in unstable:
+                rows.append([str(issue), f"{pol} (UNSTABLE)", *["not compared"] * len(VERDICT_METRICS)])
+                continue
             cells = []
             for m in VERDICT_METRICS:
                 if (issue, pol, m) not in idx.index:

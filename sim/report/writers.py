@@ -50,7 +50,11 @@ def _cell(text: object) -> str:
     """An escaped table cell where long names may wrap: a break opportunity after each ``_``, ``.``
     or ``/`` inside a word (``skill_routing``, ``teams[L3].agents``), so narrow screens need no
     horizontal scrolling; the text itself is unchanged."""
-    return re.sub(r"(?<=\w)([_./])(?=\w)", r"\1<wbr>", _e(text))
+    return _WRAP.sub(lambda m: m.group(0) + "<wbr>", _e(text))
+
+
+# after "_" or "/" inside a word, after "." between letters (teams[L3].agents) - never inside 5.4
+_WRAP = re.compile(r"(?<=\w)([_/])(?=\w)|(?<=[A-Za-z\]])(\.)(?=[A-Za-z])")
 
 
 def _html_table(t: Table, cls: str = "") -> str:

@@ -141,7 +141,7 @@ def _cell_text(rec: dict, with_metric: bool = True) -> str:
         text = "none stable"
     elif w == NO_CLEAR_WINNER:
         margin = _margin_text(rec)
-        text = (f"no clear winner ({_plain(rec['best'])} ahead by {margin})" if margin and rec.get("best")
+        text = (f"no clear winner: {_plain(rec['best'])} ahead by {margin}" if margin and rec.get("best")
                 else "no clear winner")
     elif not w:
         text = "n/a"
@@ -154,6 +154,38 @@ def _cell_text(rec: dict, with_metric: bool = True) -> str:
 
 def _plain(name: Any) -> str:
     return str(name).replace("_", " ")
+
+
+def path_name(path: str) -> str:
+    """A varied path in words: ``teams[L3].agents`` -> ``agents of L3``, ``frictions.swarm_overhead``
+    -> ``swarm overhead`` (the path itself is shown beside it where there is room)."""
+    from ..report.format import human_name
+    from .paths import parse_path
+
+    try:
+        steps = parse_path(path)
+    except ValueError:
+        return path
+    keys = [s.key for s in steps if s.key is not None]
+    names, prev = [], ""
+    for s in steps:
+        if s.key is not None:
+            prev = s.key
+        else:
+            names.append(s.name if s.name is not None else f"{prev}[{s.index}]")
+    last = keys[-1] if keys else path
+    if last in ("mean", "cv", "value", "low", "high", "mode") and len(keys) >= 2:
+        last = f"{keys[-2]} {last}"
+    text = human_name(last)
+    if len(keys) >= 2 and keys[0] == "policies":
+        text = f"{text} ({_plain(keys[1])})"
+    return text + (f" of {', '.join(names)}" if names else "")
+
+
+def axis_name(axis: Axis, with_path: bool = True) -> str:
+    """``swarm overhead (frictions.swarm_overhead)``; zipped paths joined with " + "."""
+    words = " + ".join(path_name(p) for p in axis.paths)
+    return f"{words} ({axis.label})" if with_path and words != axis.label else words
 
 
 # ------------------------------------------------------------------------------ axes, facets
@@ -187,7 +219,7 @@ def _facets(plan: SweepPlan, x: Axis, y: Optional[Axis]) -> list[dict[int, int]]
 
 
 def _facet_title(plan: SweepPlan, facet: dict[int, int]) -> str:
-    return ", ".join(f"{plan.axes[i].label} = {plan.axes[i].tick(k)}" for i, k in facet.items())
+    return ", ".join(f"{axis_name(plan.axes[i], False)} = {plan.axes[i].tick(k)}" for i, k in facet.items())
 
 
 def _grid(plan: SweepPlan, regime: pd.DataFrame, metric: str, x: Axis, y: Optional[Axis],
@@ -253,8 +285,8 @@ def _regime_figures(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[
                             xticklabels=[x.tick(k) for k in range(len(x.rows))],
                             yticklabels=[y.tick(k) for k in range(ny)] if y is not None else [""])
                 ax.invert_yaxis()            # small values at the bottom, like a chart
-                ax.set_xlabel(x.label, fontsize=8)
-                ax.set_ylabel(y.label if y is not None else "", fontsize=8)
+                ax.set_xlabel(axis_name(x), fontsize=8)
+                ax.set_ylabel(axis_name(y) if y is not None else "", fontsize=8)
                 sub = _facet_title(plan, facet)
                 ax.set_title(f"best on {metric_label(metric)}" + (f"\n{sub}" if sub else ""), fontsize=8)
                 ax.tick_params(axis="y", rotation=0, labelsize=7)
@@ -320,12 +352,24 @@ def metric_groups(metrics: list[str]) -> list[tuple[str, list[str]]]:
     return [(titles[k], groups[k]) for k in order if groups[k]]
 
 
-def _reference(plan: SweepPlan) -> dict[int, int]:
-    """Position of each axis used when another axis is on the x of a line plot."""
+def _reference(plan: SweepPlan, regime: Optional[pd.DataFrame] = None) -> dict[int, int]:
+    """Position of each axis used when another axis is on the x of a line plot.
+
+    ``report.at`` when given; otherwise the value where the fewest policies are unstable (summed
+    over the points with that value; the first such value on ties), so the lines show stable
+    operations wherever the sweep has them.
+    """
     ref = {}
     at = plan.spec.report.at
+    coords = _coords(plan)
+    bad: dict[int, int] = {}
+    if regime is not None and len(regime):
+        first = regime[regime["metric"] == regime["metric"].iloc[0]]
+        for rec in first.to_dict("records"):
+            bad[int(rec["point"])] = len([p for p in str(rec["unstable_policies"] or "").split(";") if p])
     for i, a in enumerate(plan.axes):
-        ref[i] = 0
+        counts = [sum(n for pt, n in bad.items() if coords[pt][i] == k) for k in range(len(a.rows))]
+        ref[i] = int(np.argmin(counts)) if counts else 0
         for j, path in enumerate(a.paths):
             if path in at:
                 for k, row in enumerate(a.rows):
@@ -343,7 +387,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
                   currency: str) -> tuple[str, list[_Fig]]:
     """Every metric against one axis, grouped, at most MAX_PANELS panels per figure."""
     axis = plan.axes[axis_i]
-    ref = _reference(plan)
+    ref = _reference(plan, regime)
     coords = _coords(plan)
     keep = [p for p in summary["point"].unique()
             if all(coords[int(p)][i] == ref[i] for i in range(len(plan.axes)) if i != axis_i)]
@@ -355,7 +399,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
     unstable = {(int(r["point"]), p) for r in regime.to_dict("records")
                 for p in str(r["unstable_policies"] or "").split(";") if p}
     palette = dict(zip(plan.policies, sns.color_palette("colorblind", len(plan.policies))))
-    held = ", ".join(f"{a.label} = {a.tick(ref[i])}" for i, a in enumerate(plan.axes) if i != axis_i)
+    held = ", ".join(f"{axis_name(a, False)} = {a.tick(ref[i])}" for i, a in enumerate(plan.axes) if i != axis_i)
     figs = []
     for title, metrics in metric_groups(_metric_names(summary)):
         for part, start in enumerate(range(0, len(metrics), MAX_PANELS)):
@@ -383,7 +427,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
                 if n == 0:
                     ax.legend(fontsize=7)
                 ax.set_title(metric_label(metric, currency), fontsize=9)
-                ax.set_xlabel(axis.label, fontsize=8)
+                ax.set_xlabel(axis_name(axis), fontsize=8)
                 ax.tick_params(labelsize=7)
                 if is_share(metric):
                     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
@@ -392,7 +436,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
             for n in range(len(chunk), nrows * ncols):
                 axes[n // ncols][n % ncols].set_visible(False)
             suffix = f" ({part + 1})" if len(metrics) > MAX_PANELS else ""
-            fig.suptitle(f"{title}{suffix} vs {axis.label} (mean, 95 % CI band)"
+            fig.suptitle(f"{title}{suffix} vs {axis_name(axis)} (mean, 95 % CI band)"
                          + (f"\nother parameters held at {held}" if held else ""), fontsize=10)
             # fixed margins: tight_layout would cost a third of the report's time, for a few pixels
             top = 1 - (1.15 if held else 0.8) / fig.get_figheight()
@@ -434,7 +478,8 @@ def _regime_tables(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[A
     for facet in facets:
         g_time = _grid(plan, regime, rep.time_metric, x, y, facet)
         g_cost = _grid(plan, regime, rep.cost_metric, x, y, facet)
-        corner = f"{y.label} \\ {x.label}" if y is not None else x.label
+        corner = (f"{axis_name(y, False)} \\ {axis_name(x, False)}" if y is not None
+                  else axis_name(x, False))
         rows = []
         for r in reversed(range(ny)):
             cells = []
@@ -518,8 +563,8 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
             md += ["## Metrics against each varied parameter", ""]
             for i, axis in enumerate(plan.axes):
                 held, figs = _line_figures(plan, summary, regime, i, currency) if len(summary) else ("", [])
-                html_parts.append(f"<h3>{escape(axis.label)}</h3>")
-                md += [f"### {md_escape(axis.label)}", ""]
+                html_parts.append(f"<h3>{escape(axis_name(axis))}</h3>")
+                md += [f"### {md_escape(axis_name(axis))}", ""]
                 if held:
                     html_parts.append(f"<p>Other parameters held at {escape(held)}.</p>")
                     md += [f"Other parameters held at {md_escape(held)}.", ""]

@@ -39,7 +39,8 @@ class ReportSpec(_Model):
     y: Optional[str] = Field(default=None, description="regime-map y axis; default: the second varied path")
     at: dict[str, Any] = Field(
         default_factory=dict,
-        description="values of the other varied paths for the line plots (default: each one's first value)")
+        description="values of the other varied paths for the line plots (default: for each, the value "
+                    "where the fewest policies are unstable; the first on ties)")
     time_metric: str = Field(default="resolution_mean_min", description="metric for 'wins on resolution time'")
     cost_metric: str = Field(default="cost_per_resolved", description="metric for 'wins on cost'")
 
