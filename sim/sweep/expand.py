@@ -58,9 +58,9 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
 
 def param_column(path: str) -> str:
     """The results column of a varied path: the path itself unless a built-in column has that name."""
-    from ..analysis import METRIC_LABELS
+    from ..schema import METRICS, UTILISATION_PREFIX
 
-    if path in BUILTIN_COLUMNS or path in METRIC_LABELS or path.startswith("utilisation_"):
+    if path in BUILTIN_COLUMNS or path in METRICS or path.startswith(UTILISATION_PREFIX):
         return f"vary:{path}"
     return path
 
@@ -296,12 +296,12 @@ def _check_report(spec: SweepSpec, src: str, axes: list[Axis]) -> list[str]:
         if value not in values:
             problems.append(f"{src}: report.at.{path}: {value!r} is not one of its values "
                             f"({', '.join(_short(v) for v in values)})")
-    from ..analysis import METRIC_LABELS
+    from ..schema import METRICS
 
     for key in ("time_metric", "cost_metric"):
         m = getattr(spec.report, key)
-        if m not in METRIC_LABELS:
-            problems.append(f"{src}: report.{key}: unknown metric '{m}'; allowed: {', '.join(METRIC_LABELS)}")
+        if m not in METRICS:
+            problems.append(f"{src}: report.{key}: unknown metric '{m}'; allowed: {', '.join(METRICS)}")
     return problems
 
 
