@@ -19,8 +19,9 @@ Tolerance (``within``): the simulated mean's confidence interval (Student t over
 widened by the observed value's own sampling error, combined in quadrature:
 ``|observed - simulated| <= sqrt(ci_half^2 + (z * se_observed)^2)``. The observed standard error
 is Poisson for the arrival count, batch means over the window (at least 5 batches, never below
-the independent-tickets error) for means and shares, and distribution-free order-statistic
-bounds for the quantiles. With many KPIs at 95 %, about one in twenty is expected outside its
+the independent-tickets error; for shares that error uses the Agresti-Coull adjusted proportion,
+so a share of exactly 0 or 1 is not taken as exact) for means and shares, and distribution-free
+order-statistic bounds for the quantiles. With many KPIs at 95 %, about one in twenty is expected outside its
 tolerance on a perfect model: read a single miss as a hint, several as a finding.
 """
 from __future__ import annotations
@@ -94,7 +95,13 @@ def _batch_se(x: np.ndarray, t: np.ndarray, t0: float, t1: float, batches: int) 
     n = len(x)
     if n < 2:
         return math.nan
-    iid = float(x.std(ddof=1) / math.sqrt(n))
+    if np.isin(x, (0.0, 1.0)).all():
+        # a share: the Agresti-Coull adjusted proportion, so a share of exactly 0 or 1 does not
+        # claim to be exact
+        pa = (x.sum() + 2.0) / (n + 4.0)
+        iid = math.sqrt(pa * (1 - pa) / n)
+    else:
+        iid = float(x.std(ddof=1) / math.sqrt(n))
     if batches < 5 or t1 <= t0:
         return iid
     idx = np.minimum(((t - t0) / (t1 - t0) * batches).astype(int), batches - 1)
