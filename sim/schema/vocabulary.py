@@ -18,7 +18,8 @@ ABANDONED = "abandoned"
 OUTCOMES: tuple[str, ...] = (OPEN, RESOLVED, ABANDONED)
 OUTCOME_MEANINGS: dict[str, str] = {
     OPEN: "neither resolved nor abandoned when the horizon ended",
-    RESOLVED: "resolved (a reopened ticket counts by its last resolution)",
+    RESOLVED: "resolved; a reopened ticket by its final resolution (resolution_min runs from the "
+              "first arrival), or still away after a failed fix when the horizon ended",
     ABANDONED: "the customer gave up waiting (total queued time exceeded their patience)",
 }
 
