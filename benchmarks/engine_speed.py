@@ -221,7 +221,8 @@ def main() -> None:
         days = 20 if args.quick else default.horizon.days
         default = default.replace(horizon={"days": days, "warmup_days": default.horizon.warmup_days})
         print(f"\n== scenarios/default.yaml, one replication, {days:g} days (tickets incl. warm-up) ==")
-        bdefault = base.load_scenario(ROOT / "scenarios" / "default.yaml").replace(
+        # the baseline reads its own copy (same customers and model; newer keys it does not know)
+        bdefault = base.load_scenario(args.base / "scenarios" / "default.yaml").replace(
             horizon=default.horizon.model_dump()) if base else None
         base_names = set(base.policies.registry.builtin_names()) if base else set()
         for policy in registry.builtin_names():

@@ -193,6 +193,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self._setup_learning()
         self._setup_reopen()
         self._setup_swarm()
+        self._plain_finish = self.trace is None and not self._reopens
 
     # ------------------------------------------------------------------ setup
     def _declare_queues(self) -> None:
@@ -378,8 +379,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         rep = 0.0
         if t.needs_repeat:
             t.needs_repeat = False
-            rep = self._draw(t, Stream.REPEAT, t.n_repeat, self.repeat_dist)
-            t.n_repeat += 1
+            k = t.n_repeat
+            rep = (t.draws.repeat[t.row][k] if k < SLOTS else
+                   self.customers.overflow(Stream.REPEAT, t.id, k, self.repeat_dist))
+            t.n_repeat = k + 1
             t.repeats += 1
             if self._track_repeat:
                 self._count(t, "repeat_min", rep)
@@ -399,8 +402,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                 ev.callbacks = self._phase_cbs
                 self._schedule(ev, NORMAL, duration)
         else:
-            diag = self._draw(t, Stream.DIAGNOSE, t.n_diag, team.diagnose, team.index)
-            t.n_diag += 1
+            k = t.n_diag
+            diag = (t.draws.diagnose[team.index][t.row][k] if k < SLOTS else
+                    self.customers.overflow(Stream.DIAGNOSE, t.id, k, team.diagnose))
+            t.n_diag = k + 1
             self._begin(agent, Phase.DIAGNOSE, rep + diag, rep)
 
     def _begin(self, agent: Agent, phase: int, duration: float, rep: float = 0.0) -> None:
@@ -436,7 +441,19 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         if self.trace is not None:
             self._trace_phase(agent, t)
         if phase == _RESOLVE:
-            self._finish(t, _RESOLVED)
+            if self._plain_finish:
+                # _finish(t, RESOLVED) without trace or reopens, inlined: every ticket ends here
+                t.state = _DONE
+                t.outcome = _RESOLVED
+                t.end = self.env.now
+                del self.live[t.id]
+                if t.measured:
+                    done = self._done
+                    done.append(_row(t))
+                    if len(done) >= BATCH:
+                        self.recorder.flush()
+            else:
+                self._finish(t, _RESOLVED)
             self._release(agent)
         elif phase == _DIAGNOSE:
             self._decide(agent, t)
@@ -478,7 +495,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         except Exception as exc:
             raise PolicyError(self._where(t, f"on_cannot_resolve() raised "
                                              f"{type(exc).__name__}: {exc}")) from exc
-        if isinstance(decision, HandOff):
+        if decision.__class__ is HandOff or isinstance(decision, HandOff):
             q = self.queues.get(decision.to) if decision.to.__class__ is str else None
             if q is None:
                 raise PolicyError(self._where(t, f"on_cannot_resolve() handed off to unknown queue "
@@ -492,8 +509,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             agent.target = q
             if self._learn_escalations:
                 self._learn_from(agent, t, "escalation", self._learn_escalations)
-            h = self._draw(t, Stream.HANDOFF, t.n_handoff, self.handoff_dist)
-            t.n_handoff += 1
+            k = t.n_handoff
+            h = (t.draws.handoff[t.row][k] if k < SLOTS else
+                 self.customers.overflow(Stream.HANDOFF, t.id, k, self.handoff_dist))
+            t.n_handoff = k + 1
             self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
         elif isinstance(decision, Swarm):
             if decision.max_helpers.__class__ is not int or decision.max_helpers < 1:
