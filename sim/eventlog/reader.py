@@ -154,7 +154,7 @@ class Mapping:
         rules = data.get("groups") or []
         if not isinstance(rules, list):
             raise LogError(f"{path}: groups: must be a list of {{match: REGEX, team: NAME, "
-                           "tier: N}} rules")
+                           "tier: N} rules")
         for i, rule in enumerate(rules):
             where = f"{path}: groups[{i}]"
             if not isinstance(rule, dict) or "match" not in rule or \
