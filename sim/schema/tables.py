@@ -307,7 +307,7 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
 FILES: dict[str, tuple[str, str]] = {
     "scenario.yaml": ("run --out, report", "the scenario exactly as run (validated, defaults filled in)"),
     "meta.json": ("run --out", "provenance (software, version, revision, seed, replications, policies, "
-                  "horizon, warnings) and the manifest of every file written; written last, so its "
+                  "where each plug-in policy came from, horizon, warnings) and the manifest of every file written; written last, so its "
                   "presence marks a complete result directory"),
     "report.html": ("run, report", "the decision report, self-contained (figures embedded)"),
     "summary.md": ("run, report", "the same report as Markdown, figures in figures/*.png"),
