@@ -21,6 +21,7 @@ from .._version import __version__
 from ..execution import Backend, RunRecord, backend_for, iter_execute
 from ..scenario import ScenarioError
 from .expand import SweepPlan
+from ..outputs.cells import comment_line
 from .store import Layout, atomic_write, remove_stale_temporaries, shelve_outside_plan, write_json, write_table
 from .tasks import Task, run_task_of, runs_table, tickets_table
 
@@ -105,7 +106,7 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
     layout.shelved = shelve_outside_plan(layout, plan)
     for point in plan.points:
         path = layout.point_file(point.index)
-        text = (f"# {point.scenario.description}\n# seed derived from sweep seed {plan.seed} and point "
+        text = (f"# {comment_line(point.scenario.description)}\n# seed derived from sweep seed {plan.seed} and point "
                 f"{point.index}; run alone: python run_sim.py run {path.name}\n"
                 + yaml.safe_dump(point.scenario.to_dict(), sort_keys=False))
         if not path.exists() or path.read_text(encoding="utf-8") != text:   # e.g. policies were added
