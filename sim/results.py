@@ -89,6 +89,7 @@ class SimulationResult:
             "horizon_days": self.scenario.horizon.days, "warmup_days": self.scenario.horizon.warmup_days,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(), "warnings": self.warnings,
+            "plugins": _plugin_provenance(self.policies),
         }
 
     def save(self, directory: str | os.PathLike) -> Path:
@@ -397,3 +398,11 @@ def interruptions_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFr
     df = pd.DataFrame(rows, columns=["policy", "replication", "team", "agent", "day", "interruptions"])
     df["policy"] = pd.Categorical(df["policy"], categories=policies)
     return df
+
+
+def _plugin_provenance(policies: list[str]) -> list[dict[str, str]]:
+    """Where each plug-in policy of the run came from (``module:Class``, ``--plugin`` argument,
+    file), so ``report DIR`` can load it again and print a reproduce command that works."""
+    from .policies import registry
+
+    return registry.provenance(policies)

@@ -38,6 +38,7 @@ def run(args) -> int:
                         f"re-run with: run SCENARIO --out {d}")
     if args.out is not None:
         writable_dir(args.out, "--out")
+    _load_recorded_plugins(d)
     try:
         result = load_result(d)
         from ..report.assumptions import attach_saved      # the saved flip points, if this run's
@@ -53,6 +54,36 @@ def run(args) -> int:
                     flag="--out" if args.out is not None else "DIR")
     write_report(result, target, baseline=args.baseline)
     return 0
+
+
+def _load_recorded_plugins(d: Path) -> None:
+    """Load the plug-in policies the run used, as ``meta.json`` recorded them (issue 11.6).
+
+    The saved scenario names them, so validating it needs them, and the report's
+    reproduce command then carries the same ``--plugin`` options.  A policy
+    already known (built-in, installed, or given with ``--plugin`` again) is
+    left alone; each one loaded is said on stderr, since loading runs its code.
+    """
+    import json
+
+    from ..policies import registry
+    from . import UserError
+
+    try:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return          # load_result says what is wrong with meta.json
+    origins = meta.get("plugins") if isinstance(meta, dict) else None
+    if not isinstance(origins, list):
+        return
+    before = set(registry.names())
+    problems = registry.load_recorded(origins)
+    if problems:
+        raise UserError(f"{d}: {problems[0]}")
+    for origin in origins:
+        if isinstance(origin, dict) and origin.get("policy") not in before and origin.get("plugin"):
+            print(f"loaded plug-in {origin['policy']!r} recorded in {d / 'meta.json'}: "
+                  f"--plugin {origin['plugin']}", file=sys.stderr)
 
 
 def _check_same_run(target: Path, result: Any, force: bool, flag: str) -> None:

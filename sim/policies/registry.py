@@ -35,6 +35,7 @@ ENTRY_POINT_GROUP = "supportsim.policies"
 _BUILTIN: dict[str, type[Policy]] = {}
 _EXTRA: dict[str, type[Policy]] = {}
 _SOURCE: dict[str, str] = {}     # policy name -> where it came from (for listings)
+_ORIGIN: dict[str, dict[str, str]] = {}   # policy name -> how to load it again (meta.json)
 
 
 class PluginError(ValueError):
@@ -69,6 +70,7 @@ def unregister(name: str) -> None:
     _EXTRA.pop(name, None)
     if name not in _BUILTIN:
         _SOURCE.pop(name, None)
+        _ORIGIN.pop(name, None)
 
 
 _LOADED = False
@@ -94,22 +96,31 @@ def _load_builtins() -> None:
 
 
 def load_plugin(spec: str) -> type[Policy]:
-    """Import ``package.module:ClassName`` and register the class (``--plugin``).
+    """Import ``package.module:ClassName`` (or ``path/to/file.py:ClassName``) and register the class.
 
     The current directory is searched after ``sys.path``, so a policy in
-    ``./my_policy.py`` loads as ``my_policy:MyPolicy``.
+    ``./my_policy.py`` loads as ``my_policy:MyPolicy``; a file given by path is
+    imported under its file name (``my_policy``), so process-pool workers find
+    the class the same way.  Where the class came from is remembered
+    (:func:`provenance`) so a saved result can load it again.
     """
-    module_name, sep, attr = spec.partition(":")
+    module_name, sep, attr = spec.rpartition(":") if _is_path_spec(spec) else spec.partition(":")
     if not sep or not module_name or not attr:
-        raise PluginError(f"--plugin {spec!r}: expected package.module:ClassName")
-    cwd = os.getcwd()
-    if cwd not in sys.path and "" not in sys.path:
-        sys.path.append(cwd)
-    try:
-        obj = importlib.import_module(module_name)
-    except Exception as exc:  # the plug-in's own import errors, reported in one line
-        raise PluginError(f"--plugin {spec!r}: cannot import {module_name!r} "
-                          f"({type(exc).__name__}: {exc})") from exc
+        raise PluginError(f"--plugin {spec!r}: expected package.module:ClassName or path/to/file.py:ClassName")
+    path = None
+    if _is_path_spec(spec):
+        path = os.path.abspath(module_name)
+        obj = _import_file(spec, path)
+        module_name = obj.__name__
+    else:
+        cwd = os.getcwd()
+        if cwd not in sys.path and "" not in sys.path:
+            sys.path.append(cwd)
+        try:
+            obj = importlib.import_module(module_name)
+        except Exception as exc:  # the plug-in's own import errors, reported in one line
+            raise PluginError(f"--plugin {spec!r}: cannot import {module_name!r} "
+                              f"({type(exc).__name__}: {exc})") from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)
@@ -118,7 +129,49 @@ def load_plugin(spec: str) -> type[Policy]:
     problems = policy_problems(obj)
     if problems:
         raise PluginError(f"--plugin {spec!r}: " + "; ".join(problems))
-    return register(obj, source=f"--plugin {spec}")
+    again = f"{path}:{attr}" if path else spec       # loadable from any directory
+    cls = register(obj, source=f"--plugin {again}")
+    origin = {"policy": cls.name, "class": f"{cls.__module__}:{cls.__qualname__}", "plugin": again}
+    module_file = path or getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if module_file:
+        origin["path"] = os.path.abspath(module_file)
+    _ORIGIN.setdefault(cls.name, origin)
+    return cls
+
+
+def _is_path_spec(spec: str) -> bool:
+    """``dir/file.py:Class`` or ``file.py:Class`` (a file), not ``package.module:Class``."""
+    module = spec.rpartition(":")[0] if spec.count(":") > 1 else spec.partition(":")[0]
+    return module.endswith(".py") or "/" in module or os.sep in module
+
+
+def _import_file(spec: str, path: str):
+    """Import the module in file ``path`` under its file name (one line if that fails)."""
+    import importlib.util
+
+    if not os.path.isfile(path):
+        raise PluginError(f"--plugin {spec!r}: no such file {path}")
+    name = os.path.splitext(os.path.basename(path))[0]
+    if not name.isidentifier():
+        raise PluginError(f"--plugin {spec!r}: the file name must be a Python module name "
+                          f"(letters, digits, _), got {name!r}")
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if os.path.abspath(getattr(loaded, "__file__", "") or "") == path:
+            return loaded
+        raise PluginError(f"--plugin {spec!r}: a different module named {name!r} is already "
+                          f"imported ({getattr(loaded, '__file__', 'built in')}); rename the file")
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise PluginError(f"--plugin {spec!r}: cannot import {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module          # pickling the class by reference finds it (pool workers)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:  # the plug-in's own import errors, reported in one line
+        sys.modules.pop(name, None)
+        raise PluginError(f"--plugin {spec!r}: cannot import {path} ({type(exc).__name__}: {exc})") from exc
+    return module
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
@@ -140,7 +193,10 @@ def _load_entry_point(ep: metadata.EntryPoint) -> type[Policy]:
     if cls.name != ep.name:
         raise PluginError(f"installed policy {origin}: the class's name is {cls.name!r}; the entry "
                           "point must be named after the policy")
-    return register(cls, source=origin)
+    registered = register(cls, source=origin)
+    _ORIGIN.setdefault(cls.name, {"policy": cls.name, "class": ep.value.replace(" ", ""),
+                                  "entry_point": ep.name})
+    return registered
 
 
 def get(name: str) -> type[Policy] | None:
@@ -191,6 +247,61 @@ def names() -> list[str]:
 def source(name: str) -> str:
     """Where policy ``name`` came from (built-in, --plugin, entry point...)."""
     return _SOURCE.get(name, "")
+
+
+def provenance(policies) -> list[dict[str, str]]:
+    """How to load each non-built-in policy of ``policies`` again (recorded in ``meta.json``).
+
+    One mapping per plug-in: ``policy``, ``class`` (``module:Class``), and
+    ``plugin`` (the ``--plugin`` argument that loads it from anywhere: a
+    module path, or an absolute file path for ``file.py:Class``), ``path`` (the
+    module's file) and ``entry_point`` (for installed plug-ins) where known.
+    """
+    _load_builtins()
+    out = []
+    for name in map(str, policies):
+        if name in _BUILTIN:
+            continue
+        origin = dict(_ORIGIN.get(name) or {})
+        cls = _EXTRA.get(name)
+        if not origin and cls is not None:
+            origin = {"policy": name, "class": f"{cls.__module__}:{cls.__qualname__}"}
+            module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+            if module_file:
+                origin["path"] = os.path.abspath(module_file)
+            if _SOURCE.get(name, "").startswith("entry point"):
+                origin["entry_point"] = name
+        if origin:
+            out.append(origin)
+    return out
+
+
+def load_recorded(origins) -> list[str]:
+    """Load the plug-ins a saved result recorded (:func:`provenance`); one problem line each.
+
+    Policies already known (built-in, installed, or given with ``--plugin``
+    again) are left as they are.
+    """
+    problems = []
+    for origin in origins or []:
+        if not isinstance(origin, dict):
+            continue
+        name, spec = str(origin.get("policy", "")), origin.get("plugin")
+        try:
+            if name and get(name) is not None:
+                continue
+        except PluginError as exc:
+            problems.append(str(exc))
+            continue
+        if not spec:
+            problems.append(f"policy {name!r} ({origin.get('class', '?')}) was registered from Python; "
+                            "load it the same way (or with --plugin MODULE:CLASS) before rebuilding")
+            continue
+        try:
+            load_plugin(str(spec))
+        except PluginError as exc:
+            problems.append(f"{exc} (recorded in meta.json; pass --plugin to load it from elsewhere)")
+    return problems
 
 
 def load_installed() -> tuple[list[type[Policy]], list[str]]:

@@ -65,9 +65,16 @@ def manifest_of(plan: SweepPlan, tickets: bool) -> dict:
         "axes": [{"paths": list(a.paths), "rows": [list(r) for r in a.rows]} for a in plan.axes],
         "report": plan.spec.report.model_dump(),
         "tickets": tickets,
+        "plugins": _plugins(plan.policies),
         "points": [{"index": p.index, "seed": p.seed, "params": p.params, "fingerprints": p.fingerprints}
                    for p in plan.points],
     }
+
+
+def _plugins(policies: list[str]) -> list[dict[str, str]]:
+    from ..policies import registry
+
+    return registry.provenance(policies)
 
 
 def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -> tuple[Layout, bool]:
