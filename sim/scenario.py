@@ -80,6 +80,14 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_text(value: str) -> str:
+    """Free text may hold line breaks and tabs (writers escape them), no other control characters."""
+    bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\r\t"), None)
+    if bad is not None:
+        raise ValueError(f"must not contain control characters (found U+{ord(bad):04X})")
+    return value
+
+
 def name_key(name: str) -> str:
     """How names are compared for uniqueness: NFKC, case-folded, outer spaces stripped, inner
     runs of spaces as one ('L1', 'l1', 'Ｌ1' and 'L1 ' are the same name)."""
@@ -299,7 +307,7 @@ class Learning(_Model):
 
 class Scenario(_Model):
     name: Name
-    description: str = Field(default="", max_length=MAX_TEXT)
+    description: Annotated[str, AfterValidator(_check_text)] = Field(default="", max_length=MAX_TEXT)
     seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start: Optional[datetime.datetime] = Field(
         default=None, strict=False,

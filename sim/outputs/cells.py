@@ -12,11 +12,13 @@ apostrophe again, so names read back are the names written.  Numbers are never t
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["csv_cell", "csv_unescape", "csv_safe_frame", "csv_unescape_frame", "FORMULA_START"]
+__all__ = ["csv_cell", "csv_unescape", "csv_safe_frame", "csv_unescape_frame", "FORMULA_START",
+           "comment_line"]
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -68,3 +70,14 @@ def csv_unescape_frame(df: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].map(csv_unescape, na_action="ignore")
     return out
+
+
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def comment_line(text: Any) -> str:
+    """Text safe inside one ``# ...`` comment of a YAML (or shell) file: line breaks and other
+    control characters become visible escapes (``\\n``), so a scenario description can never
+    end the comment and add a key to the file it annotates."""
+    return _LINE_BREAKS.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": " "}.get(
+        m.group(0), f"\\u{ord(m.group(0)):04x}"), str(text))
