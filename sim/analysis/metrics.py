@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats
 
 from ..schema import METRICS, UTILISATION_PREFIX, is_share_metric, known_metric, metric_label
+from ..schema.vocabulary import ABANDONED, OPEN, RESOLVED
 from ..schema import METRIC_LABELS  # noqa: F401 - re-exported for older imports
 
 __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
@@ -72,7 +73,7 @@ def ticket_targets(tickets: pd.DataFrame, scenario: Any = None) -> pd.DataFrame:
     fr = {s.name: s.first_response_target for s in segs if s.first_response_target is not None}
     rt = {s.name: s.resolution_target for s in segs if s.resolution_target is not None}
     age_at_end = scenario.horizon_min - tickets["arrival_min"].to_numpy(dtype=float)
-    still_open = _is(tickets["outcome"], "open")
+    still_open = _is(tickets["outcome"], OPEN)
     if fr:
         target = _per_label(tickets["segment"], fr)
         first = tickets["first_response_min"].to_numpy(dtype=float)
@@ -216,7 +217,7 @@ class Replications:
         if "n_resolved" in self.values:
             return self.values["n_resolved"]
         t = self.tickets
-        mask = _is(t["outcome"], "resolved")
+        mask = _is(t["outcome"], RESOLVED)
         counts = pd.DataFrame({"policy": t["policy"].astype(str).to_numpy()[mask],
                                "replication": t["replication"].to_numpy()[mask]}
                               ).groupby(["policy", "replication"]).size().rename("n").reset_index()
@@ -470,8 +471,8 @@ def _grouped(tickets: pd.DataFrame, keys: list[str], scenario: Any,
     targets = ticket_targets(tickets, scenario)
     # outcome flags once for all groups, not per group
     out_col = tickets["outcome"]
-    data = tickets.assign(_resolved=_is(out_col, "resolved"), _abandoned=_is(out_col, "abandoned"),
-                          _open=_is(out_col, "open"))
+    data = tickets.assign(_resolved=_is(out_col, RESOLVED), _abandoned=_is(out_col, ABANDONED),
+                          _open=_is(out_col, OPEN))
     chosen = [(name, e.fn) for name, e in TICKET_METRICS.items()
               if all(c in tickets.columns for c in e.needs)
               and (e.present is None or e.present(tickets, scenario))]
