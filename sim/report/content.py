@@ -18,7 +18,7 @@ import yaml
 from ..analysis import MATERIAL_SHARE, UTILISATION_LIMIT, Analysis, measured_window
 from ..policies import registry
 from .identity import run_id
-from .format import (currency_of, describe_dist, describe_params, fmt_value, human_name,
+from .format import (currency_of, describe_dist, describe_params, fmt_half, fmt_value, human_name,
                      label as metric_heading)
 from .verdict import (SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, finding_text,
                       verdict_lead, verdict_rows)
@@ -159,7 +159,7 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
                 continue
             text = fmt_value(m, d, h, currency or None, signed=True)
             if not math.isnan(u) and u > 0:
-                text += f" [unpaired ± {fmt_value(m, u, math.nan, currency or None)}]"
+                text += f" [unpaired {fmt_half(m, u, currency or None)}]"
             cells.append(text + (" ✔ clear" if bool(r["clear"]) else " · not clear"))
         rows.append([metric_heading(m), *cells])
     note = ("Difference policy − baseline per replication (same customers), mean ± 95 % Student-t "

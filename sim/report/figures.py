@@ -42,10 +42,17 @@ class FigureOut:
 
 
 def _t_err(values: pd.Series) -> tuple[float, float]:
-    """Student-t 95 % interval of the mean, the same intervals the tables show."""
+    """Student-t 95 % interval of the mean, the same intervals the tables show, cut at 0 like
+    theirs (every plotted metric is non-negative: no whisker below zero)."""
     mean, half, _ = t_interval(np.asarray(values, dtype=float))
     half = 0.0 if half != half else half
-    return mean - half, mean + half
+    return max(mean - half, 0.0), mean + half
+
+
+def _t_err_share(values: pd.Series) -> tuple[float, float]:
+    """As :func:`_t_err`, for a share: also never above 100 %."""
+    low, high = _t_err(values)
+    return low, min(high, 1.0)
 
 
 def _percent_axis(ax: Any, axis: str = "y") -> None:
@@ -191,7 +198,8 @@ def fig_by_segment(result: Any, a: Analysis) -> plt.Figure:
     for ax, (col, label) in zip(np.atleast_1d(axes), panels):
         if len(d):
             sns.barplot(data=d, x="segment", y=col, hue="policy", hue_order=pols,
-                        palette=_palette(pols), errorbar=_t_err, ax=ax)
+                        palette=_palette(pols), errorbar=_t_err if col == "wait_mean_min" else _t_err_share,
+                        ax=ax)
         ax.set_ylabel(label + " (95 % CI)")
         if col != "wait_mean_min":
             _percent_axis(ax)

@@ -26,7 +26,7 @@ import math
 from typing import Any, Optional
 
 __all__ = ["DEFAULT_CURRENCY", "currency_of", "metric_kind", "is_share", "is_money", "label",
-           "fmt_number", "fmt_value", "fmt_money", "fmt_pct", "fmt_rel", "fmt_pp", "describe_dist",
+           "fmt_number", "fmt_value", "fmt_half", "fmt_money", "fmt_pct", "fmt_rel", "fmt_pp", "describe_dist",
            "human_name", "describe_params", "MINUS"]
 
 DEFAULT_CURRENCY = "EUR"
@@ -158,7 +158,7 @@ def fmt_value(metric: str, mean: float, half: float = math.nan, currency: Option
     if math.isnan(h):
         return text
     if h == 0:
-        return f"{text} (no spread)"
+        return f"{pre}0{suf}" if m == 0 else f"{text} (no spread)"      # "0", not "0.00 (no spread)"
     low, high = m - h, m + h
     if not signed:
         lo_b, hi_b = _bounds(metric, mean)
@@ -170,6 +170,15 @@ def fmt_value(metric: str, mean: float, half: float = math.nan, currency: Option
     if suf and suf != " %":          # a currency code once, after the interval: 63.46 ± 0.14 EUR
         return f"{num(m, unit=False)} ± {fmt_number(h, digits)}{suf}"
     return f"{text} ± {fmt_number(h, digits)}{suf}"
+
+
+def fmt_half(metric: str, half: float, currency: Optional[str] = None) -> str:
+    """A half-width alone, to its own first significant digit(s), in the metric's unit: '± 94', '± 4.8 %'."""
+    if half is None or math.isnan(half):
+        return "-"
+    scale, pre, suf = _unit(metric, currency)
+    h = half * scale
+    return f"± {pre}{fmt_number(h, _digits_for(h) if h > 0 else 0)}{suf}"
 
 
 def fmt_money(x: float, currency: str, digits: Optional[int] = None) -> str:
