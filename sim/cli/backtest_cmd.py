@@ -32,13 +32,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..eventlog.backtest import backtest, table_lines, write_outputs
+    from ..eventlog.backtest import backtest, check_outputs, table_lines, write_outputs
     from ..eventlog.reader import LogError
     from ..scenario import load_scenario
     from . import UserError
 
     scenario = load_scenario(args.scenario)
     try:
+        if args.out is not None:
+            check_outputs(args.out)          # before simulating: nothing to overwrite
         bt = backtest(scenario, args.log, mapping_from_args(args), policy=args.policy,
                       replications=args.replications, confidence=args.confidence,
                       policy_filter=args.log_policy, case_filter=args.cases,

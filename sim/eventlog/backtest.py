@@ -330,12 +330,9 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
 
     from .safe import csv_safe_frame
 
+    check_outputs(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = out / CSV_NAME, out / ECDF_NAME
-    for p in (csv_path, png_path):
-        if p.exists() and not _ours(p):
-            raise LogError(f"{p}: exists and was not written by a supportsim backtest; choose "
-                           "another --out directory (nothing was overwritten)")
     frame = csv_safe_frame(bt.frame(), ["kpi"])
     written = []
     fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", suffix=".tmp", dir=out)
@@ -348,6 +345,16 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     written.append(csv_path)
     written.append(_ecdf_png(bt, png_path))
     return written
+
+
+def check_outputs(out: Path) -> None:
+    """Before simulating: the files a backtest writes must be absent or its own."""
+    if out.exists() and not out.is_dir():
+        raise LogError(f"{out}: --out must be a directory, and this is a file")
+    for p in (out / CSV_NAME, out / ECDF_NAME):
+        if p.exists() and not _ours(p):
+            raise LogError(f"{p}: exists and was not written by a supportsim backtest; choose "
+                           "another --out directory (nothing was overwritten)")
 
 
 def _ours(path: Path) -> bool:
