@@ -50,6 +50,13 @@ class Loops(Tiered):
             pass
 
 
+class Sleeps(Tiered):
+    name = "exec_test_sleeps"
+
+    def route(self, ticket):
+        time.sleep(3600)      # blocked in C: stopped by the alarm in a main thread
+
+
 def test_records_are_identical_in_process_and_on_a_pool():
     scn = small()
     tasks = list(plan_runs([scn], ["tiered", "swarming"], 2))
@@ -79,17 +86,19 @@ def test_failures_are_records_never_exceptions_and_the_rest_goes_on():
     scn = small()
     tasks = [RunTask(("exit", 0), scn, Exits.name, 0, 1, policy_cls=Exits),
              RunTask(("loop", 0), scn, Loops.name, 0, 1, policy_cls=Loops),
-             RunTask(("ok", 0), scn, "tiered", 0, 1)]
+             RunTask(("ok", 0), scn, "tiered", 0, 1),
+             RunTask(("sleep", 0), scn, Sleeps.name, 0, 1, policy_cls=Sleeps)]
     for backend in (InProcess(), LocalPool(2)):
         seen = []
         t0 = time.perf_counter()
         with backend:
             records = execute(tasks, backend, timeout=1.0, on_record=seen.append)
         assert time.perf_counter() - t0 < 20
-        exits, loops, ok = records
+        exits, loops, ok, sleeps = records
         assert exits.status == "failed" and exits.error.startswith("PolicyError: ")
         assert "SystemExit(0)" in exits.error and exits.metrics is None
         assert loops.status == "timeout" and "1 s" in loops.error
+        assert sleeps.status == "timeout"
         assert ok.ok and ok.metrics["tickets"] > 0
         assert sorted(r.key for r in seen) == sorted(t.key for t in tasks)
 
@@ -111,7 +120,7 @@ def test_run_does_not_exit_silently_or_hang_on_a_bad_hook(tmp_path, capsys):
 @pytest.fixture(autouse=True)
 def _forget_test_policies():
     yield
-    for cls in (Exits, Loops):
+    for cls in (Exits, Loops, Sleeps):
         registry.unregister(cls.name)
 
 
@@ -139,17 +148,22 @@ def test_backend_for():
         backend_for(0)
 
 
-def test_dask_same_records_then_no_worker_stops_with_not_run(tmp_path):
+def test_dask_same_records_timeouts_in_threads_then_no_worker_stops_resumably(tmp_path, capsys):
     from distributed import LocalCluster
 
     scn = small()
     tasks = list(plan_runs([scn], ["tiered"], 3))
     ref = execute(tasks, InProcess())
+    loop = RunTask(("loop", 0), scn, Loops.name, 0, 1, policy_cls=Loops)
+    path = sweep_file(tmp_path, three_tier_dict(horizon={"days": 0.3, "warmup_days": 0.05}),
+                      vary={"arrivals.per_hour": [8]}, replications=2)
+    out = tmp_path / "out"
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
                       host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         with backend_for(scheduler=cluster.scheduler_address, worker_wait=1.0) as dask:
-            got = execute(tasks, dask, timeout=30)
-            assert [r.metrics for r in got] == [r.metrics for r in ref]
+            got = execute([*tasks, loop], dask, timeout=1.0)   # Dask runs tasks in threads
+            assert [r.metrics for r in got[:3]] == [r.metrics for r in ref]
+            assert got[3].status == "timeout"
             for w in list(cluster.workers.values()):      # the last worker goes away
                 cluster.sync(w.close)
             t0 = time.perf_counter()
@@ -157,6 +171,16 @@ def test_dask_same_records_then_no_worker_stops_with_not_run(tmp_path):
             assert time.perf_counter() - t0 < 15
             assert all(r.status == "not_run" and "no live Dask worker" in r.error for r in lost)
             assert "1 s" in dask.stopped
+        # the sweep: one line, exit 1, nothing recorded as failed; then resumable
+        code = main(["sweep", str(path), "--out", str(out), "--scheduler", cluster.scheduler_address,
+                     "--worker-wait", "1"])
+    assert code == 1
+    final = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "0/4 runs complete, 0 failed, 4 not run" in final and "no live Dask worker" in final, final
+    assert final.endswith("re-run the same command to resume")
+    assert not (out / "failed").exists() or not list((out / "failed").rglob("*.json"))
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "1"]) == 0
+    assert "4/4 runs complete, 0 failed, 0 not run" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- sweep side

@@ -1,16 +1,19 @@
-"""A per-task time limit that can stop pure-Python code stuck in a loop, in any thread.
+"""A per-task time limit that stops a hook stuck in a loop or a sleep, in any thread.
 
-``signal.alarm`` only works in a process's main thread (Dask runs tasks in
-worker threads), so the deadline is a timer thread that, when it fires,
-raises :class:`TaskTimeout` asynchronously in the thread running the task
-(``PyThreadState_SetAsyncExc``).  That interrupts a hook looping in Python
-(``while True: pass``) at its next bytecode; code blocked inside one C call is
-only stopped when the call returns, which is why the process pool also keeps a
-coordinator-side watchdog that replaces a worker that does not answer.
+In a process's main thread (this process, or a pool worker) the deadline is a
+real-time interval timer (``SIGALRM``) whose handler raises
+:class:`TaskTimeout`: that stops Python loops and also blocking calls such as
+``time.sleep`` (the signal interrupts them).  Elsewhere (Dask runs tasks in
+worker threads, where signals cannot be used) it is a timer thread that raises
+:class:`TaskTimeout` asynchronously in the task's thread
+(``PyThreadState_SetAsyncExc``): that stops Python code at its next bytecode,
+but a call blocked in C only when it returns, which is why the process pool
+also keeps a coordinator-side watchdog that replaces a worker that does not answer.
 """
 from __future__ import annotations
 
 import ctypes
+import signal
 import threading
 import time
 from typing import Optional
@@ -40,6 +43,11 @@ class Deadline:
     def start(self) -> None:
         self._thread_id = threading.get_ident()
         self._armed = True
+        self._old_handler = None
+        if _can_use_alarm():
+            self._old_handler = signal.signal(signal.SIGALRM, self._on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            return
         self._timer = threading.Timer(self.seconds, self._fire)
         self._timer.daemon = True
         self._timer.start()
@@ -48,8 +56,17 @@ class Deadline:
         """Disarm; after this returns the timer can no longer raise in this thread."""
         with self._lock:
             self._armed = False
+        if self._old_handler is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old_handler)
+            self._old_handler = None
         if self._timer is not None:
             self._timer.cancel()
+
+    def _on_alarm(self, signum, frame) -> None:
+        if self._armed:
+            self.fired = True
+            raise TaskTimeout()
 
     def absorb(self) -> None:
         """Let an exception the timer set just before :meth:`stop` surface here, and swallow it."""
@@ -59,6 +76,8 @@ class Deadline:
         except TaskTimeout:
             pass
 
+    _old_handler = None
+
     def _fire(self) -> None:
         with self._lock:
             if not self._armed:
@@ -66,3 +85,14 @@ class Deadline:
             self.fired = True
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread_id),
                                                        ctypes.py_object(TaskTimeout))
+
+
+def _can_use_alarm() -> bool:
+    """SIGALRM is ours to use: main thread, POSIX, and no interval timer already running."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        return signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0) and \
+            signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+    except (ValueError, OSError):  # pragma: no cover
+        return False

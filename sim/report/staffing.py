@@ -57,8 +57,11 @@ def load_staffing(directory: str | os.PathLike) -> Optional[StaffingResults]:
     files = [d / n for n in ("staffing.json", "staffing.csv", "staffing_summary.csv", "evaluations.parquet")]
     if not all(f.is_file() for f in files):
         return None
-    return StaffingResults(d, json.loads(files[0].read_text(encoding="utf-8")), pd.read_csv(files[1]),
-                           pd.read_csv(files[2]), pd.read_parquet(files[3]))
+    from ..outputs.cells import csv_unescape_frame    # staffing.csv escapes formula-like names
+
+    return StaffingResults(d, json.loads(files[0].read_text(encoding="utf-8")),
+                           csv_unescape_frame(pd.read_csv(files[1])),
+                           csv_unescape_frame(pd.read_csv(files[2])), pd.read_parquet(files[3]))
 
 
 def _staffing_text(res: StaffingResults, policy: str) -> str:

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ..outputs.cells import csv_safe_frame   # names: no spreadsheet formulas
+
 __all__ = ["add_assumptions", "QUICK_WORKERS"]
 
 #: the main job must finish in under a minute on a two-core machine
@@ -59,7 +61,8 @@ def add_assumptions(result: Any, scenario_path: Optional[Path], quick: bool, out
     if out is not None:
         for name in ("tornado", "flips", "points"):
             table = getattr(sens, name)
-            out.write(f"{SENSITIVITY_DIR}/{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            out.write(f"{SENSITIVITY_DIR}/{name}.csv",
+                      lambda p, t=table: csv_safe_frame(t).to_csv(p, index=False))
         import json
 
         text = json.dumps(sens.settings(), indent=2, default=lambda x: None)

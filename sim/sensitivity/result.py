@@ -26,6 +26,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from ..atomic import atomic_write
+from ..outputs.cells import csv_safe_frame, csv_unescape_frame   # names: no spreadsheet formulas
 from .params import Param
 
 __all__ = ["SensitivityResult", "fingerprint", "load_sensitivity", "SENSITIVITY_DIR"]
@@ -88,7 +89,7 @@ class SensitivityResult:
         w = output if output is not None else PlainWriter(out)
         (out / "sensitivity.json").unlink(missing_ok=True)       # incomplete until rewritten
         for name, table in (("tornado", self.tornado), ("flips", self.flips), ("points", self.points)):
-            w.write(f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False))
+            w.write(f"{name}.csv", lambda p, t=table: csv_safe_frame(t).to_csv(p, index=False))
         text = json.dumps(self.settings(), indent=2, default=_json_default)
         w.write("sensitivity.json", lambda p: p.write_text(text, encoding="utf-8"))
         return out
@@ -139,8 +140,9 @@ def load_sensitivity(directory: str | os.PathLike, expect: Optional[str] = None)
             replications=int(meta["replications"]), horizon_days=float(meta["horizon_days"]),
             policies=list(meta["policies"]), baseline=str(meta["baseline"]), metrics=list(meta["metrics"]),
             params=params, base_values=base, tolerance=float(meta["tolerance"]),
-            tornado=pd.read_csv(d / "tornado.csv"), flips=_read_flips(d / "flips.csv"),
-            points=pd.read_csv(d / "points.csv"),
+            tornado=csv_unescape_frame(pd.read_csv(d / "tornado.csv")),
+            flips=csv_unescape_frame(_read_flips(d / "flips.csv")),
+            points=csv_unescape_frame(pd.read_csv(d / "points.csv")),
             skipped=[(s["path"], s["reason"]) for s in meta.get("skipped", [])],
             quick=bool(meta.get("quick", False)),
             assumption_comments=[str(c) for c in meta.get("assumption_comments", [])],

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from ..outputs.cells import csv_safe_frame   # names: no spreadsheet formulas
 from ..atomic import atomic_write, write_text
 from ..scenario import scenario_from_dict
 from .driver import CONFIRM_SEED_OFFSET, Evaluation, PolicyOutcome, StaffingOutcome, window_hours
@@ -110,8 +111,8 @@ def write_outputs(o: StaffingOutcome, out: str | Path) -> dict[str, Path]:
     staffing = staffing_frame(o)
     summary = summary_frame(o)
     evals = evaluations_frame(o)
-    atomic_write(paths["staffing"], lambda p: staffing.to_csv(p, index=False))
-    atomic_write(paths["summary"], lambda p: summary.to_csv(p, index=False))
+    atomic_write(paths["staffing"], lambda p: csv_safe_frame(staffing).to_csv(p, index=False))
+    atomic_write(paths["summary"], lambda p: csv_safe_frame(summary).to_csv(p, index=False))
     atomic_write(paths["evaluations"], lambda p: evals.to_parquet(p, index=False))
     for p in o.policies:
         data = staffed_scenario(o, p)
