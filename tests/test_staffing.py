@@ -174,6 +174,22 @@ def test_three_tier_answer_holds_on_fresh_replications_and_is_locally_minimal(tm
             assert broken, f"{policy}: {team} could lose an agent"
 
 
+def test_only_the_named_teams_change(tmp_path):
+    data = three_tier_dict(replications=3, horizon={"days": 3, "warmup_days": 0.5})
+    for team in data["teams"]:      # fixed teams with room to spare, so L1 decides
+        team["agents"] = {"L1": 5, "L2": 7, "L3": 6}[team["name"]]
+    path = _write(tmp_path, data, "three")
+    out = tmp_path / "out"
+    assert _staff(path, out, "--target", "resolution_mean_min<=150", "--policy", "tiered",
+                  "--teams", "L1", "--max-agents", "8") == 0
+    staffing = pd.read_csv(out / "staffing.csv").set_index("team")
+    assert staffing.loc[["L2", "L3"], "agents"].tolist() == [7, 6]
+    assert staffing["changeable"].tolist() == [True, False, False]
+    evals = pd.read_parquet(out / "evaluations.parquet")
+    assert set(evals["agents_L2"]) == {7} and set(evals["agents_L3"]) == {6}
+    assert evals["agents_L1"].max() <= 8
+
+
 def test_payroll_per_resolved_is_payroll_over_resolved_tickets(tmp_path):
     data = three_tier_dict(replications=2)
     scn = scenario_from_dict(data, "three")

@@ -69,16 +69,23 @@ def _staffing_text(res: StaffingResults, policy: str) -> str:
     return " · ".join(f"{r.team} {int(r.agents)}" for r in rows.itertuples(index=False))
 
 
-def _current_payroll_per_hour(res: StaffingResults) -> float:
-    first = res.staffing[res.staffing["policy"] == res.staffing["policy"].iloc[0]]
-    return float((first["current_agents"] * first["cost_per_hour"]).sum())
+def _current_payroll_per_hour(res: StaffingResults, policy: str) -> float:
+    """Measured payroll per hour of the scenario's own staffing under ``policy`` (its pilot run;
+    with shifts it includes overtime, so it can differ by policy)."""
+    teams = res.staffing[res.staffing["policy"] == policy]
+    ev = res.evaluations[res.evaluations["policy"] == policy]
+    for r in teams.itertuples(index=False):
+        ev = ev[ev[f"agents_{r.team}"] == r.current_agents]
+    if not len(ev):
+        return math.nan
+    return float(ev.sort_values("replications").iloc[-1]["payroll_per_hour"])
 
 
 def _payroll_table(res: StaffingResults) -> Table:
-    current = _current_payroll_per_hour(res)
-    rows, status = [], []
+    rows, status, current = [], [], {}
     for r in res.summary.itertuples(index=False):
-        change = (r.payroll_per_hour / current - 1) if current > 0 else math.nan
+        current[r.policy] = _current_payroll_per_hour(res, r.policy)
+        change = (r.payroll_per_hour / current[r.policy] - 1) if current[r.policy] > 0 else math.nan
         rows.append([str(r.policy), "yes" if r.feasible else "NO (best reached)",
                      _staffing_text(res, r.policy), f"{r.payroll_per_hour:,.1f}",
                      "-" if math.isnan(change) else f"{change:+.1%}",
@@ -90,9 +97,11 @@ def _payroll_table(res: StaffingResults) -> Table:
     if len(feasible):
         cheapest = feasible.loc[feasible["payroll_per_hour"].idxmin()]
         note = (f"Cheapest at equal service: {cheapest['policy']} at {cheapest['payroll_per_hour']:,.1f} "
-                f"per hour. Payroll is what the agents are paid for the whole measured window "
-                f"(agents x hours x cost per hour), not their busy minutes; the change is against "
-                f"the scenario's current staffing ({current:,.1f} per hour).")
+                f"per hour. Payroll is what the agents are paid in the measured window (paid "
+                f"agent-hours x cost per hour; with shifts, shift hours and overtime), not the "
+                f"value of their busy minutes; the change is against "
+                f"the scenario's current staffing under the same policy ("
+                + ", ".join(f"{p} {c:,.1f}" for p, c in current.items() if c == c) + " per hour).")
     return Table("Payroll per policy at the staffing that meets every target",
                  ["policy", "feasible", "staffing (agents per team)", "payroll per hour",
                   "vs current staffing", "payroll per resolved ticket", "staffings evaluated"],
