@@ -137,6 +137,15 @@ def _simulate(args, scn, policies, events):
     except SystemExit as exc:   # a plug-in hook calling sys.exit() must not pass for success
         raise PolicyError(f"the simulation was stopped by exit({exc.code!r}) inside a policy or "
                           "plug-in; nothing was written") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        if isinstance(exc, Exception):
+            raise
+        # any other BaseException from a hook (GeneratorExit, a plug-in's own) is the
+        # policy's failure too, never a silent end or a traceback
+        raise PolicyError(f"the simulation was stopped by {type(exc).__name__} raised inside a "
+                          "policy or plug-in; nothing was written") from None
     if not len(result.tickets):
         raise UserError(
             f"nothing was measured: no ticket arrived between warm-up "
