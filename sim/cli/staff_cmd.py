@@ -71,19 +71,20 @@ def parse_targets(texts: list[str], scn) -> list:
 
 
 def run(args) -> int:
+    from ..atomic import remove_stale_temporaries
+    from ..outputs.lock import DirectoryBusy, DirectoryLock
     from ..report import slug
     from ..report.staffing import write_staffing_report
     from ..scenario import load_scenario
     from ..staffing.driver import Options, staff
     from ..staffing.outputs import write_outputs
     from ..staffing.runs import RunFailed
+    from . import UserError
 
     path = resolve_scenario_path(args.scenario)
     scn = load_scenario(path)
     targets = parse_targets(args.targets, scn)
     if args.max_utilisation > 1:
-        from . import UserError
-
         raise UserError(f"--max-utilisation: must be at most 1, got {args.max_utilisation:g}")
     teams = None
     if args.teams:
@@ -100,15 +101,24 @@ def run(args) -> int:
                    scheduler=args.scheduler)
     print(f"staff {scn.name}: targets {', '.join(map(str, targets))}; utilisation <= "
           f"{args.max_utilisation:g} on every team", file=sys.stderr)
-    with progress_bar("staffing (replications run)") as advance:
-        try:
-            outcome = staff(scn, args.policies, opts, out, progress=advance)
-        except RunFailed as exc:
-            print(f"error: a simulation failed: {exc} (finished evaluations are saved in {out}; "
-                  "re-run to continue)", file=sys.stderr)
-            return EXIT_INFEASIBLE
-    paths = write_outputs(outcome, out)
-    report = write_staffing_report(out)
+    lock = DirectoryLock(out, "supportsim staff")
+    try:
+        lock.acquire()
+    except DirectoryBusy as exc:
+        raise UserError(str(exc)) from None
+    try:
+        remove_stale_temporaries(out / "runs")       # a killed search's half-written files
+        with progress_bar("staffing (replications run)") as advance:
+            try:
+                outcome = staff(scn, args.policies, opts, out, progress=advance)
+            except RunFailed as exc:
+                print(f"error: a simulation failed: {exc} (finished evaluations are saved in {out}; "
+                      "re-run to continue)", file=sys.stderr)
+                return EXIT_INFEASIBLE
+        paths = write_outputs(outcome, out)
+        report = write_staffing_report(out)
+    finally:
+        lock.release()
     _print(outcome)
     print(f"{outcome.runs_simulated} replications simulated, {outcome.runs_reused} reused, "
           f"in {outcome.seconds:.1f} s")
