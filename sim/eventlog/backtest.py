@@ -8,7 +8,8 @@ measure is compared:
 
 - ``arrivals_per_day``: tickets created in the window per day;
 - ``resolution_median_min``, ``resolution_p90_min``: creation to (last) resolution of the
-  window's tickets resolved before the log ends (the same cut on both sides);
+  window's tickets resolved before the log ends (the same cut on both sides); for a status log
+  with customer waits also ``resolution_net_of_waits_*`` (the model has no customer waits);
 - ``handoffs_per_ticket``; ``abandoned_share`` (abandoned or cancelled);
 - ``reached_tier_<k>``: share of tickets worked by a team of tier k or higher (k >= 2);
 - ``team_share_<team>``: share of tickets a team took;
@@ -132,7 +133,7 @@ def _quantile_se(x: np.ndarray, q: float, z: float) -> float:
 
 def measure(prep: Prepared, start: pd.Timestamp, end: pd.Timestamp,
             tier_of: dict[str, int], agents: dict[str, int], z: float,
-            utilisation: bool) -> Measured:
+            utilisation: bool, net_of_waits: bool = False) -> Measured:
     """KPIs of a prepared log over [start, end] (the creation window) and their standard errors."""
     cases = prep.cases
     inw = cases[(cases["arrival"] >= start) & (cases["arrival"] <= end)]
@@ -149,6 +150,16 @@ def measure(prep: Prepared, start: pd.Timestamp, end: pd.Timestamp,
     for name, q in (("resolution_median_min", 0.5), ("resolution_p90_min", 0.9)):
         vals[name] = float(np.quantile(res, q)) if len(res) else math.nan
         se[name] = _quantile_se(res, q, z)
+    if net_of_waits:
+        # the model has no customer waits: also compare resolution net of them (a log without
+        # that column - the simulated one - has none to take off)
+        wait = done["customer_wait_min"].to_numpy(float) if "customer_wait_min" in done \
+            else np.zeros(len(done))
+        net = np.maximum(res - np.nan_to_num(wait), 0.0)
+        for name, q in (("resolution_net_of_waits_median_min", 0.5),
+                        ("resolution_net_of_waits_p90_min", 0.9)):
+            vals[name] = float(np.quantile(net, q)) if len(net) else math.nan
+            se[name] = _quantile_se(net, q, z)
 
     def mean_kpi(name: str, x: np.ndarray) -> None:
         vals[name] = float(x.mean()) if len(x) else math.nan
@@ -251,7 +262,8 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
             notes.append(f"{waited.mean():.0%} of the window's tickets waited for the customer "
                          f"(mean {c.loc[waited, 'customer_wait_min'].mean() / 60:.1f} h): part of "
                          "the log's resolution times, not modelled by the simulation")
-    obs = measure(prep, win.start, win.end, tier_of, agents, z, util)
+    net = bool("customer_wait_min" in prep.cases and (prep.cases["customer_wait_min"] > 0).any())
+    obs = measure(prep, win.start, win.end, tier_of, agents, z, util, net)
     sims: list[dict[str, float]] = []
     sim_res: list[np.ndarray] = []
     for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed):
@@ -259,7 +271,7 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
         w1 = w0 + pd.Timedelta(days=win.days)
         sp = prepare(f"<simulated {policy}>", Mapping(), max_teams=None, frame=frame,
                      allow_partial=True)
-        m = measure(sp, w0, w1, tier_of, agents, z, util)
+        m = measure(sp, w0, w1, tier_of, agents, z, util, net)
         sims.append(m.values)
         sim_res.append(m.resolution)
     kpis = []
@@ -296,7 +308,7 @@ def _sim_start(scn: "Scenario") -> pd.Timestamp:
 def table_lines(bt: Backtest) -> list[str]:
     """observed | simulated (CI) | relative error | within, one KPI a line."""
     pct = f"{bt.confidence * 100:.4g}%"
-    head = (f"{'kpi':<30} {'observed':>11}  {'simulated (' + pct + ' CI)':<31} {'rel.err':>8}  "
+    head = (f"{'kpi':<36} {'observed':>11}  {'simulated (' + pct + ' CI)':<31} {'rel.err':>8}  "
             "within")
     out = [head, "-" * len(head)]
     for k in bt.kpis:
@@ -304,7 +316,7 @@ def table_lines(bt: Backtest) -> list[str]:
               if math.isfinite(k.ci_low) else _num(k.simulated))
         rel = f"{k.rel_error:+.1%}" if math.isfinite(k.rel_error) else "-"
         w = "-" if k.within is None else ("yes" if k.within else "NO")
-        out.append(f"{comment_text(k.kpi)[:30]:<30} {_num(k.observed):>11}  {ci:<31} {rel:>8}  {w}")
+        out.append(f"{comment_text(k.kpi)[:36]:<36} {_num(k.observed):>11}  {ci:<31} {rel:>8}  {w}")
     n_yes = sum(1 for k in bt.kpis if k.within)
     n = sum(1 for k in bt.kpis if k.within is not None)
     out.append(f"{n_yes} of {n} KPIs within tolerance (observed inside the simulated {pct} CI "
