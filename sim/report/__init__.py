@@ -59,7 +59,9 @@ def build_report(result: Any, out_dir: Optional[str | os.PathLike] = None,
     (or the first policy run if tiered was not).
     """
     out = Path(out_dir) if out_dir is not None else default_report_dir(result.scenario.name)
-    analysis = analyze(result, baseline=baseline)
+    # a SimulationResult keeps its analysis: report and terminal output share one computation
+    cached = getattr(result, "analysis", None)
+    analysis = cached(baseline) if callable(cached) else analyze(result, baseline=baseline)
     content = build_content(result, analysis)
     figures = render_figures(result, analysis)
     fig_dir = out / "figures"
