@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.runner import _backlog_growth
+from sim.analysis.stability import backlog_growth as _backlog_growth   # also sim.runner._backlog_growth
 
 
 def backlog(values_by_rep: list[np.ndarray]) -> pd.DataFrame:
