@@ -192,7 +192,7 @@ def main() -> None:
     ap.add_argument("--base", type=Path, default=Path("/tmp/base"),
                     help="checkout of the baseline commit (its sim/ is loaded as sim_base)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1,000,000-ticket runs")
-    ap.add_argument("--only", choices=["mmc", "policies", "scaling"], default=None)
+    ap.add_argument("--only", choices=["mmc", "policies", "scaling", "fixed"], default=None)
     args = ap.parse_args()
     rounds = args.rounds or (5 if args.quick else 7)
     n = 30_000 if args.quick else 100_000
@@ -252,6 +252,7 @@ def main() -> None:
                   f"(after import {r['after_import']:.0f} MiB; ticket table {r['table']:.0f} MiB)"
                   + ("   (goal <= 350)" if label == "current" else ""))
 
+    if args.only in (None, "fixed"):
         print("\n== fixed cost per run and import ==")
         tiny = mmc_scenario(50)
         fns = {"ours": lambda: simulate(tiny, replications=1)}

@@ -19,7 +19,7 @@ from ..distributions import Dist
 from ..scenario import Scenario
 
 BLOCK = 4096          # tickets per block, once a run is under way
-FIRST_BLOCK = 256     # the first blocks are smaller (doubling up to BLOCK) so short runs draw
+FIRST_BLOCK = 64      # the first blocks are smaller (doubling up to BLOCK) so short runs draw
                       # little; every stream is consumed in order, so ticket i's draws do not
                       # depend on block sizes (tests/test_engine.py checks this)
 SLOTS = 4             # diagnose/handoff/repeat draws kept per ticket; more come from OVERFLOW
