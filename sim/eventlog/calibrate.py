@@ -225,7 +225,7 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
         team_sizes(known, shift_hours)
     cost_rows = known[known["activity"].isin(V.INTERVAL_ACTIVITIES) & known["start"].notna()
                       & known["cost"].notna() & ~known["open_activity"]]
-    teams_out = []
+    teams_out: list[dict[str, Any]] = []
     for team in sorted(team_names, key=lambda t: (tier_of[t], t)):
         tier = tier_of[team]
         skills = [str(i) for i in issue_counts if issue_tier[i] <= tier] or ["none"]

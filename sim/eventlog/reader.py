@@ -13,7 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import pandas as pd
 import yaml
@@ -73,9 +73,9 @@ class Mapping:
     group_rules: list[tuple[Any, Optional[str], Optional[int]]] = field(default_factory=list)
 
     @classmethod
-    def build(cls, yaml_path: Optional[str | Path] = None, pairs: list[str] = (),
-              activity_pairs: list[str] = (), timezone: Optional[str] = None,
-              group_pattern: Optional[str] = None, status_pairs: list[str] = ()) -> "Mapping":
+    def build(cls, yaml_path: Optional[str | Path] = None, pairs: Sequence[str] = (),
+              activity_pairs: Sequence[str] = (), timezone: Optional[str] = None,
+              group_pattern: Optional[str] = None, status_pairs: Sequence[str] = ()) -> "Mapping":
         """Defaults, overridden by a mapping YAML, overridden by ``field=column`` pairs.
 
         ``group_pattern``: a regular expression applied to group names before the file's
