@@ -257,7 +257,7 @@ def _png(fig) -> bytes:
 
 
 def _regime_figures(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[Axis],
-                    facets: list[dict[int, int]]) -> list[_Fig]:
+                    facets: list[dict[int, int]], currency: str = "") -> list[_Fig]:
     """Heatmaps, two metrics side by side, at most three facets (six panels) per figure."""
     metrics = [plan.spec.report.time_metric, plan.spec.report.cost_metric]
     names = list(plan.policies) + [NO_CLEAR_WINNER, NONE_STABLE]
@@ -288,7 +288,8 @@ def _regime_figures(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[
                 ax.set_xlabel(axis_name(x), fontsize=8)
                 ax.set_ylabel(axis_name(y) if y is not None else "", fontsize=8)
                 sub = _facet_title(plan, facet)
-                ax.set_title(f"best on {metric_label(metric)}" + (f"\n{sub}" if sub else ""), fontsize=8)
+                ax.set_title(f"best on {metric_label(metric, currency or None)}" + (f"\n{sub}" if sub else ""),
+                             fontsize=8)
                 ax.tick_params(axis="y", rotation=0, labelsize=7)
                 ax.tick_params(axis="x", labelsize=7)
         handles = [Patch(facecolor=c, label=_plain(nm)) for c, nm in zip(colors, names)]
@@ -544,7 +545,7 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
             all_facets = _facets(plan, x, y)
             facets = all_facets[:MAX_FACETS]
             tables_regime = _regime_tables(plan, regime, x, y, facets)
-            figures += _regime_figures(plan, regime, x, y, facets)
+            figures += _regime_figures(plan, regime, x, y, facets, currency)
             if len(all_facets) > len(facets):
                 method += (f" Showing the first {len(facets)} of {len(all_facets)} combinations of the "
                            "other parameters; set report.x / report.y to choose the axes.")
