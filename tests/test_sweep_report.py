@@ -173,3 +173,17 @@ def test_sweep_report_tables_fit_a_700px_window(overhead_sweep, tmp_path):
     got, _ = measure(html, tmp_path)
     assert 600 <= got["width"] <= 700 and got["tables"] >= 1
     assert got["overflow"] == [] and got["scroll"] <= got["width"], got
+
+
+def test_sweep_prints_the_win_counts_of_the_regime_map(overhead_sweep, capsys):
+    from sim.cli.sweep_cmd import _print_wins
+
+    plan, out, html, _ = overhead_sweep
+    capsys.readouterr()
+    _print_wins(plan, out / "sweep_summary.parquet")
+    lines = capsys.readouterr().out.strip().splitlines()
+    csv = pd.read_csv(html.parent / "regime.csv", keep_default_na=False)
+    assert len(lines) == 2 and lines[0].startswith("wins on mean resolution time")
+    for line, (metric, g) in zip(lines, csv.groupby("metric", sort=False)):
+        counts = dict(part.rsplit(" ", 1) for part in line.split("(points): ", 1)[1].split(", "))
+        assert {k: int(v) for k, v in counts.items()} == g["winner"].replace("", "no data").value_counts().to_dict()
