@@ -206,12 +206,22 @@ def log_has_durations(prep: Prepared) -> bool:
 
 # --------------------------------------------------------------------------- simulating
 def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: float,
-                  warmup_days: float, seed: Optional[int] = None):
-    """One simulated event log per replication (all tickets, warm-up included)."""
+                  warmup_days: float, seed: Optional[int] = None,
+                  window_start: Optional[pd.Timestamp] = None):
+    """One simulated event log per replication (all tickets, warm-up included).
+
+    ``window_start``: the calendar time the measured window opens, so hour-of-day and weekday
+    profiles and shifts line up with the log's (the scenario's own UTC offset is kept)."""
     from ..runner import simulate
     from .export import iter_run_events
 
-    scn = scenario.replace(horizon={"days": warmup_days + days, "warmup_days": warmup_days})
+    changes: dict = {"horizon": {"days": warmup_days + days, "warmup_days": warmup_days}}
+    if window_start is not None:
+        own = getattr(scenario, "start", None)
+        tz = own.tzinfo if own is not None and own.tzinfo is not None else "UTC"
+        begin = (window_start - pd.Timedelta(days=warmup_days)).tz_convert(tz)
+        changes["start"] = begin.to_pydatetime()
+    scn = scenario.replace(**changes)
     result = simulate(scn, policies=[policy], replications=replications, seed=seed, trace=True)
     for frame in iter_run_events(result.traces or [], scn, result.seed):
         yield scn, frame
@@ -266,7 +276,7 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
     obs = measure(prep, win.start, win.end, tier_of, agents, z, util, net)
     sims: list[dict[str, float]] = []
     sim_res: list[np.ndarray] = []
-    for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed):
+    for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed, win.start):
         w0 = _sim_start(scn) + pd.Timedelta(days=warm)
         w1 = w0 + pd.Timedelta(days=win.days)
         sp = prepare(f"<simulated {policy}>", Mapping(), max_teams=None, frame=frame,
