@@ -239,3 +239,32 @@ def test_unstable_values_are_flagged():
                             "utilisation_L1": [0.97, 0.96, 0.5, 0.6], "utilisation_L2": [0.1, 0.2, 0.94, 0.99]})
     assert unstable_policies(per_rep) == {"a", "b"}
     assert unstable_policies(per_rep.assign(utilisation_L2=0.1)) == {"a"}
+
+
+def test_run_sensitivity_saves_the_section_and_report_dir_keeps_it(tmp_path, capsys):
+    import yaml
+
+    from sim.report.assumptions import TITLE
+
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text("# small desk\n#  - repeat time: ASSUMPTION, nobody timed it\n"
+                        + yaml.safe_dump(three_tier_dict(horizon={"days": 1, "warmup_days": 0.2},
+                                                         policies={"tiered": {}, "swarming": {}})),
+                        encoding="utf-8")
+    out = tmp_path / "res"
+    assert main(["run", str(scenario), "--sensitivity", "--replications", "2", "--out", str(out)]) == 0
+    assert (out / "sensitivity" / "flips.csv").is_file() and (out / "sensitivity" / "sensitivity.json").is_file()
+    first = (out / "report.html").read_text(encoding="utf-8")
+    assert TITLE in first and "quick analysis" in first and "repeat time: ASSUMPTION, nobody timed it" in first
+    (out / "report.html").unlink()
+    assert main(["report", str(out)]) == 0
+    again = (out / "report.html").read_text(encoding="utf-8")
+    assert "quick analysis" in again and "nobody timed it" in again
+    # a saved analysis of another scenario or seed is never shown
+    from sim import load_result
+    from sim.report.assumptions import attach_saved
+
+    other = load_result(out)
+    other.seed += 1
+    attach_saved(other, out)
+    assert other.sensitivity is None

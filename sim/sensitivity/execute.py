@@ -11,11 +11,12 @@ caller can save it (the analysis is resumable run by run).
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ..scenario import Scenario
 
@@ -67,13 +68,31 @@ def _one(task: Task) -> Done:
         return Done(task.key, None, f"{type(exc).__name__}: {exc}")
 
 
+@contextlib.contextmanager
+def session(workers: Optional[int] = None, scheduler: Optional[str] = None) -> Iterator[Any]:
+    """One run-path backend for every round of an analysis, so worker processes start once.
+
+    Yields None without the run path (each :func:`run_tasks` call then makes its own pool).
+    """
+    if not have_run_path():
+        yield None
+        return
+    from .. import execution as ex
+
+    with ex.backend_for(workers=workers, scheduler=scheduler) as backend:
+        yield backend
+
+
 def run_tasks(tasks: list[Task], on_record: Callable[[Done], None], workers: Optional[int] = None,
-              scheduler: Optional[str] = None) -> None:
-    """Run ``tasks`` (any order), calling ``on_record`` in this process as each finishes."""
+              scheduler: Optional[str] = None, backend: Any = None) -> None:
+    """Run ``tasks`` (any order), calling ``on_record`` in this process as each finishes.
+
+    ``backend``: an open backend of :func:`session` (reused across calls).
+    """
     if not tasks:
         return
     if have_run_path():
-        _via_run_path(tasks, on_record, workers, scheduler)
+        _via_run_path(tasks, on_record, workers, scheduler, backend)
         return
     if scheduler is not None:
         from ..policies import PolicyError
@@ -95,7 +114,7 @@ def run_tasks(tasks: list[Task], on_record: Callable[[Done], None], workers: Opt
 
 
 def _via_run_path(tasks: list[Task], on_record: Callable[[Done], None], workers: Optional[int],
-                  scheduler: Optional[str]) -> None:
+                  scheduler: Optional[str], backend: Any = None) -> None:
     from .. import execution as ex
     from ..policies import registry
 
@@ -107,5 +126,8 @@ def _via_run_path(tasks: list[Task], on_record: Callable[[Done], None], workers:
             k: float(v) for k, v in rec.metrics.items() if isinstance(v, (int, float))}
         on_record(Done(rec.key, metrics, rec.error))
 
-    with ex.backend_for(workers=1 if len(tasks) == 1 else workers, scheduler=scheduler) as backend:
+    if backend is not None:
         ex.execute(run_tasks_, backend, on_record=record)
+        return
+    with ex.backend_for(workers=1 if len(tasks) == 1 else workers, scheduler=scheduler) as own:
+        ex.execute(run_tasks_, own, on_record=record)

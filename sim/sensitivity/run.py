@@ -27,7 +27,7 @@ import pandas as pd
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, unstable_note, unstable_policies, verdict_metrics)
-from .execute import Done, Task, run_tasks
+from .execute import Done, Task, run_tasks, session
 from .params import Param, apply_value, base_value, check_param, default_params
 from .result import PlainWriter, SensitivityResult, fingerprint
 
@@ -194,7 +194,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
             if progress:
                 progress(counter["done"], counter["total"])
 
-        run_tasks(list(tasks.values()), on_record, workers=workers, scheduler=scheduler)
+        run_tasks(list(tasks.values()), on_record, workers=workers, scheduler=scheduler,
+                  backend=backend_box[0])
 
     evaluated = {p.path: Evaluated(p, centres[p.path]) for p in params}
     point_rows: list[pd.DataFrame] = []
@@ -232,19 +233,22 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         first += [(p, p.low), (p, p.high)]
         if c is not None and p.low < c < p.high:
             first.append((p, c))
-    evaluate(first)
-    seen = {m for rec in store.metrics.values() for m in rec}
-    metric_list = [m for m in metric_list if m in seen]      # e.g. service_level needs targets
-    all_pairs[:] = [(pol, m) for pol in compared for m in metric_list]
-    collect(first)
-    max_rounds = math.ceil(math.log2(1 / tolerance)) + 2
-    for _ in range(max_rounds):
-        todo = [(p, v) for p in params
-                for v in next_values(evaluated[p.path], pairs_of(p), tolerance * (p.high - p.low))]
-        if not todo:
-            break
-        evaluate(todo)
-        collect(todo)
+    backend_box: list[Any] = [None]
+    with session(workers, scheduler) as backend:         # worker processes start once
+        backend_box[0] = backend
+        evaluate(first)
+        seen = {m for rec in store.metrics.values() for m in rec}
+        metric_list = [m for m in metric_list if m in seen]      # e.g. service_level needs targets
+        all_pairs[:] = [(pol, m) for pol in compared for m in metric_list]
+        collect(first)
+        max_rounds = math.ceil(math.log2(1 / tolerance)) + 2
+        for _ in range(max_rounds):
+            todo = [(p, v) for p in params
+                    for v in next_values(evaluated[p.path], pairs_of(p), tolerance * (p.high - p.low))]
+            if not todo:
+                break
+            evaluate(todo)
+            collect(todo)
 
     points = (pd.concat(point_rows, ignore_index=True)[[*POINTS_COLUMNS, "unstable"]] if point_rows
               else pd.DataFrame(columns=[*POINTS_COLUMNS, "unstable"]))
