@@ -70,9 +70,9 @@ def apply_rules(name: str, rules) -> tuple[str, Optional[int]]:
             new = name
         if tier is None:
             for key in ("tier", "line"):
-                if gd.get(key):
-                    tier = tier_hint(gd[key]) or (int(gd[key]) if gd[key].isdigit() else None)
-                    tier = tier_hint(f"L{gd[key]}") if tier is None and gd[key].isdigit() else tier
+                text = gd.get(key)
+                if text:            # '2', '2nd', 'L2', 'second line' ...
+                    tier = int(text) if text.isdigit() and 0 < int(text) < 100 else tier_hint(text)
                     break
         return new.strip() or name, tier
     return name, None
