@@ -185,6 +185,15 @@ class LocalPool(Backend):
             pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, tasks, timeout=None, batch_size=None):
+        try:
+            yield from self._run(tasks, timeout, batch_size)
+        except BaseException:
+            # Ctrl-C, or the caller stopped iterating (GeneratorExit): what is in flight is
+            # unwanted, and workers ignore SIGINT, so stop them now instead of waiting for them
+            self._reset()
+            raise
+
+    def _run(self, tasks, timeout, batch_size):
         size = batch_size or auto_batch_size(_len(tasks), self.workers)
         todo = batches(tasks, size)
         retry: list[list[RunTask]] = []      # batches a replaced pool never started
