@@ -33,14 +33,16 @@ PILOT_REPLICATIONS = 3
 #: replications a candidate is screened on first: it is rejected early when a target's interval
 #: over these lies entirely on the wrong side of the bound, else it gets the full replications
 SCREEN_REPLICATIONS = 3
-CENSORED_UTILISATION = 0.95
-MAX_VIOLATION = 1e6              # a target that could not be measured (no resolved ticket, ...)      # a pilot team this busy may be hiding load in its queue
+CENSORED_UTILISATION = 0.95      # a pilot team this busy may be hiding load in its queue
+MAX_VIOLATION = 1e6              # a target that could not be measured (no resolved ticket, ...)
 
 ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
 class Options:
+    """What the ``staff`` command was asked (its flags, see docs/staffing.md)."""
+
     targets: list[Target]
     max_utilisation: float = 0.9
     teams: Optional[list[str]] = None          # teams the search may change (None: all)
@@ -202,8 +204,7 @@ class _Evaluator:
         summary = summarize(per_rep)
         intervals = {str(r.metric): Interval(float(r.mean), float(r.ci_low), float(r.ci_high))
                      for r in summary.itertuples(index=False)}
-        vs = [min(violation(c, intervals.get(c.metric, Interval(math.nan, math.nan, math.nan))),
-                  MAX_VIOLATION) for c in self.constraints]
+        vs = self._margins(intervals)
         key = (self.policy, s, seed)
         first = self.log.get(key)
         ev = Evaluation(self.policy, s, seed, reps, first.stage if first else stage, role, per_rep,
@@ -234,10 +235,14 @@ class _Evaluator:
         return [full.get(s, e) for s, e in zip(staffings, first)]
 
     def margins(self, ev: Evaluation) -> list[float]:
+        return self._margins(ev.intervals)
+
+    def _margins(self, intervals: dict[str, Interval]) -> list[float]:
         """Each constraint's relative violation (> 0: violated); an unmeasurable one counts as
         MAX_VIOLATION, so sums and differences of violations stay finite numbers."""
-        return [min(violation(c, ev.intervals.get(c.metric, Interval(math.nan, math.nan, math.nan))),
-                    MAX_VIOLATION) for c in self.constraints]
+        missing = Interval(math.nan, math.nan, math.nan)
+        return [min(violation(c, intervals.get(c.metric, missing)), MAX_VIOLATION)
+                for c in self.constraints]
 
 
 def staff(scenario: Scenario, policies: Optional[Sequence[str]], opts: Options,
@@ -287,7 +292,8 @@ def _staff_policy(ev: _Evaluator, scenario: Scenario, reps: int, seed: int, lowe
         pilot = ev.evaluate([upper], seed, min(reps, PILOT_REPLICATIONS), "pilot")[0]
         util = {n: pilot.intervals[f"utilisation_{n}"].mean for n in names}
     agents_of = dict(zip(names, pilot.staffing))
-    loads = {n: float(util[n]) * agents_of[n] for n in names}
+    # a team with no measured capacity (e.g. never on shift in the window) offers no load
+    loads = {n: float(util[n]) * agents_of[n] if math.isfinite(util[n]) else 0.0 for n in names}
     # the cost of one agent of each team over the window (with shifts: paid hours per agent)
     space = Space(lower, upper, changeable, agent_cost(scenario))
     fixed = {n: current[i] for i, n in enumerate(names) if i not in changeable}
