@@ -172,18 +172,18 @@ def test_statuses_in_the_lifecycle_column_need_no_mapping(tmp_path):
 
 def test_statuses_section_and_status_flag(tmp_path):
     df = _status_rows()
-    df["Sub"] = df["Sub"].replace({"Wait - User": "With Vendor Team", "In Progress": "Hacking"})
+    df["Sub"] = df["Sub"].replace({"Wait - User": "With-Vendor  Team", "In Progress": "Hacking"})
     path = tmp_path / "s.csv"
     df.to_csv(path, index=False)
     mp = tmp_path / "m.yaml"
     mp.write_text("columns: {case: id, activity: Status, timestamp: When, group: Team, "
                   "resource: Who, status: Sub}\nstatuses: {work: [Hacking], "
-                  "customer_wait: With Vendor Team}\n", encoding="utf-8")
+                  "customer_wait: with - vendor team}\n", encoding="utf-8")
     cal = calibrate(path, Mapping.build(mp))
     assert cal.work_fits["all"].sample_mean == pytest.approx(30.0)
     out = tmp_path / "o.yaml"
     argv = ["calibrate", str(path), "--out", str(out), *COLS, "--map", "status=Sub",
-            "--status", "Accepted/Hacking=work", "--status", "With Vendor Team=customer_wait"]
+            "--status", "Accepted/Hacking=work", "--status", "With-Vendor Team=customer_wait"]
     assert main(argv) == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text("statuses: {working: [x]}\n", encoding="utf-8")

@@ -112,12 +112,12 @@ class Mapping:
         self.activities[_norm(name)] = target
 
     def _set_status(self, name: str, cls: str, where: str) -> None:
-        from .status import STATUS_CLASSES
+        from .status import STATUS_CLASSES, norm_status
 
         if cls not in STATUS_CLASSES:
             raise LogError(f"{where}: unknown status class {cls!r} for {name!r}; allowed: "
                            f"{', '.join(STATUS_CLASSES)}")
-        self.statuses[_norm(name)] = cls
+        self.statuses[norm_status(name)] = cls
 
     def _apply_yaml(self, path: Path) -> None:
         try:
