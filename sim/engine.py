@@ -174,7 +174,9 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                         for ii, i in enumerate(scenario.issues)]
                        for si, s in enumerate(scenario.segments)]
 
-        self.recorder = TicketRecorder()
+        # expected measured tickets (a size hint: the recorder grows past it if needed)
+        per_min = scenario.arrivals.per_hour / 60.0
+        self.recorder = TicketRecorder(int(per_min * (self.horizon - self.warmup) * 1.05) + 64)
         self._done = self.recorder.done          # finished tickets: one append each
         self.backlog = {"time_min": array("d"), "waiting": array("i"), "in_system": array("i")}
 

@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special   # stdtrit = Student t quantile (what stats.t.ppf calls); scipy.stats costs ~47 MiB per process
 
 from ..schema import METRICS, UTILISATION_PREFIX, is_share_metric, known_metric, metric_label
 from ..schema.vocabulary import ABANDONED, OPEN, RESOLVED
@@ -50,7 +50,7 @@ def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, f
     mean = float(values.mean())
     if n < 2:
         return mean, float("nan"), n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * values.std(ddof=1) / np.sqrt(n))
     return mean, half, n
 
 
