@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..atomic import atomic_write, is_temp_name, remove_stale_temporaries, write_text
 from .lock import LOCK_NAME, DirectoryBusy, DirectoryLock
 
-__all__ = ["OutputDir", "open_report_dir", "is_report_file", "REPORT_FILES", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
+__all__ = ["OutputDir", "foreign_entries", "open_report_dir", "is_report_file", "REPORT_FILES", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
 
 MANIFEST = "meta.json"
 JOURNAL = ".supportsim-writing.json"
@@ -141,6 +141,14 @@ def read_manifest(directory: str | os.PathLike) -> Optional[dict[str, Optional[s
 def _entries(directory: Path) -> list[Path]:
     """Everything in ``directory`` except supportsim's own lock, journal and temporaries."""
     return [p for p in directory.iterdir() if p.name not in _OWN_HIDDEN and not is_temp_name(p.name)]
+
+
+def foreign_entries(directory: str | os.PathLike) -> list[Path]:
+    """What ``directory`` holds besides supportsim's own lock, journal and temporaries
+    (for writers with their own marker file, e.g. a sweep's ``sweep.json``: a directory
+    without the marker may be used only when this is empty)."""
+    d = Path(directory)
+    return _entries(d) if d.is_dir() else []
 
 
 def check_output_dir(path: str | os.PathLike, flag: str = "--out") -> None:

@@ -56,6 +56,27 @@ def _try_lock(fd: int) -> bool:
         return False
 
 
+_HELD: "set[DirectoryLock]" = set()
+
+
+def _forget_in_child() -> None:
+    """A forked child (a process-pool worker) must not keep its parent's lock alive: the
+    flock belongs to the open file, so a worker outliving a killed parent would otherwise
+    hold the directory.  The child closes its copies; the parent's lock is unaffected."""
+    for lock in list(_HELD):
+        fd, lock._fd = lock._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class DirectoryLock:
     """Exclusive, non-blocking lock on ``directory`` (created if missing) for one holder."""
 
@@ -73,7 +94,7 @@ class DirectoryLock:
         if self._fd is not None:
             return self
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
         if not _try_lock(fd):
             holder = _read_holder(fd)
             os.close(fd)
@@ -85,10 +106,12 @@ class DirectoryLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, data, 0) if hasattr(os, "pwrite") else os.write(fd, data)
         self._fd = fd
+        _HELD.add(self)
         return self
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
+        _HELD.discard(self)
         if fd is not None:
             os.close(fd)         # closing drops the flock
 

@@ -22,6 +22,7 @@ from ..execution import Backend, RunRecord, backend_for, iter_execute
 from ..scenario import ScenarioError
 from .expand import SweepPlan
 from ..outputs.cells import comment_line
+from ..outputs.directory import foreign_entries
 from .store import Layout, atomic_write, remove_stale_temporaries, shelve_outside_plan, write_json, write_table
 from .tasks import Task, run_task_of, runs_table, tickets_table
 
@@ -107,6 +108,10 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
         tickets = tickets or bool(old.get("tickets"))
     elif resume:
         raise ScenarioError([f"{out}: nothing to resume (no sweep.json); run without --resume"])
+    elif foreign_entries(out):      # never write into (or clean) a folder that is not a sweep's
+        raise ScenarioError([f"{out}: directory is not empty and holds no sweep (no sweep.json); "
+                             "supportsim never overwrites files it did not write - choose a new or "
+                             "empty directory"])
     layout.root.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(layout.root)      # under the directory's lock: no live writer's file
     write_json(layout.manifest, manifest_of(plan, tickets))
