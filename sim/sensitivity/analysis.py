@@ -51,7 +51,7 @@ def verdict_metrics() -> list[str]:
 def better_direction(metric: str) -> str:
     """``lower`` or ``higher``: which way is better for ``metric`` (catalogue first, else a safe rule)."""
     try:
-        from ..schema import metric_info  # type: ignore[attr-defined]
+        from ..schema import metric_info
 
         better = metric_info(metric).better
         if better in ("lower", "higher"):

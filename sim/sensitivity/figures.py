@@ -73,9 +73,9 @@ def tornado_figure(r: SensitivityResult) -> Any:
                     ax.plot([lo], [y], "<", color=colours[pol], ms=5)
                     ax.plot([hi], [y], ">", color=colours[pol], ms=5)
                     centre = r.base_values.get(path)
-                    mid = rows[rows["value"] == centre]["relative_change"] if centre is not None else []
-                    if len(mid):
-                        ax.plot([mid.iloc[0]], [y], "|", color="black", ms=10)
+                    mid = rows[rows["value"] == centre]["relative_change"].tolist() if centre is not None else []
+                    if mid:
+                        ax.plot([mid[0]], [y], "|", color="black", ms=10)
                 y += 1
         ax.axvline(0, color="black", lw=0.8)
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))

@@ -44,18 +44,18 @@ def add_assumptions(result: Any, scenario_path: Optional[Path], quick: bool, out
         return
     from ..analysis import choose_baseline
     from .result import SENSITIVITY_DIR
-    from .run import QUICK, run_sensitivity
+    from .run import QUICK_DAYS, QUICK_REPLICATIONS, QUICK_TOLERANCE, run_sensitivity
 
     baseline = choose_baseline(policies)
     n = max(workers, min(QUICK_WORKERS, os.cpu_count() or 1))
-    days = min(QUICK["days"], result.scenario.horizon.days)
+    days = min(QUICK_DAYS, result.scenario.horizon.days)
     import contextlib
 
     bar = progress_bar if progress_bar is not None else (lambda label: contextlib.nullcontext(None))
     with bar("assumptions (quick sensitivity)") as advance:
         sens = run_sensitivity(result.scenario, policies=policies, baseline=baseline,
-                               replications=QUICK["replications"], days=days,
-                               tolerance=QUICK["tolerance"], workers=n, progress=advance,
+                               replications=QUICK_REPLICATIONS, days=days,
+                               tolerance=QUICK_TOLERANCE, workers=n, progress=advance,
                                quick=True, assumption_comments=comments, seed=result.seed)
     result.sensitivity = sens
     if out is not None:

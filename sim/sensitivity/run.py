@@ -36,7 +36,8 @@ __all__ = ["run_sensitivity", "DEFAULT_TOLERANCE", "QUICK"]
 #: bisection stops when a bracket is at most this fraction of the parameter's range
 DEFAULT_TOLERANCE = 0.02
 #: the main job's coarse analysis: (replications, horizon days, tolerance)
-QUICK = {"replications": 3, "days": 20.0, "tolerance": 0.125}
+QUICK_REPLICATIONS, QUICK_DAYS, QUICK_TOLERANCE = 3, 20.0, 0.125
+QUICK = {"replications": QUICK_REPLICATIONS, "days": QUICK_DAYS, "tolerance": QUICK_TOLERANCE}
 
 Progress = Callable[[int, int], None]
 
@@ -142,11 +143,9 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     if not compared:
         raise ScenarioError([f"nothing to compare: every policy given is the baseline {baseline!r}"])
     metric_list = list(metrics) if metrics else verdict_metrics()
-    try:
-        from ..schema import known_metric
-    except ImportError:             # pragma: no cover - the catalogue is part of the package
-        known_metric = None
-    bad = [m for m in metric_list if known_metric is not None and not known_metric(m)]
+    from ..schema import known_metric
+
+    bad = [m for m in metric_list if not known_metric(m)]
     if bad:
         raise ScenarioError([f"--metrics: unknown metric {m!r} (see docs/outputs.md)" for m in bad])
     run_policies = [baseline, *compared]
