@@ -80,6 +80,7 @@ def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: boo
     metrics = dict(VERDICT_METRICS)
     if any(SERVICE_METRIC[0] in r.cells for r in rows):
         metrics[SERVICE_METRIC[0]] = SERVICE_METRIC[1]
+    # the reference column only when it varies from the baseline (baseline unstable)
     header = ["Policy", "Compared with", "Status", *metrics.values()]
     body, status = [], []
     for r in rows:
@@ -101,6 +102,9 @@ def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: boo
         body.append(["-", "-", "-", *["-"] * len(metrics)])
         status.append("")
     ref = next((r.baseline for r in rows if r.status == "ok"), baseline)
+    if not baseline_unstable:          # every row is compared with the baseline: the title says so
+        header.pop(1)
+        body = [row[:1] + row[2:] for row in body]
     note = (f"Relative change vs the policy it is compared with: the mean paired difference (policy − "
             f"reference, same customers, replication by replication) over the reference's mean, with "
             f"its 95 % Student-t interval on the same scale (never past −100 %: a full removal reads "

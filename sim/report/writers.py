@@ -50,7 +50,12 @@ def _cell(text: object) -> str:
     """An escaped table cell where long names may wrap: a break opportunity after each ``_``, ``.``
     or ``/`` inside a word (``skill_routing``, ``teams[L3].agents``), so narrow screens need no
     horizontal scrolling; the text itself is unchanged."""
-    return _WRAP.sub(lambda m: m.group(0) + "<wbr>", _e(text))
+    text = _WRAP.sub(lambda m: m.group(0) + "<wbr>", _e(text))
+    # a number and its unit stay on one line ("26.5 %", "± 0.4", "63.46 EUR"): no "%" alone below
+    return _UNIT.sub("&nbsp;", text)
+
+
+_UNIT = re.compile(r"(?<=[\d±]) (?=%|pp\b|[A-Z]{3}\b|\d)")
 
 
 # after "_" or "/" inside a word, after "." between letters (teams[L3].agents) - never inside 5.4
