@@ -414,3 +414,15 @@ def test_rare_issue_types_are_merged_per_tier(tmp_path):
     assert _count(cal.report, "rare issue types merged") == 9
     assert "9 rare issue types merged into one" in cal.comments["issues.other (tier 1)"]
     assert len(calibrate(path, max_issues=None).data["issues"]) == 20
+
+
+def test_support_line_from_the_agents_role(tmp_path):
+    df = _status_rows(groups=("Desk", "Experts"))
+    df["Role"] = np.where(df["Team"] == "Desk", "First line agent", "Tier 3 engineer")
+    path = tmp_path / "s.csv"
+    df.to_csv(path, index=False)
+    got = calibrate(path, Mapping.build(pairs=["case=id", "activity=Status", "timestamp=When",
+                                               "group=Team", "resource=Who", "status=Sub",
+                                               "role=Role"]))
+    assert {t["name"]: t["tier"] for t in got.data["teams"]} == {"Desk": 1, "Experts": 2}
+    assert any("2 by role" in m for _, m in got.report.lines)
