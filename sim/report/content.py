@@ -294,11 +294,11 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     if len(policies) < 2:
         lead = f"Only {policies[0] if policies else a.baseline} was run: there is nothing to compare it with."
     for p in a.unstable:
-        for w in a.stability[p]:
-            alerts.append(("danger", finding_text(w)))
-    for w in a.warmup:
-        if w.status == "too_short":
-            alerts.append(("warning", w.message))
+        for finding in a.stability[p]:
+            alerts.append(("danger", finding_text(finding)))
+    for warm in a.warmup:
+        if warm.status == "too_short":
+            alerts.append(("warning", warm.message))
     seen = {t for _, t in alerts} | {f.message for f in a.findings}   # typed, not by prefix
     for w in result.warnings:
         if w not in seen:
