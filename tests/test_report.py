@@ -190,6 +190,7 @@ def test_single_policy_single_replication_says_what_it_cannot_tell(tmp_path):
     paths = build_report(simulate(scn, policies=["tiered"], replications=1), tmp_path / "rep")
     assert paths.content.verdict_rows == []
     assert "nothing to compare" in paths.content.verdict_lead
+    assert paths.content.wins == []          # one policy wins nothing: it had no competitor
     alerts = " ".join(t for _, t in paths.content.alerts)
     assert "only one replication" in alerts and "only one policy" in alerts
 

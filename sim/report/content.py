@@ -360,4 +360,5 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         verdict_rows=rows, tables=tables, scenario_tables=_scenario_tables(scn),
         scenario_yaml=yaml.safe_dump(scn.to_dict(), sort_keys=False, allow_unicode=True),
         method=method, reproduce=reproduce, verdict_lead=lead,
-        wins=[wins_table(a, cur), *pair_matrices(a)], currency=cur, run_id=run_id(result))
+        wins=[wins_table(a, cur), *pair_matrices(a)] if len(policies) > 1 else [],
+        currency=cur, run_id=run_id(result))
