@@ -164,6 +164,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self.customers = CustomerStream(scenario, replication, seed)
         self._blocks = self.customers.blocks()
         self._block = next(self._blocks)
+        self._block_len = len(self._block.arrival)
         self._row = 0
         self.live: dict[int, Ticket] = {}
         self.n_arrivals = 0
@@ -269,8 +270,9 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self.n_arrivals += 1
         # schedule the next arrival: the same event, rescheduled
         r += 1
-        if r == len(b.arrival):
+        if r == self._block_len:
             self._block = b = next(self._blocks)
+            self._block_len = len(b.arrival)
             r = 0
         self._row = r
         event.callbacks = self._arrive_cbs
@@ -447,16 +449,17 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                 # _finish(t, RESOLVED) without trace or reopens, inlined: every ticket ends here
                 t.state = _DONE
                 t.outcome = _RESOLVED
-                t.end = self.env.now
+                t.end = now = self.env.now
                 del self.live[t.id]
                 if t.measured:
                     done = self._done
                     done.append(_row(t))
                     if len(done) >= BATCH:
                         self.recorder.flush()
+                self._release(agent, now)
             else:
                 self._finish(t, _RESOLVED)
-            self._release(agent)
+                self._release(agent)
         elif phase == _DIAGNOSE:
             self._decide(agent, t)
         elif phase == _HANDOFF:
@@ -607,8 +610,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         t.helpers_now = helpers
         self._begin(owner, Phase.SWARM, self._swarm_duration(t.work, len(helpers)))
 
-    def _release(self, agent: Agent) -> None:
-        """``agent`` is done with their ticket: take the next piece of work or go idle."""
+    def _release(self, agent: Agent, now: float | None = None) -> None:
+        """``agent`` is done with their ticket: take the next piece of work or go idle.
+
+        ``now`` saves a clock read when the caller has it (this runs once per activity).
+        """
         agent.ticket = None
         agent.phase = _IDLE
         if self._hooked:
@@ -635,9 +641,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                             return
                         self._start_swarm(t, t.owner, [agent])
                     else:
-                        self._take(agent, t, self.env.now)
+                        self._take(agent, t, self.env.now if now is None else now)
                     return
-        now = self.env.now
+        if now is None:
+            now = self.env.now
         lo = self.warmup if agent.busy_since < self.warmup else agent.busy_since
         if now > lo:
             agent.busy_min += now - lo
