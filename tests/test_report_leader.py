@@ -182,3 +182,10 @@ def test_report_dir_writes_next_to_the_results_and_never_replaces_another_runs_r
     # ... unless asked to
     assert main(["report", str(b), "--out", str(a), "--force"]) == 0
     assert (a / "report.html").read_text(encoding="utf-8") != before
+
+
+def test_report_on_a_sweep_directory_says_where_its_report_is(tmp_path, capsys):
+    (tmp_path / "sweep.json").write_text("{}", encoding="utf-8")
+    assert main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "sweep directory" in err[0] and "report.html" in err[0]

@@ -33,6 +33,9 @@ def run(args) -> int:
     d: Path = args.results
     if not d.is_dir():
         raise UserError(f"{d}: no such results directory (create one with: run SCENARIO --out {d})")
+    if not (d / "meta.json").exists() and (d / "sweep.json").exists():
+        raise UserError(f"{d}: a sweep directory; its report is {d / 'report' / 'report.html'}, rebuilt by "
+                        f"running the same sweep command again with --out {d} (completed runs are skipped)")
     if not (d / "meta.json").exists():
         raise UserError(f"{d}: not a complete supportsim results directory (no meta.json); "
                         f"re-run with: run SCENARIO --out {d}")
