@@ -12,9 +12,13 @@ from typing import Any
 
 import pandas as pd
 
-#: first characters a spreadsheet reads as the start of a formula (OWASP "CSV injection")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# one rule for every CSV supportsim writes (sim.outputs.cells): the first characters a
+# spreadsheet reads as the start of a formula (OWASP "CSV injection") get an apostrophe
+from ..outputs.cells import FORMULA_START, csv_cell
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+_RISKY = "^[" + "".join(re.escape(c) for c in FORMULA_START) + "]"
+_ESCAPED = "^'(?=[" + "".join(re.escape(c) for c in FORMULA_START) + "])"
 
 
 def comment_text(text: Any) -> str:
@@ -27,16 +31,11 @@ def comment_text(text: Any) -> str:
     return _CONTROL.sub(esc, str(text))
 
 
-def csv_cell(value: Any) -> Any:
-    """A text cell a spreadsheet will not run: a leading apostrophe before = + - @ tab CR."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_safe_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
     """``frame`` with every text cell of ``columns`` (default: all object/string columns) made
-    safe by :func:`csv_cell`; numbers are left alone (``-3`` is a number, not a formula)."""
+    safe by :func:`csv_cell`; numbers are left alone (``-3`` is a number, not a formula).
+    Vectorised (an event log has millions of cells), the same rule as
+    :func:`sim.outputs.cells.csv_safe_frame`."""
     out = frame
     cols = columns if columns is not None else [
         c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
@@ -45,7 +44,7 @@ def csv_safe_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.
             continue
         s = frame[c]
         text = s.astype("string")
-        risky = text.str.match(r"^[=+\-@\t\r]").fillna(False).to_numpy(bool)
+        risky = text.str.match(_RISKY).fillna(False).to_numpy(bool)
         risky &= s.map(lambda v: isinstance(v, str)).to_numpy(bool)
         if risky.any():
             if out is frame:
@@ -58,4 +57,7 @@ def csv_safe_frame(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.
 
 def uncsv_cell(text: pd.Series) -> pd.Series:
     """Undo :func:`csv_cell` when reading a CSV back (``'=x`` -> ``=x``)."""
-    return text.str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True)
+    return text.str.replace(_ESCAPED, "", regex=True)
+
+
+__all__ = ["FORMULA_START", "comment_text", "csv_cell", "csv_safe_frame", "uncsv_cell"]
