@@ -429,6 +429,53 @@ def test_names_are_unique_printable_and_spelled_one_way(mutate, expected):
     assert any(expected in p for p in problems), problems
 
 
+# ==================================================== sweep side (7. concurrency, 5. hangs)
+# Fuller reproducers of the sweep side live in tests/test_execution.py (owner: run-path):
+# two sweeps into one directory, shrunken sweeps, --task-timeout, SystemExit in a sweep, Dask
+# without workers.  The two below check the shared pieces from the user's side.
+def test_a_sweep_never_writes_into_a_folder_that_is_not_a_sweep(tmp_path, capsys):
+    # owner: hardening (sim/outputs) + run-path (sim/sweep/execute.py)
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "h", "replications": 1, "seed": 1,
+             "vary": {"arrivals.per_hour": [8]}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    folder = tmp_path / "mine"
+    (folder / "points").mkdir(parents=True)
+    (folder / "points" / ".draft.abcdefgh.tmp").write_text("my notes")   # looks like a temporary
+    (folder / "report").mkdir()
+    (folder / "report" / "report.md").write_text("my report")
+    before = snapshot(folder)
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(folder), "--workers", "1"]) == 2
+    errors = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and "holds no sweep" in errors[0], errors
+    assert snapshot(folder) == before and sorted(os.listdir(folder)) == ["points", "report"]
+
+
+def test_a_hook_that_never_returns_is_stopped_by_task_timeout(tmp_path, capsys):
+    # owner: run-path (sim/execution deadline); the CLI line: hardening
+    from sim.policies import registry
+    from sim.policies.tiered import Tiered
+
+    class Spins(Tiered):
+        name = "hardening_spins"
+        summary = "never returns from a hook"
+
+        def route(self, ticket):
+            while True:
+                pass
+
+    registry.register(Spins)
+    try:
+        path = write_scenario(tmp_path / "s.yaml", tiny())
+        with time_limit(60):
+            code = main(["run", str(path), "--policy", Spins.name, "--no-report", "--workers", "1",
+                         "--task-timeout", "1"])
+    finally:
+        registry.unregister(Spins.name)
+    assert code == 1
+    one_error_line(capsys.readouterr().err)
+
+
 # ====================================================================== fuzz: mutations
 EVIL = [None, True, False, "10", " 5 ", "", "\x00", "=X", "x" * 300, -1, 0, 0.5, 1e-300, 1e300,
         -1e300, 2**63, float("nan"), float("inf"), [], {}, [1, 2], {"dist": "fixed", "value": 1},
@@ -511,7 +558,8 @@ def test_fuzz_mutated_scenarios_end_cleanly(data, tmp_path_factory, monkeypatch)
 
     out, err = io.StringIO(), io.StringIO()
     with time_limit(60), redirect_stdout(out), redirect_stderr(err):
-        code = main(["run", str(path), "--out", str(d / "o"), "--no-report", "--replications", "1"])
+        code = main(["run", str(path), "--out", str(d / "o"), "--no-report", "--replications", "1",
+                     "--workers", "1"])
     lines = err.getvalue().strip().splitlines()
     assert "Traceback" not in err.getvalue()
     assert all(ln.startswith(("error: ", "warning: ")) for ln in lines), lines

@@ -78,6 +78,14 @@ def _plugins(policies: list[str]) -> list[dict[str, str]]:
     return registry.provenance(policies)
 
 
+def _refuse_foreign(out: Path) -> None:
+    """Never write into (or clean, or lock) a non-empty folder that is not a sweep's."""
+    if not (out / "sweep.json").exists() and foreign_entries(out):
+        raise ScenarioError([f"{out}: directory is not empty and holds no sweep (no sweep.json); "
+                             "supportsim never overwrites files it did not write - choose a new or "
+                             "empty directory"])
+
+
 def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -> tuple[Layout, bool]:
     """Create or re-open DIR; refuse to mix results of a different sweep into it.
 
@@ -108,10 +116,8 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
         tickets = tickets or bool(old.get("tickets"))
     elif resume:
         raise ScenarioError([f"{out}: nothing to resume (no sweep.json); run without --resume"])
-    elif foreign_entries(out):      # never write into (or clean) a folder that is not a sweep's
-        raise ScenarioError([f"{out}: directory is not empty and holds no sweep (no sweep.json); "
-                             "supportsim never overwrites files it did not write - choose a new or "
-                             "empty directory"])
+    else:
+        _refuse_foreign(out)
     layout.root.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(layout.root)      # under the directory's lock: no live writer's file
     write_json(layout.manifest, manifest_of(plan, tickets))
@@ -170,6 +176,7 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: Optional[int] = 
     own = backend is None
     if own:      # connect before touching DIR: a bad address fails with one line, nothing written
         backend = backend_for(workers, scheduler, worker_wait=worker_wait)
+    _refuse_foreign(out)            # before the lock: a refused folder gets no lock file either
     lock = DirectoryLock(out, "supportsim sweep")
     try:
         try:
