@@ -142,7 +142,8 @@ def measure(prep: Prepared, start: pd.Timestamp, end: pd.Timestamp,
     vals: dict[str, float] = {}
     se: dict[str, float] = {}
     t = ((inw["arrival"] - start).dt.total_seconds() / 86400.0).to_numpy()
-    batches = int(min(20, max(0, math.floor(days))))
+    # batches of at least a day where the window allows (busy days are alike), 5 at least
+    batches = int(min(20, max(5, math.floor(days)))) if days >= 1 else 0
     vals["arrivals_per_day"] = n / days if days > 0 else math.nan
     se["arrivals_per_day"] = math.sqrt(max(n, 1)) / days if days > 0 else math.nan
     done = inw[(inw["outcome"] == "resolved") & inw["resolution_min"].notna()]
