@@ -383,7 +383,10 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     days = 30
     data: dict[str, Any] = {
         "name": name or _slug(path.stem),
-        "description": f"Calibrated from {path.name}: {n} tickets over {span_h / 24:.1f} days",
+        "description": (f"Calibrated from {path.name}: {n} tickets over {span_h / 24:.1f} days"
+                        if not window.dense else
+                        f"Calibrated from {path.name}: {len(arr)} tickets created in its "
+                        f"{span_h / 24:.1f}-day arrival window ({n} in the log)"),
         "seed": 1,
     }
     if "start" in Scenario.model_fields:
