@@ -50,10 +50,15 @@ from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
 from .models.recorder import BATCH, TICKET_COLUMNS, TicketRecorder, row as _row
 from .models.tickets import Outcome, State, Ticket
+from .models.trace import (ABANDONED, CREATED, HELPER_JOINED, OPEN, QUEUED, REPEAT, RESOLVED,
+                           SWARM_REQUESTED, TAKEN, TraceRecord, check_phase_names)
+from .models.trace import record as _rec
 from .policies.views import AgentReadView, TeamReadView, TicketReadView, retarget
 from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
                             Swarm)
 from .scenario import Scenario
+
+check_phase_names(Phase.NAMES)
 
 MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops forever
 
@@ -80,7 +85,7 @@ class RunResult:
     team_busy_min: list[float]
     window_min: float
     backlog: dict[str, array]
-    trace: list[tuple] | None = None
+    trace: list[TraceRecord] | None = None   # (TraceTable once packed by the runner)
     arrivals: int = 0
     #: EXTRA_COLUMNS name -> {ticket_id: value}; "repeat_min" only when tracked
     extra: dict[str, dict[int, float]] = field(default_factory=dict)
@@ -118,7 +123,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self.handoff_dist = scenario.frictions.handoff
         self.repeat_dist = scenario.frictions.repeat
         self.top_tier = scenario.top_tier
-        self.trace: list[tuple] | None = [] if trace else None
+        self.trace: list[TraceRecord] | None = [] if trace else None
         self.backlog_every = backlog_every
 
         # organisation
@@ -278,7 +283,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         event.callbacks = self._arrive_cbs
         self._schedule(event, NORMAL, b.arrival[r] - now)
         if self.trace is not None:
-            self.trace.append((now, now, tid, "created", -1, "", ""))
+            self._log(now, now, tid, CREATED)
         # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined
         view = self._ticket_view
         retarget(view, t)
@@ -336,7 +341,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         t.visit += 1
         q.push(t)
         if self.trace is not None:
-            self.trace.append((now, now, t.id, "queued", -1, "", q.name))
+            self._log(now, now, t.id, QUEUED, detail=q.name)
         if t.patience != _INF:
             self._arm_patience(t)
 
@@ -391,7 +396,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             if self._track_repeat:
                 self._count(t, "repeat_min", rep)
         if self.trace is not None:
-            self.trace.append((now, now, t.id, "taken", agent.id, team.name, ""))
+            self._log(now, now, t.id, TAKEN, agent)
         if agent.can[t.issue_idx]:
             # _begin(agent, RESOLVE, rep + work, rep), inlined: the commonest activity
             agent.phase = _RESOLVE
@@ -551,7 +556,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             q = self._help_queue(t)
         now = self.env.now
         if self.trace is not None:
-            self.trace.append((now, now, t.id, "swarm_requested", owner.id, owner.team.name, q.name))
+            self._log(now, now, t.id, SWARM_REQUESTED, owner, q.name)
         helpers: list[Agent] = []
         checked = t.n_fit
         for team in q.teams:
@@ -605,7 +610,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             helper.phase_start = now
             t.touched.add(helper.id)
             if self.trace is not None:
-                self.trace.append((now, now, t.id, "helper_joined", helper.id, helper.team.name, ""))
+                self._log(now, now, t.id, HELPER_JOINED, helper)
         t.helpers += len(helpers)
         t.helpers_now = helpers
         self._begin(owner, Phase.SWARM, self._swarm_duration(t.work, len(helpers)))
@@ -674,8 +679,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         t.outcome = outcome
         t.end = now
         if self.trace is not None:
-            name = "resolved" if outcome == _RESOLVED else "abandoned"
-            self.trace.append((now, now, t.id, name, -1, "", ""))
+            self._log(now, now, t.id, RESOLVED if outcome == _RESOLVED else ABANDONED)
         del self.live[t.id]
         if self._reopens and outcome == _RESOLVED and self._try_reopen(t):
             return                          # the customer will be back: recorded when it ends
@@ -738,7 +742,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             t.end = math.nan
             t.state = State.DONE
             if self.trace is not None:
-                self.trace.append((now, now, t.id, "open", -1, "", ""))
+                self._log(now, now, t.id, OPEN)
             if t.measured:
                 self._record(t)
         self.live.clear()
@@ -747,10 +751,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
     def _trace_phase(self, agent: Agent, t: Ticket) -> None:
         start, end = agent.phase_start, self.env.now
         if agent.rep_dur > 0:
-            self.trace.append((start, start + agent.rep_dur, t.id, "repeat", agent.id, agent.team.name, ""))
+            self._log(start, start + agent.rep_dur, t.id, REPEAT, agent)
             start += agent.rep_dur
         detail = agent.target.name if agent.phase == Phase.HANDOFF and agent.target else ""
-        self.trace.append((start, end, t.id, Phase.NAMES[agent.phase], agent.id, agent.team.name, detail))
+        self._log(start, end, t.id, Phase.NAMES[agent.phase], agent, detail)
 
     def _trace_partial(self, agent: Agent, t: Ticket, now: float) -> None:
         """Trace an activity cut short at ``now`` (horizon, shift end, interruption)."""
@@ -758,13 +762,21 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         if agent.rep_dur > 0 and agent.phase in (Phase.RESOLVE, Phase.DIAGNOSE):
             # a repeat in progress or done: traced like a completed phase's
             rep_end = min(start + agent.rep_dur, now)
-            self.trace.append((start, rep_end, t.id, "repeat", agent.id, agent.team.name, ""))
+            self._log(start, rep_end, t.id, REPEAT, agent)
             start = rep_end
         self._trace_interval(start, now, t, agent, agent.phase)
 
+    def _log(self, start: float, end: float, ticket: int, activity: str, agent: Agent | None = None,
+             detail: str = "") -> None:
+        """Append one trace record: the only place the engine and its mechanics build them."""
+        if agent is None:
+            self.trace.append(_rec((start, end, ticket, activity, -1, "", detail)))
+        else:
+            self.trace.append(_rec((start, end, ticket, activity, agent.id, agent.team.name, detail)))
+
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:
-            self.trace.append((start, end, t.id, Phase.NAMES[phase], agent.id, agent.team.name, ""))
+            self._log(start, end, t.id, Phase.NAMES[phase], agent)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """Compact storage of engine traces.
 
-The engine's trace is a list of 7-tuples - convenient, but about 150 bytes an
-event.  :class:`TraceTable` keeps the same information in numpy columns with
+The engine's trace is a list of :class:`TraceRecord` (typed 7-field records, re-exported
+here from :mod:`sim.models.trace`) - convenient, but about 150 bytes an event.  :class:`TraceTable` keeps the same information in numpy columns with
 small string tables (about 30 bytes an event), so ``simulate(..., trace=True)``
 can hold every run's trace and ship it back from worker processes cheaply.
 """
@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..models.trace import TraceRecord
+
+__all__ = ["TraceTable", "TraceRecord"]
 
 
 @dataclass
@@ -34,7 +38,8 @@ class TraceTable:
 
     @classmethod
     def from_trace(cls, policy: str, replication: int, trace: list[tuple]) -> "TraceTable":
-        """Pack the engine's ``(start, end, ticket, activity, agent, team, detail)`` tuples."""
+        """Pack the engine's :class:`TraceRecord` s (``start, end, ticket, activity, agent, team,
+        detail``)."""
         n = len(trace)
         if n == 0:
             empty_f, empty_i = np.empty(0), np.empty(0, np.int64)

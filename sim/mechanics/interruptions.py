@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..models.customers import SLOTS, Stream
 from ..models.queues import TicketQueue
+from ..models.trace import INTERRUPTED
 from .phases import Phase
 
 if TYPE_CHECKING:
@@ -81,8 +82,7 @@ class InterruptionsMixin:
         key = (agent.id, int(now // 1440))
         self.interruptions[key] = self.interruptions.get(key, 0) + 1
         if self.trace is not None:
-            self.trace.append((now, now, own.id, "interrupted", agent.id, agent.team.name,
-                               f"helps ticket {swarm_ticket.id}"))
+            self._log(now, now, own.id, INTERRUPTED, agent, f"helps ticket {swarm_ticket.id}")
 
     def _resume(self, agent: "Agent") -> None:
         """After helping: back to the suspended ticket, first paying a context switch."""

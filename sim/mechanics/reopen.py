@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..models.customers import SLOTS, Stream
 from ..models.tickets import Outcome, State
+from ..models.trace import REOPENED
 
 if TYPE_CHECKING:
     from ..models.tickets import Ticket
@@ -65,7 +66,7 @@ class ReopenMixin:
         t.work = t.draws.work[t.row]          # the fix failed: the work starts over
         self.live[t.id] = t
         if self.trace is not None:
-            self.trace.append((now, now, t.id, "reopened", -1, "", ""))
+            self._log(now, now, t.id, REOPENED)
         last = t.queue
         if self._reopen_last[t.issue_idx] and last is not None and not last.is_help:
             self._enqueue(t, last)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..models.customers import SLOTS, Stream
 from ..models.tickets import State
+from ..models.trace import HELPER_UNFIT
 from .phases import Phase
 
 if TYPE_CHECKING:
@@ -114,4 +115,4 @@ class SwarmFrictionsMixin:
     def _trace_unfit(self, t: "Ticket", helper: "Agent") -> None:
         if self.trace is not None:
             now = self.env.now
-            self.trace.append((now, now, t.id, "helper_unfit", helper.id, helper.team.name, ""))
+            self._log(now, now, t.id, HELPER_UNFIT, helper)
