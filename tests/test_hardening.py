@@ -604,3 +604,20 @@ def test_every_number_of_a_scenario_with_hostile_values_validates_cleanly():
             est = workload.estimate_work(scn, 3)
             assert all(math.isfinite(x) for x in (est.tickets, est.memory_bytes, est.seconds)), (path, new)
     assert accepted > 10      # the sweep does reach valid scenarios, not only refusals
+
+
+def test_calibrate_never_overwrites_a_file_it_did_not_write(tmp_path, capsys):
+    # owner: hardening (sim/outputs signed files); calibrate itself: eventlog
+    log = ROOT / "examples" / "tickets_log.csv"
+    mine = tmp_path / "scenario.yaml"
+    mine.write_text("# the client's own scenario\nname: x\n")
+    assert main(["calibrate", str(log), "--out", str(mine)]) == 2
+    assert "was not written by supportsim" in one_error_line(capsys.readouterr().err)
+    assert mine.read_text() == "# the client's own scenario\nname: x\n"
+    fresh = tmp_path / "cal.yaml"
+    assert main(["calibrate", str(log), "--out", str(fresh)]) == 0
+    assert main(["calibrate", str(log), "--out", str(fresh)]) == 0          # its own: replaced
+    load_scenario(fresh)
+    fresh.write_text(fresh.read_text().replace("name:", "# tuned by hand\nname:", 1))
+    assert main(["calibrate", str(log), "--out", str(fresh)]) == 2           # edited: the user's
+    assert "# tuned by hand" in fresh.read_text()

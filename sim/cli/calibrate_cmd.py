@@ -1,8 +1,6 @@
 """``calibrate LOG --out scenario.yaml``: estimate a scenario from a ticket event log."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .common import positive_float
@@ -81,10 +79,14 @@ def mapping_from_args(args):
 
 
 def run(args) -> int:
+    from ..atomic import write_text
     from ..eventlog.calibrate import calibrate
     from ..eventlog.reader import LogError
     from . import UserError
 
+    from ..outputs import check_replaceable, signed_text
+
+    check_replaceable(args.out)      # before reading the log: never overwrite a user's file
     try:
         mapping = mapping_from_args(args)
         cal = calibrate(args.log, mapping, name=args.name, shift_hours=args.shift_hours,
@@ -95,17 +97,11 @@ def run(args) -> int:
         raise UserError(str(exc)) from None
     for line in cal.report.text(verbose=args.verbose):
         print(line)
-    text = cal.yaml_text()
+    text = signed_text(cal.yaml_text())
     out: Path = args.out
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, out)
+        check_replaceable(out)
+        write_text(out, text)        # sim.atomic: the one atomic writer
     except OSError as exc:
         raise UserError(f"{out}: cannot write ({exc.strerror or exc})") from None
     print(f"scenario written to {out}")

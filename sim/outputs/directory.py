@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..atomic import atomic_write, is_temp_name, remove_stale_temporaries, write_text
 from .lock import LOCK_NAME, DirectoryBusy, DirectoryLock
 
-__all__ = ["OutputDir", "foreign_entries", "open_report_dir", "is_report_file", "REPORT_FILES", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
+__all__ = ["OutputDir", "signed_text", "check_replaceable", "foreign_entries", "open_report_dir", "is_report_file", "REPORT_FILES", "UnsafeOutput", "read_manifest", "check_output_dir", "MANIFEST", "JOURNAL"]
 
 MANIFEST = "meta.json"
 JOURNAL = ".supportsim-writing.json"
@@ -372,3 +372,35 @@ def open_report_dir(path: str | os.PathLike, flag: str = "--report",
     result that lives there, replaces only an earlier report's files.  Use as a context
     manager and :meth:`OutputDir.commit` after writing."""
     return OutputDir(path, flag, command, kind="report")
+
+
+# ---- single output files (e.g. ``calibrate --out scenario.yaml``) ---------------------------
+_SIGNATURE = "# written by supportsim (sha256 {}); an edited copy is never overwritten\n"
+
+
+def signed_text(text: str) -> str:
+    """``text`` (a YAML file) with a last comment line holding its sha256: a later run may
+    replace the file only while it is unchanged (see :func:`check_replaceable`)."""
+    body = text if text.endswith("\n") else text + "\n"
+    return body + _SIGNATURE.format(hashlib.sha256(body.encode("utf-8")).hexdigest())
+
+
+def check_replaceable(path: str | os.PathLike, flag: str = "--out") -> None:
+    """Refuse (one line) to replace ``path`` unless it is absent or a signed supportsim file
+    whose content is still exactly what supportsim wrote."""
+    p = Path(path)
+    if not (p.exists() or p.is_symlink()):
+        return
+    if p.is_dir():
+        raise UnsafeOutput(f"{flag} {p}: is a directory; give a file name such as {p / 'scenario.yaml'}")
+    try:
+        text = p.read_text(encoding="utf-8") if p.stat().st_size < 50_000_000 else ""
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    body, _, last = text[:-1].rpartition("\n") if text.endswith("\n") else ("", "", "")
+    body += "\n"
+    if not p.is_symlink() and last + "\n" == _SIGNATURE.format(
+            hashlib.sha256(body.encode("utf-8")).hexdigest()):
+        return
+    raise UnsafeOutput(f"{flag} {p}: exists and was not written by supportsim (or was edited "
+                       "since); supportsim will not overwrite it - choose another file name")
