@@ -202,6 +202,35 @@ def test_payroll_per_resolved_is_payroll_over_resolved_tickets(tmp_path):
         (per_rep["payroll"] / resolved.to_numpy()).tolist(), rel=1e-12)
 
 
+def test_an_interrupted_search_resumes_from_its_saved_evaluations(tmp_path, capsys, monkeypatch):
+    from sim.staffing.store import RunStore
+
+    data = mmc_dict(servers=5, per_hour=30, mean_work=10, days=2, warmup_days=0.5, replications=3)
+    path = _write(tmp_path, data, "resume")
+    args = ("--target", "wait_mean_min<=3", "--workers", "1")
+    whole = tmp_path / "whole"
+    assert main(["staff", str(path), "--out", str(whole), *args]) == 0
+    original, saved = RunStore.save, []
+
+    def save_then_stop(self, *a, **k):
+        original(self, *a, **k)
+        saved.append(1)
+        if len(saved) == 2:
+            raise KeyboardInterrupt        # Ctrl-C right after the second evaluation was saved
+
+    monkeypatch.setattr(RunStore, "save", save_then_stop)
+    cut = tmp_path / "cut"
+    assert main(["staff", str(path), "--out", str(cut), *args]) == 130
+    assert not (cut / "staffing.csv").exists() and len(list((cut / "runs").rglob("*.parquet"))) == 2
+    monkeypatch.setattr(RunStore, "save", original)
+    capsys.readouterr()
+    assert main(["staff", str(path), "--out", str(cut), *args]) == 0
+    out = capsys.readouterr().out
+    reused = int(out.split(" reused")[0].split()[-1])
+    assert reused > 0                                              # the saved runs were not redone
+    assert pd.read_csv(cut / "staffing_summary.csv").equals(pd.read_csv(whole / "staffing_summary.csv"))
+
+
 def test_infeasible_everywhere_is_exit_1_with_the_best_reached(tmp_path, capsys):
     data = mmc_dict(servers=5, per_hour=30, mean_work=10, days=3, warmup_days=0.5, replications=3)
     path = _write(tmp_path, data, "tight")
