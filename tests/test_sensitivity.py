@@ -214,6 +214,7 @@ def test_cli_bad_param_is_one_line_exit_2(tmp_path, capsys):
     out = tmp_path / "never"
     assert main(["sensitivity", "scenarios/default.yaml", "--param", "x.y=1", "--out", str(out)]) == 2
     assert main(["sensitivity", "scenarios/default.yaml", "--policy", "nosuch", "--out", str(out)]) == 2
+    assert main(["sensitivity", "scenarios/default.yaml", "--metrics", "speed", "--out", str(out)]) == 2
     assert not out.exists()                   # bad input costs nothing, creates nothing
 
 

@@ -75,6 +75,11 @@ def run(args) -> int:
     if unknown:                                  # before any directory is created
         raise UserError(f"--policy/--baseline: unknown policy {unknown[0]!r}; available: "
                         f"{', '.join(registry.names())}")
+    from ..schema import known_metric
+
+    bad = [m for m in metrics or [] if not known_metric(m)]
+    if bad:
+        raise UserError(f"--metrics: unknown metric {bad[0]!r}; see docs/outputs.md for the metric names")
     out = args.out if args.out is not None else Path("results") / "sensitivity" / slug(scn.name)
     from ..outputs import OutputDir
     from .common import check_workload
