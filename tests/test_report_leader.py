@@ -167,7 +167,7 @@ def test_report_dir_writes_next_to_the_results_and_never_replaces_another_runs_r
     scn.write_text(yaml.safe_dump(three_tier_dict(replications=2)), encoding="utf-8")
     a, b = tmp_path / "a", tmp_path / "b"
     for d, seed in ((a, "1"), (b, "2")):
-        assert main(["run", str(scn), "--days", "1", "--seed", seed, "--out", str(d), "--no-report"]) == 0
+        assert main(["run", str(scn), "--days", "0.5", "--seed", seed, "--out", str(d), "--no-report"]) == 0
     capsys.readouterr()
     assert main(["report", str(a)]) == 0          # default: into DIR itself
     assert f"report written to {a / 'report.html'}" in capsys.readouterr().out
