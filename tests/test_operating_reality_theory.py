@@ -9,6 +9,7 @@ tests are deterministic.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from sim import scenario_from_dict, simulate
@@ -17,6 +18,8 @@ from sim.models.customers import CustomerStream
 from sim.theory import erlang_a_abandonment
 
 from conftest import mmc_dict
+
+pytestmark = pytest.mark.theory
 
 LEVEL = 0.99
 ALPHA = 0.01

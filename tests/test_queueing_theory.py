@@ -9,12 +9,15 @@ would fail one of them for about 1 seed in 100.)
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import scenario_from_dict, simulate
 from sim.analysis import t_interval
 from sim.theory import MMc, tiered_jackson
 
 from conftest import mmc_dict
+
+pytestmark = pytest.mark.theory
 
 LEVEL = 0.99
 
