@@ -621,3 +621,16 @@ def test_calibrate_never_overwrites_a_file_it_did_not_write(tmp_path, capsys):
     fresh.write_text(fresh.read_text().replace("name:", "# tuned by hand\nname:", 1))
     assert main(["calibrate", str(log), "--out", str(fresh)]) == 2           # edited: the user's
     assert "# tuned by hand" in fresh.read_text()
+
+
+def test_staff_never_writes_into_a_folder_that_is_not_its_own(tmp_path, capsys):
+    # owner: hardening (the check) + staffing (sim/cli/staff_cmd.py)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "staffing.csv").write_text("my plan\n")
+    scn = write_scenario(tmp_path / "s.yaml", mmc_dict(servers=2, per_hour=6, days=0.5,
+                                                       warmup_days=0.05, replications=2))
+    assert main(["staff", str(scn), "--out", str(folder), "--workers", "1",
+                 "--target", "resolution_mean_min<=600"]) == 2
+    assert "holds no staffing results" in one_error_line(capsys.readouterr().err)
+    assert os.listdir(folder) == ["staffing.csv"] and (folder / "staffing.csv").read_text() == "my plan\n"

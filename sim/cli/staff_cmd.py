@@ -90,6 +90,12 @@ def run(args) -> int:
     if args.teams:
         teams = [t.strip() for chunk in args.teams for t in chunk.split(",") if t.strip()]
     out = args.out if args.out is not None else Path("results") / "staffing" / slug(scn.name)
+    from ..outputs.directory import foreign_entries
+
+    if not (out / "staffing.json").exists() and not (out / "runs").is_dir() and foreign_entries(out):
+        raise UserError(f"--out {out}: directory is not empty and holds no staffing results (no "
+                        "staffing.json); supportsim never overwrites files it did not write - "
+                        "choose a new or empty directory")
     writable_dir(out, "--out")
     n_policies = len(args.policies or scn.policy_names())
     # the size of one evaluation round (every policy once); a search makes a few dozen rounds
