@@ -109,16 +109,33 @@ def flip_sentences(sens: Any) -> list[str]:
         else:
             out.append(f"{pol} {_compare('would be', metric, True, base)} if {name} were {op} {flip} {where}."
                        f"{caveat}")
+    steady: dict[str, list[tuple[str, bool]]] = {}          # policy -> [(metric, ahead)] never flipping
     for (pol, metric), g in f.groupby(["policy", "metric"], sort=False):
         if g["flip_value"].notna().any():
             continue
         ahead = {n.split(": ", 1)[1].split(" ahead throughout")[0] for n in g["note"].astype(str)
                  if " ahead throughout" in n}
         if len(ahead) == 1:
-            winner = next(iter(ahead))
-            out.append(f"{_nice(pol)} {_compare('is', metric, winner == pol, sens.baseline)} across every "
-                       "range tested (no flip point).")
+            steady.setdefault(str(pol), []).append((str(metric), next(iter(ahead)) == pol))
+    for pol, items in steady.items():
+        out.append(f"{_nice(pol)} {_steady_phrase(items, sens.baseline)}, across every range tested "
+                   "(no flip point).")
     return out
+
+
+def _steady_phrase(items: list[tuple[str, bool]], baseline: str) -> str:
+    """``is faster and cheaper than tiered, and ahead of it on repeats per ticket``."""
+    adjectives = [_ADJECTIVES[m][0 if good else 1] for m, good in items if m in _ADJECTIVES]
+    ahead = [_label(m).lower() for m, good in items if m not in _ADJECTIVES and good]
+    behind = [_label(m).lower() for m, good in items if m not in _ADJECTIVES and not good]
+    parts = []
+    if adjectives:
+        parts.append(f"is {' and '.join(adjectives)} than {baseline}")
+    for word, names in (("ahead of", ahead), ("behind", behind)):
+        if names:
+            whom = "it" if parts else baseline
+            parts.append(f"{'is ' if not parts else ''}{word} {whom} on {' and '.join(names)}")
+    return ", and ".join(parts)
 
 
 def _assumption_rows(scn: Any, policies: list[str]) -> list[list[str]]:

@@ -198,12 +198,15 @@ def unstable_note(points: pd.DataFrame, flip: dict) -> str:
     if "unstable" not in points.columns or not len(points):
         return ""
     sel = points[(points["parameter"] == flip["parameter"]) & (points["policy"] == flip["policy"])
-                 & (points["metric"] == flip["metric"]) & (points["unstable"].astype(str) != "")]
+                 & (points["metric"] == flip["metric"]) & (points["unstable"].fillna("").astype(str) != "")]
+    flip_value = flip.get("flip_value")
+    if flip_value is not None and not (isinstance(flip_value, float) and math.isnan(flip_value)):
+        sel = sel[sel["value"].isin([flip["low"], flip["high"]])]     # only where the flip is
     if not len(sel):
         return ""
     vals = ", ".join(f"{v:g}" for v in sorted(set(sel["value"])))
     who = " and ".join(sorted({w for x in sel["unstable"] for w in str(x).split()}))
-    return f"{who} unstable (a team >= {UTILISATION_LIMIT:.0%} busy) at {vals}"
+    return f"{who} unstable (a team at least {UTILISATION_LIMIT:.0%} busy) at {vals}"
 
 
 def _nan_to_none(x: float) -> Optional[float]:
