@@ -300,7 +300,28 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             if free:
                 agent = free.popleft()
                 agent.busy_since = now
-                self._take(agent, t, now)
+                if self.trace is None and agent.can[t.issue_idx]:
+                    # _take(agent, t, now) for a new ticket its first agent resolves, inlined:
+                    # nothing waited, no repeat is owed, nobody touched it before
+                    t.state = _IN_SERVICE
+                    t.owner = agent
+                    t.first_touch = now
+                    t.touched.add(agent.id)
+                    t.last_team = team.name
+                    agent.ticket = t
+                    agent.phase = _RESOLVE
+                    agent.phase_start = now
+                    agent.phase_dur = duration = t.work
+                    agent.rep_dur = 0.0
+                    ev = agent.ev
+                    if ev is None:
+                        agent.ev = ev = Timeout(self.env, duration, agent)
+                        ev.callbacks.append(self._phase_done)
+                    else:
+                        ev.callbacks = self._phase_cbs
+                        self._schedule(ev, NORMAL, duration)
+                else:
+                    self._take(agent, t, now)
                 return
         self._enqueue(t, q)
 
