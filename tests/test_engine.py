@@ -221,12 +221,22 @@ def test_block_sizes_do_not_change_any_draw(monkeypatch):
 
 
 def test_save_over_an_earlier_run_leaves_none_of_its_files(tmp_path, result):
+    from sim.outputs import OutputDir, UnsafeOutput
+
     out = tmp_path / "res"
-    out.mkdir()
-    for name in ("learned.csv", "interruptions.csv", "events.csv", "events.xes", "report.html"):
-        (out / name).write_text("from an earlier run")
+    with OutputDir(out, "earlier") as earlier:      # an earlier supportsim run (its manifest)
+        for name in ("learned.csv", "interruptions.csv", "events.csv", "events.xes", "report.html"):
+            earlier.write(name, lambda p: p.write_text("from an earlier run"))
+        earlier.commit({"software": "supportsim"})
     result.save(out)
     left = {p.name for p in out.iterdir()}
     assert not left & {"learned.csv", "interruptions.csv", "events.csv", "events.xes", "report.html"}
     meta = json.loads((out / "meta.json").read_text())
     assert "revision" in meta
+    # issue 15: files supportsim did not write are never removed: such a folder is refused
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "events.csv").write_text("the user's own log")
+    with pytest.raises(UnsafeOutput):
+        result.save(foreign)
+    assert (foreign / "events.csv").read_text() == "the user's own log"
