@@ -68,6 +68,8 @@ def run(args) -> int:
         params = [parse_param(t) for t in args.params] if args.params else None
     except ParamError as exc:
         raise UserError(str(exc)) from None
+    if params and len({p.path for p in params}) < len(params):
+        raise UserError("--param: a path is given more than once; vary each path once")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     from ..policies import registry
 

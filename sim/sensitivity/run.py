@@ -28,7 +28,7 @@ from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, unstable_note, unstable_policies, verdict_metrics)
 from .execute import Done, Task, run_tasks, session
-from .params import Param, apply_value, base_value, check_param, default_params
+from .params import Param, ParamError, apply_value, base_value, check_param, default_params
 from .result import PlainWriter, SensitivityResult, fingerprint
 
 __all__ = ["run_sensitivity", "DEFAULT_TOLERANCE", "QUICK"]
@@ -157,6 +157,9 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     if params is None:
         params, skipped = default_params(data, compared, baseline)
     params = list(params)
+    twice = sorted({p.path for p in params if sum(q.path == p.path for q in params) > 1})
+    if twice:
+        raise ParamError(f"--param {twice[0]}: given more than once; vary each path once")
     targets = {p.path: check_param(data, p) for p in params}
     centres = {p.path: base_value(base_scn, data, p) for p in params}
 
