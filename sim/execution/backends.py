@@ -116,16 +116,11 @@ def _worker_init() -> None:
 
 
 def _warm() -> None:
-    """Import what a task needs *before* forking, so every worker starts with it imported.
+    """Import what a task needs *before* forking, so every worker starts with it imported
+    (shared copy-on-write, instead of each worker paying ~1 s of CPU on its first task)."""
+    from .tasks import warm
 
-    Forked workers share these modules with the coordinator (copy-on-write)
-    instead of each paying ~1 s of CPU to import pandas, the engine and the
-    metrics on its first task.
-    """
-    from .. import analysis, engine, results  # noqa: F401
-    from ..policies import registry
-
-    registry.builtin_names()
+    warm()
 
 
 def auto_batch_size(n_tasks: Optional[int], workers: int) -> int:

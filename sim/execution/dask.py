@@ -61,6 +61,30 @@ class DaskBackend(Backend):
             finally:
                 self.client = None
 
+    #: extra seconds a batch may take beyond its tasks' deadlines before it is given up
+    GRACE = 10.0
+
+    def _give_up_stuck(self, owner: dict, timeout: float, running_since: dict) -> list:
+        """Batches running far past their deadlines (a hook blocked in C ignores the in-thread
+        deadline): cancelled and recorded as timed out; their worker thread may stay busy.
+
+        ``running_since``: when each batch was first seen running on a worker (kept here)."""
+        now = time.monotonic()
+        running = _processing_keys(self.client)
+        for key in running:
+            running_since.setdefault(key, now)
+        records = []
+        for key, (fut, batch) in list(owner.items()):
+            allowance = len(batch) * timeout + self.GRACE
+            if key in running and now - running_since[key] > allowance:
+                owner.pop(key)
+                running_since.pop(key, None)
+                fut.cancel()
+                records += lost(batch, f"TaskTimeout: no answer within {allowance:g} s (stuck "
+                                       "outside Python?); given up, its worker thread may stay busy",
+                                "timeout")
+        return records
+
     def _threads(self) -> int:
         info = self.client.scheduler_info()
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
@@ -95,12 +119,23 @@ class DaskBackend(Backend):
                     exhausted = True
                     return
                 key = f"supportsim-{_label(batch[0].key)}-{tag}-{next(serial)}"
-                fut = client.submit(run_batch_remote, batch, timeout, key=key, pure=False)
+                try:
+                    fut = client.submit(run_batch_remote, batch, timeout, key=key, pure=False)
+                except Exception as exc:  # noqa: BLE001 - e.g. a task that cannot be pickled
+                    refused.extend(lost(batch, exc))
+                    continue
                 owner[fut.key] = (fut, batch)
                 fut.add_done_callback(finished.put)
 
+        refused: list = []        # records of batches the client could not even submit
+        running_since: dict = {}            # future key -> when first seen running (timeouts)
         submit_more()
-        while owner:
+        while owner or refused:
+            yield from refused
+            refused.clear()
+            if not owner:
+                submit_more()
+                continue
             done = []
             try:
                 done.append(finished.get(timeout=POLL_SECONDS))
@@ -110,6 +145,7 @@ class DaskBackend(Backend):
                 pass
             for fut in done:
                 entry = owner.pop(fut.key, None)
+                running_since.pop(fut.key, None)
                 if entry is None:      # cancelled below, or answered twice
                     continue
                 batch = entry[1]
@@ -125,6 +161,10 @@ class DaskBackend(Backend):
                 continue
             if self._threads():
                 no_worker_since = None
+                stuck = self._give_up_stuck(owner, timeout, running_since) if timeout and owner else []
+                if stuck:
+                    yield from stuck
+                    submit_more()
                 continue
             now = time.monotonic()
             no_worker_since = no_worker_since or now
@@ -139,6 +179,13 @@ class DaskBackend(Backend):
                 for batch in todo:
                     yield from lost(batch, why, "not_run")
                 return
+
+
+def _processing_keys(client) -> set:
+    try:
+        return {k for keys in client.processing().values() for k in keys}
+    except Exception:  # noqa: BLE001 - the scheduler went away: the worker check handles it
+        return set()
 
 
 def _label(key) -> str:

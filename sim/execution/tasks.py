@@ -231,7 +231,9 @@ def _copy_failure(src: RunRecord, dst: RunRecord) -> None:
 
 
 def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
-    """:func:`run_batch` for another process: exception objects that cannot be pickled are dropped."""
+    """:func:`run_batch` in a worker: imports first (once per worker, outside every task's
+    deadline), and exception objects that cannot be pickled are dropped from the records."""
+    warm()
     records = run_batch(tasks, timeout)
     for rec in records:
         if rec.exception is not None:
@@ -240,6 +242,18 @@ def run_batch_remote(tasks: list[RunTask], timeout: Optional[float] = None) -> l
             except Exception:  # noqa: BLE001 - e.g. a plug-in's exception holding a lock
                 rec.exception = None
     return records
+
+
+def warm() -> None:
+    """Import what a task needs (engine, tables, metrics, built-in policies); cheap once done.
+
+    Pool workers are forked with this done; a Dask worker does it on its first
+    batch, before any deadline starts, so a short ``timeout`` is not spent importing.
+    """
+    from .. import analysis, engine, results  # noqa: F401
+    from ..policies import registry
+
+    registry.builtin_names()
 
 
 def _compute(task: RunTask, rec: RunRecord) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 from importlib import metadata
 
 from .. import scenario as _scenario
@@ -74,13 +75,34 @@ def unregister(name: str) -> None:
 
 
 _LOADED = False
+_LOADING = threading.RLock()     # threads (Dask workers) may look a name up at the same time
 
 
 def _load_builtins() -> None:
-    global _LOADED
     if _LOADED:
         return
-    _LOADED = True
+    with _LOADING:
+        _load_builtins_locked()
+
+
+def _load_builtins_locked() -> None:
+    """Import the built-in modules once; ``_LOADED`` is set only when they are all registered
+    (set before, a second thread would see an empty registry: "unknown policy 'tiered'")."""
+    global _LOADED, _IMPORTING
+    if _LOADED or _IMPORTING:       # _IMPORTING: a built-in module asked while being imported
+        return
+    _IMPORTING = True
+    try:
+        _import_builtins()
+        _LOADED = True
+    finally:
+        _IMPORTING = False
+
+
+_IMPORTING = False
+
+
+def _import_builtins() -> None:
     # import order is listing order: the baseline (tiered) first
     from . import tiered  # noqa: F401  (modules register themselves)
     from . import skill_routing  # noqa: F401
