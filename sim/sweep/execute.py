@@ -173,12 +173,12 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike, workers: Optional[int] = 
 
     t0 = time.perf_counter()
     out = Path(out)
-    own = backend is None
-    if own:      # connect before touching DIR: a bad address fails with one line, nothing written
-        backend = backend_for(workers, scheduler, worker_wait=worker_wait)
     _refuse_foreign(out)            # before the lock: a refused folder gets no lock file either
     if resume and not Layout(out).manifest.exists():     # before the lock creates DIR
         raise ScenarioError([f"{out}: nothing to resume (no sweep.json); run without --resume"])
+    own = backend is None
+    if own:      # connect before touching DIR: a bad address fails with one line, nothing written
+        backend = backend_for(workers, scheduler, worker_wait=worker_wait)
     lock = DirectoryLock(out, "supportsim sweep")
     try:
         try:
