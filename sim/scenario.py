@@ -219,7 +219,7 @@ class Shift(_Model):
     start: float = Field(ge=0, lt=24, description="hour the shift starts (8.5 = 08:30)")
     end: float = Field(gt=0, le=24, description="hour it ends; <= start means the next day")
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: list(WEEKDAYS), min_length=1,
+        default_factory=lambda: list(WEEKDAYS), min_length=1,  # type: ignore[arg-type]
         description="days on which a shift starts",
     )
     utc_offset: float = Field(default=0.0, ge=-12, le=14, description="team's time zone, hours from UTC")
@@ -644,14 +644,17 @@ def check_semantics(scn: Scenario, policies: "PolicyCatalogue | Mapping[str, Any
         total = sum(i.share for i in items)
         if abs(total - 1.0) > SHARE_TOLERANCE:
             problems.append(f"{key}: shares must sum to 1 (got {total:.6g})")
-    for key, items in (("segments", scn.segments), ("issues", scn.issues), ("teams", scn.teams)):
+    named: list[tuple[str, list[str]]] = [("segments", [s.name for s in scn.segments]),
+                                          ("issues", [s.name for s in scn.issues]),
+                                          ("teams", [s.name for s in scn.teams])]
+    for key, names in named:
         seen: dict[str, str] = {}
-        for i, item in enumerate(items):
-            k = name_key(item.name)
+        for i, name in enumerate(names):
+            k = name_key(name)
             if k in seen:
-                same = "" if seen[k] == item.name else f" (same as {seen[k]!r} up to case, spaces or Unicode form)"
-                problems.append(f"{key}[{i}].name: duplicate name {item.name!r}{same}; names must be unique")
-            seen.setdefault(k, item.name)
+                same = "" if seen[k] == name else f" (same as {seen[k]!r} up to case, spaces or Unicode form)"
+                problems.append(f"{key}[{i}].name: duplicate name {name!r}{same}; names must be unique")
+            seen.setdefault(k, name)
     spellings: dict[str, str] = {}
     for i, team in enumerate(scn.teams):
         own: set[str] = set()
