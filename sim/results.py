@@ -386,19 +386,28 @@ def teams_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) 
 
 
 def backlog_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
-    frames = []
+    """Backlog samples of every run, built column-wise (one DataFrame, no per-run concat)."""
+    if not runs:
+        return pd.DataFrame(columns=["policy", "replication", "time_min", "waiting", "in_system"])
+    parts: dict[str, list[np.ndarray]] = {"time_min": [], "waiting": [], "in_system": []}
+    pol, rep = [], []
     for run in runs:
         b = run.backlog
         n = len(b["time_min"])
-        frames.append(pd.DataFrame({
-            "policy": pd.Categorical([run.policy] * n, categories=policies),
-            "replication": np.full(n, run.replication, dtype=np.int32),
-            "time_min": np.frombuffer(b["time_min"], dtype="d") if n else np.empty(0),
-            "waiting": np.frombuffer(b["waiting"], dtype=b["waiting"].typecode) if n else np.empty(0, np.int32),
-            "in_system": np.frombuffer(b["in_system"], dtype=b["in_system"].typecode) if n else np.empty(0, np.int32),
-        }))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["policy", "replication", "time_min", "waiting", "in_system"])
+        parts["time_min"].append(np.frombuffer(b["time_min"], dtype="d") if n else np.empty(0))
+        for name in ("waiting", "in_system"):
+            parts[name].append(np.frombuffer(b[name], dtype=b[name].typecode) if n
+                               else np.empty(0, np.int32))
+        pol.append(np.full(n, policies.index(run.policy), dtype=np.int16))
+        rep.append(np.full(n, run.replication, dtype=np.int32))
+    join = lambda v: v[0] if len(v) == 1 else np.concatenate(v)   # noqa: E731
+    return pd.DataFrame({
+        "policy": pd.Categorical.from_codes(join(pol), categories=policies, validate=False),
+        "replication": join(rep),
+        "time_min": join(parts["time_min"]),
+        "waiting": join(parts["waiting"]),
+        "in_system": join(parts["in_system"]),
+    }, copy=False)
 
 
 def learned_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:
