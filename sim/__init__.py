@@ -36,6 +36,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    if module == ".scenario":   # validation checks policy names against the installed catalogue:
+        import_module(".policies.registry", __name__)   # the registry installs it on import
     value = getattr(import_module(module, __name__), name)
     globals()[name] = value          # later lookups are plain module attributes
     return value
