@@ -231,6 +231,26 @@ def test_an_interrupted_search_resumes_from_its_saved_evaluations(tmp_path, caps
     assert pd.read_csv(cut / "staffing_summary.csv").equals(pd.read_csv(whole / "staffing_summary.csv"))
 
 
+def test_a_plugin_policy_is_staffed_like_a_builtin(tmp_path, monkeypatch):
+    from sim.policies import registry
+
+    (tmp_path / "staff_plugin_mod.py").write_text(
+        "from sim.policies.tiered import Tiered\n\n\nclass Renamed(Tiered):\n"
+        "    \"\"\"tiered under another name\"\"\"\n    name = 'renamed_tiered'\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    data = mmc_dict(servers=5, per_hour=30, mean_work=10, days=2, warmup_days=0.5, replications=3)
+    path = _write(tmp_path, data, "plug")
+    try:
+        for policy, out in (("tiered", tmp_path / "a"), ("renamed_tiered", tmp_path / "b")):
+            assert main(["staff", str(path), "--plugin", "staff_plugin_mod:Renamed", "--policy", policy,
+                         "--target", "wait_mean_min<=3", "--workers", "1", "--out", str(out)]) == 0
+    finally:
+        registry.unregister("renamed_tiered")
+    a, b = (pd.read_csv(tmp_path / d / "staffing_summary.csv") for d in ("a", "b"))
+    assert a.drop(columns="policy").equals(b.drop(columns="policy"))    # same decisions, same answer
+    assert "--plugin" in (tmp_path / "b" / "staffed" / "renamed_tiered.yaml").read_text(encoding="utf-8")
+
+
 def test_infeasible_everywhere_is_exit_1_with_the_best_reached(tmp_path, capsys):
     data = mmc_dict(servers=5, per_hour=30, mean_work=10, days=3, warmup_days=0.5, replications=3)
     path = _write(tmp_path, data, "tight")

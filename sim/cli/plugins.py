@@ -12,7 +12,7 @@ import argparse
 
 from ..policies import registry
 
-COMMANDS_WITH_PLUGINS = ("run", "validate", "policies", "report", "sweep", "sensitivity")
+COMMANDS_WITH_PLUGINS = ("run", "validate", "policies", "report", "sweep", "sensitivity", "staff")
 
 
 def add_option(sub: argparse._SubParsersAction) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from .common import (check_workload, nonneg_int, positive_float, positive_int,
                      resolve_scenario_path, writable_dir)
 from .display import progress_bar
+from .plugins import policies_to_run
 
 EXIT_INFEASIBLE = 1
 
@@ -97,7 +98,8 @@ def run(args) -> int:
                         "staffing.json); supportsim never overwrites files it did not write - "
                         "choose a new or empty directory")
     writable_dir(out, "--out")
-    n_policies = len(args.policies or scn.policy_names())
+    policies = policies_to_run(args, scn)      # --policy, else the scenario's (+ --plugin ones)
+    n_policies = len(policies or scn.policy_names())
     # the size of one evaluation round (every policy once); a search makes a few dozen rounds
     check_workload(scn, n_policies, args.replications, force=args.force, keep_tickets=False,
                    where=str(path))
@@ -116,7 +118,7 @@ def run(args) -> int:
         remove_stale_temporaries(out / "runs")       # a killed search's half-written files
         with progress_bar("staffing (replications run)") as advance:
             try:
-                outcome = staff(scn, args.policies, opts, out, progress=advance)
+                outcome = staff(scn, policies, opts, out, progress=advance)
             except RunFailed as exc:
                 print(f"error: a simulation failed: {exc} (finished evaluations are saved in {out}; "
                       "re-run to continue)", file=sys.stderr)

@@ -16,6 +16,7 @@ import yaml
 
 from ..outputs.cells import csv_safe_frame   # names: no spreadsheet formulas
 from ..atomic import atomic_write, write_text
+from ..policies import registry
 from ..scenario import scenario_from_dict
 from .driver import CONFIRM_SEED_OFFSET, Evaluation, PolicyOutcome, StaffingOutcome, window_hours
 from .store import policy_slug, scenario_identity, staffing_key
@@ -101,7 +102,9 @@ def _yaml_header(o: StaffingOutcome, p: PolicyOutcome) -> str:
             f"# targets {targets}; utilisation cap {o.options.max_utilisation:g} on every team.\n"
             f"# {'Meets every target and the cap' if p.feasible else 'INFEASIBLE: the best staffing reached'}"
             f" (95 % intervals); seed and replications are those of {seed_kind},\n"
-            f"# so `run` on this file reproduces the numbers of staffing_summary.csv.\n")
+            f"# so `run` on this file reproduces the numbers of staffing_summary.csv"
+            + (f" (load the plug-in policy {p.policy} with --plugin, as for staff).\n"
+               if p.policy not in registry.builtin_names() else ".\n"))
 
 
 def write_outputs(o: StaffingOutcome, out: str | Path) -> dict[str, Path]:
