@@ -96,8 +96,14 @@ def _payroll_table(res: StaffingResults) -> Table:
     note = ""
     if len(feasible):
         cheapest = feasible.loc[feasible["payroll_per_hour"].idxmin()]
+        base = feasible[feasible["policy"] == "tiered"]
+        base = base.iloc[0] if len(base) else feasible.iloc[0]
+        versus = "; ".join(f"{r.policy} {r.payroll_per_hour / base['payroll_per_hour'] - 1:+.1%}"
+                           for r in feasible.itertuples(index=False) if r.policy != base["policy"]
+                           and base["payroll_per_hour"] > 0)
         note = (f"Cheapest at equal service: {cheapest['policy']} at {cheapest['payroll_per_hour']:,.1f} "
-                f"per hour. Payroll is what the agents are paid in the measured window (paid "
+                f"per hour" + (f"; payroll against {base['policy']} at equal service: {versus}" if versus
+                               else "") + ". Payroll is what the agents are paid in the measured window (paid "
                 f"agent-hours x cost per hour; with shifts, shift hours and overtime), not the "
                 f"value of their busy minutes; the change is against "
                 f"the scenario's current staffing under the same policy ("
