@@ -19,10 +19,18 @@ The engine keeps two invariants the policies rely on and the tests check:
 an on-duty agent is idle only while every queue its team serves is empty,
 and an agent is occupied by at most one ticket at any time.
 
-Optional "operating reality" mechanics - shifts, swarm helper modes and
-context switches, learning, reopens - live in the mixins of
-:mod:`sim.mechanics` (arrival profiles in :mod:`sim.models.customers`).
-Switched off, they cost a cheap branch and leave results bit-identical.
+Optional "operating reality" mechanics live in :mod:`sim.mechanics`: reopens
+and learning are *features* attached to named moments of the run
+(:data:`sim.mechanics.features.MOMENTS`) with declared state; shifts, swarm
+helper modes, context switches and the swarm frictions are still mixins
+(arrival profiles in :mod:`sim.models.customers`).  Switched off, they cost a
+cheap branch and leave results bit-identical.
+
+Speed (issue 16, ``docs/performance.md``): each agent and the arrival stream
+reuse one SimPy ``Timeout`` (rescheduled with ``Environment.schedule``), hooks
+see one reused ticket view, a finished ticket's row is read in one C call and
+converted in batches (:mod:`sim.models.recorder`), and the commonest paths
+(a new ticket its first agent resolves, a plain resolved finish) are inlined.
 
 Results of finished tickets go straight into compact typed columns
 (:mod:`array`), so memory grows with the number of tickets only by the
@@ -40,9 +48,8 @@ import simpy
 from simpy.events import NORMAL, Timeout
 
 from .mechanics.interruptions import InterruptionsMixin
-from .mechanics.learning import LearningMixin
+from .mechanics.features import feature_classes, moment_handlers
 from .mechanics.phases import Phase
-from .mechanics.reopen import ReopenMixin
 from .mechanics.shifts import ShiftsMixin
 from .mechanics.swarm import SwarmFrictionsMixin
 from .models.agents import Agent, TeamRuntime
@@ -99,11 +106,11 @@ class RunResult:
     agent_teams: list[str] = field(default_factory=list)
 
 
-class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmFrictionsMixin):
+class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
     """One replication of one policy on one scenario.
 
-    The optional mechanics (shifts, helper modes, learning, reopens) live in the mixins
-    of :mod:`sim.mechanics`; here they cost a cheap branch when switched off.
+    The optional mechanics live in :mod:`sim.mechanics` (features attached to named
+    moments, and mixins); here they cost a cheap branch when switched off.
     """
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: PolicyParams,
@@ -194,14 +201,19 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         self._hooked = False             # _release must check shifts / suspended work
         self.handover_queues: dict[int, TicketQueue] = {}
         self.interruptions: dict[tuple[int, int], int] = {}
-        self.learned: list[tuple] = []
         cs = scenario.frictions.context_switch
         self._switch_dist = None if cs.is_zero else cs
         self._setup_shifts()
-        self._setup_learning()
-        self._setup_reopen()
+        # optional features (sim/mechanics/features.py): created only when the scenario wants
+        # them, attached to the moments they act on; a moment nobody uses costs one empty check
+        self.features = [cls(self) for cls in feature_classes() if cls.wanted(scenario)]
+        on = moment_handlers(self.features)
+        self._on_resolved = on["ticket_resolved"]
+        self._on_handoff = on["handoff_decided"]
+        self._on_swarm_finished = on["swarm_finished"]
+        self._on_horizon = on["horizon"]
         self._setup_swarm()
-        self._plain_finish = self.trace is None and not self._reopens
+        self._plain_finish = self.trace is None and not self._on_resolved
 
     # ------------------------------------------------------------------ setup
     def _declare_queues(self) -> None:
@@ -260,8 +272,9 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
             arrivals=self.n_arrivals, extra=self.extra,
             team_capacity_min=[t.capacity_min for t in self.teams],
             team_overtime_min=[t.overtime_min for t in self.teams],
-            learned=self.learned, interruptions=self.interruptions,
+            interruptions=self.interruptions,
             agent_teams=[a.team.name for a in self.agents],
+            **{k: v for f in self.features for k, v in f.result().items()},
         )
 
     # ------------------------------------------------------------------ arrivals
@@ -504,8 +517,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                 if self.trace is not None:
                     self._trace_interval(helper.phase_start, self.env.now, t, helper, Phase.HELP)
             helpers = t.helpers_now
-            if self._learn_swarms:
-                self._learn_from(agent, t, "swarm", self._learn_swarms)
+            for hook in self._on_swarm_finished:
+                hook(agent, t)
             self._finish(t, Outcome.RESOLVED)
             t.helpers_now = ()
             for helper in helpers:
@@ -538,8 +551,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                                                  "the scenario's friction)"))
             t.needs_repeat = not decision.warm
             agent.target = q
-            if self._learn_escalations:
-                self._learn_from(agent, t, "escalation", self._learn_escalations)
+            for hook in self._on_handoff:
+                hook(agent, t)
             k = t.n_handoff
             h = (t.draws.handoff[t.row][k] if k < SLOTS else
                  self.customers.overflow(Stream.HANDOFF, t.id, k, self.handoff_dist))
@@ -702,7 +715,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
         if self.trace is not None:
             self._log(now, now, t.id, RESOLVED if outcome == _RESOLVED else ABANDONED)
         del self.live[t.id]
-        if self._reopens and outcome == _RESOLVED and self._try_reopen(t):
+        if outcome == _RESOLVED and self._on_resolved and any(h(t) for h in self._on_resolved):
             return                          # the customer will be back: recorded when it ends
         if t.measured:
             done = self._done
@@ -752,10 +765,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, LearningMixin, ReopenMixin, SwarmF
                     lo = max(self.warmup, agent.team.off_since)
                     if now > lo:
                         agent.team.overtime_min += now - lo
-        for t in self.dormant.values():          # resolved; the customer has not come back yet
-            if t.measured:
-                self._record(t)
-        self.dormant.clear()
+        for hook in self._on_horizon:            # e.g. resolved, customer not back yet
+            hook()
         for t in list(self.live.values()):
             if t.state == State.QUEUED or (self.swarm_wait_is_queue and (
                     t.state == State.AWAIT_HELP or t.state == State.SEARCHING)):

@@ -1,14 +1,16 @@
 """Optional engine mechanics of the "operating reality" features.
 
-Each module is a mixin of :class:`sim.engine.Engine` holding the mechanics of
-one feature, so ``engine.py`` keeps the core state machine readable.  Every
-feature is off unless its scenario keys (or a policy decision) switch it on,
-and when off the engine pays at most a cheap branch for it:
+Every feature is off unless its scenario keys (or a policy decision) switch it on, and when off
+the engine pays at most a cheap branch for it.
 
-- :mod:`.calendar`: the scenario clock, shift windows (pure functions).
-- :mod:`.shifts`: teams going on and off duty; finishing or handing over work.
-- :mod:`.interruptions`: swarm helpers pulled off their own work
-  (``Swarm.mode``), context switches on resuming it, ``idle_only`` helpers.
-- :mod:`.learning`: agents learning skills from swarms and escalations.
-- :mod:`.reopen`: failed resolutions and customers coming back.
+- :mod:`.features`: the :class:`~.features.Feature` base and the engine's named moments
+  (:data:`~.features.MOMENTS`); a feature declares the engine attributes it uses, keeps its own
+  state and acts only at those moments.  :mod:`.reopen` (failed resolutions, customers coming
+  back) and :mod:`.learning` (agents learning skills from swarms and escalations) are features.
+- Still mixins of :class:`sim.engine.Engine` (entangled with the state machine):
+  :mod:`.shifts` (teams going on and off duty; finishing or handing over work),
+  :mod:`.interruptions` (helpers pulled off their own work, context switches, ``idle_only``
+  helpers), :mod:`.swarm` (the swarm duration, finding a helper and whether they fit).
+- :mod:`.calendar`: the scenario clock, shift windows (pure functions); :mod:`.phases`: activity
+  codes.
 """

@@ -13,62 +13,82 @@ fix failed), and the ticket goes where ``reopen_to`` says.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models.customers import SLOTS, Stream
 from ..models.tickets import Outcome, State
 from ..models.trace import REOPENED
+from .features import Feature
 
 if TYPE_CHECKING:
     from ..models.tickets import Ticket
+    from ..scenario import Scenario
 
 
-class ReopenMixin:
-    """Mechanics of ``issues[].reopen_probability``."""
+class Reopens(Feature):
+    """Mechanics of ``issues[].reopen_probability`` (moments: ticket_resolved, horizon)."""
 
-    def _setup_reopen(self) -> None:
-        issues = self.scn.issues
-        top = max(t.tier for t in self.scn.teams)
-        self._reopen_p = [i.reopen_probabilities(top) for i in issues]   # [issue][resolver tier]
-        self._reopen_last = [i.reopen_to == "last_queue" for i in issues]
-        self._reopens = any(i.can_reopen for i in issues)
+    name = "reopens"
+    uses = frozenset({"scn", "env", "customers", "extra", "live", "trace", "_count", "_log",
+                      "_enqueue", "_route", "_record"})
+
+    @classmethod
+    def wanted(cls, scenario: "Scenario") -> bool:
+        return any(i.can_reopen for i in scenario.issues)
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        scn = engine.scn
+        top = max(t.tier for t in scn.teams)
+        self.p = [i.reopen_probabilities(top) for i in scn.issues]   # [issue][resolver tier]
+        self.to_last = [i.reopen_to == "last_queue" for i in scn.issues]
+        #: resolved tickets whose customer will come back: ticket id -> ticket
         self.dormant: dict[int, "Ticket"] = {}
 
-    def _try_reopen(self, t: "Ticket") -> bool:
+    def ticket_resolved(self, t: "Ticket") -> bool:
         """Whether this resolution fails (then schedule the customer's return)."""
+        e = self.engine
         tier = t.owner.team.tier
         for helper in t.helpers_now:                  # a swarm's fix is its best expert's
             if helper.team.tier > tier:
                 tier = helper.team.tier
-        p = self._reopen_p[t.issue_idx][tier]
+        p = self.p[t.issue_idx][tier]
         if p <= 0:
             return False
-        k = self.extra["reopens"].get(t.id, 0)
-        u = t.draws.reopen[t.row][k] if k < SLOTS else self.customers.overflow(Stream.REOPEN, t.id, k, None)
+        k = e.extra["reopens"].get(t.id, 0)
+        u = t.draws.reopen[t.row][k] if k < SLOTS else e.customers.overflow(Stream.REOPEN, t.id, k, None)
         if u >= p:
             return False
-        delay = (t.draws.reopen_delay[t.row][k] if k < SLOTS else self.customers.overflow(
-            Stream.REOPEN_DELAY, t.id, k, self.scn.issues[t.issue_idx].reopen_delay))
+        delay = (t.draws.reopen_delay[t.row][k] if k < SLOTS else e.customers.overflow(
+            Stream.REOPEN_DELAY, t.id, k, e.scn.issues[t.issue_idx].reopen_delay))
         self.dormant[t.id] = t
-        self.env.timeout(delay, t).callbacks.append(self._reopen)
+        e.env.timeout(delay, t).callbacks.append(self._comes_back)
         return True
 
-    def _reopen(self, event) -> None:
+    def _comes_back(self, event) -> None:
+        e = self.engine
         t = event.value
         del self.dormant[t.id]
-        now = self.env.now
-        self._count(t, "reopens", 1)
+        now = e.env.now
+        e._count(t, "reopens", 1)
         t.outcome = Outcome.OPEN
         t.end = math.nan
         t.state = State.NEW
         t.owner = None
         t.needs_repeat = True
         t.work = t.draws.work[t.row]          # the fix failed: the work starts over
-        self.live[t.id] = t
-        if self.trace is not None:
-            self._log(now, now, t.id, REOPENED)
+        e.live[t.id] = t
+        if e.trace is not None:
+            e._log(now, now, t.id, REOPENED)
         last = t.queue
-        if self._reopen_last[t.issue_idx] and last is not None and not last.is_help:
-            self._enqueue(t, last)
+        if self.to_last[t.issue_idx] and last is not None and not last.is_help:
+            e._enqueue(t, last)
         else:
-            self._enqueue(t, self._route(t))
+            e._enqueue(t, e._route(t))
+
+    def horizon(self) -> None:
+        """Customers still away at the horizon: their ticket counts as resolved."""
+        for t in self.dormant.values():
+            if t.measured:
+                self.engine._record(t)
+        self.dormant.clear()
