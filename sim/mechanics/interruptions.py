@@ -63,6 +63,9 @@ class InterruptionsMixin:
             for agent in team.agents:
                 if ((agent.phase == Phase.RESOLVE or agent.phase == Phase.DIAGNOSE)
                         and agent is not owner and agent.suspended is None):
+                    if self._fit_p < 1.0 and not self._fits(t):   # asked, cannot resolve it:
+                        self._trace_unfit(t, agent)              # stays on their own work
+                        continue
                     self._suspend(agent, t)
                     helpers.append(agent)
                     if len(helpers) == k:
