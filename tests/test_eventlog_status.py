@@ -426,3 +426,39 @@ def test_support_line_from_the_agents_role(tmp_path):
                                                "role=Role"]))
     assert {t["name"]: t["tier"] for t in got.data["teams"]} == {"Desk": 1, "Experts": 2}
     assert any("2 by role" in m for _, m in got.report.lines)
+
+
+def test_a_log_without_issue_types_still_escalates_as_it_did(tmp_path):
+    """No issue column, two lines: half the tickets resolved at the 1st line, half passed to the
+    2nd. One issue type 'all' would be resolved at tier 1 - nobody escalates, the 2nd line gets
+    no work and the 1st line all of it. The types are the line that resolved each ticket."""
+    rows = []
+    t0 = pd.Timestamp("2026-01-05T08:00Z")
+    for i in range(60):
+        t, c = t0 + pd.Timedelta(minutes=90 * i), f"INC{i:04d}"
+        rows += [(c, "Queued", "Awaiting Assignment", t, "Desk 1st", ""),
+                 (c, "Accepted", "In Progress", t + pd.Timedelta(minutes=5), "Desk 1st",
+                  f"ann{i % 2}")]
+        if i % 2:
+            rows += [(c, "Queued", "Awaiting Assignment", t + pd.Timedelta(minutes=15),
+                      "Apps 2nd", ""),
+                     (c, "Accepted", "In Progress", t + pd.Timedelta(minutes=20), "Apps 2nd",
+                      "bob"),
+                     (c, "Completed", "Resolved", t + pd.Timedelta(minutes=60), "Apps 2nd", "bob")]
+        else:
+            rows.append((c, "Completed", "Resolved", t + pd.Timedelta(minutes=25), "Desk 1st",
+                         f"ann{i % 2}"))
+    df = pd.DataFrame(rows, columns=["case:concept:name", "concept:name", "lifecycle:transition",
+                                     "time:timestamp", "org:group", "org:resource"])
+    df["time:timestamp"] = df["time:timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = tmp_path / "noissue.csv"
+    df.to_csv(path, index=False)
+    cal = calibrate(path)
+    issues = {i["tier"]: i for i in cal.data["issues"]}
+    assert set(issues) == {1, 2}
+    assert issues[1]["share"] == pytest.approx(0.5) and issues[2]["share"] == pytest.approx(0.5)
+    assert issues[1]["work"] == {"dist": "fixed", "value": 20.0}
+    assert issues[2]["work"] == {"dist": "fixed", "value": 40.0}
+    implied = next(m for _, m in cal.report.lines if "implied by the fitted tiers" in m)
+    assert implied.endswith("0.500")
+    assert "issue type column" in cal.comments["issues"]

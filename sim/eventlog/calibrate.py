@@ -146,9 +146,10 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
                ", ".join(f"{t}={tier_of[t]}" for t in team_names))
 
     # ---- issues
-    cases["issue"] = cases["issue"].fillna("unknown") if cases["issue"].notna().any() else "all"
-    if (cases["issue"] == "all").all():
-        comments["issues"] = "ASSUMPTION: the log has no issue type column; one issue type 'all'"
+    if cases["issue"].notna().any():
+        cases["issue"] = cases["issue"].fillna("unknown")
+    else:
+        cases["issue"] = _issues_by_line(cases, tier_of, report, comments)
     issue_counts = cases["issue"].value_counts().to_dict()
     issue_shares = shares(issue_counts)
     resolved = cases[cases["outcome"] == "resolved"]
@@ -430,6 +431,36 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     return Calibration(data=data, comments=comments, report=report, header=header,
                        arrival_rate=rate, arrival_ci=(rate - half, rate + half),
                        issue_counts=issue_counts, work_fits=work_fits, cases=cases)
+
+
+def _issues_by_line(cases: pd.DataFrame, tier_of: dict[str, int], report: Report,
+                    comments: dict[str, str]) -> pd.Series:
+    """Issue types for a log without an issue column.
+
+    One type for every ticket would be resolved at the lowest tier a team resolved it at - so
+    under ``tiered`` nobody would ever escalate, the upper lines would get no work, and the
+    first line would be offered all of it (a log of a 3-line organisation became a 1-line
+    model). The only issue-like fact such a log has is the line that resolved each ticket, so
+    that is the type: ``resolved at tier k`` (an unresolved ticket: the highest tier it
+    reached). One line resolving everything stays one type, ``all``."""
+    def line(row) -> int:
+        if row["resolver"] is not None and row["resolver"] in tier_of:
+            return tier_of[row["resolver"]]
+        reached = [tier_of[t] for t in row["teams"] if t in tier_of]
+        return max(reached) if reached else min(tier_of.values(), default=1)
+
+    lines = cases.apply(line, axis=1) if len(cases) else pd.Series([], dtype=int)
+    resolved_lines = set(lines[cases["outcome"] == "resolved"])
+    if len(resolved_lines) < 2:
+        comments["issues"] = "ASSUMPTION: the log has no issue type column; one issue type 'all'"
+        return pd.Series("all", index=cases.index)
+    names = lines.map(lambda k: f"resolved at tier {k}")
+    comments["issues"] = ("ASSUMPTION: the log has no issue type column; issue types are the "
+                          "tier that resolved each ticket (unresolved: the highest it reached), so "
+                          "the model escalates as the log does")
+    report.add(len(set(names)), "issue types from the tier that resolved each ticket (the log has "
+               "no issue type column; map one with --map issue=COLUMN)")
+    return names
 
 
 def _merge_rare_issues(cases: pd.DataFrame, counts: dict, tier: dict, notes: dict,
