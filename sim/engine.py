@@ -589,25 +589,30 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         if q is None:
             q = self._help_queue(t)
         now = self.env.now
-        if self.trace is not None:
-            self._log(now, now, t.id, SWARM_REQUESTED, owner, q.name)
-        helpers: list[Agent] = []
-        checked = t.n_fit
-        for team in q.teams:
-            while team.free and len(helpers) < max_helpers:
-                helper = team.free.popleft()
-                helper.busy_since = now
-                helpers.append(helper)
-        if helpers and self._fit_p < 1.0:
-            helpers = self._fitting(t, helpers)
-        if not helpers and interrupt:
-            helpers = self._interrupt_helpers(t, owner, q, max_helpers)
-        if helpers:
-            self._start_swarm(t, owner, helpers)
-            return
-        if t.n_fit != checked:          # every helper found was unfit: search again
-            self._seek_help(owner, t)
-            return
+        while True:
+            if self.trace is not None:
+                self._log(now, now, t.id, SWARM_REQUESTED, owner, q.name)
+            helpers: list[Agent] = []
+            checked = t.n_fit
+            for team in q.teams:
+                while team.free and len(helpers) < max_helpers:
+                    helper = team.free.popleft()
+                    helper.busy_since = now
+                    helpers.append(helper)
+            if helpers and self._fit_p < 1.0:
+                helpers = self._fitting(t, helpers)
+            if not helpers and interrupt:
+                helpers = self._interrupt_helpers(t, owner, q, max_helpers)
+            if helpers:
+                self._start_swarm(t, owner, helpers)
+                return
+            if t.n_fit == checked:
+                break
+            # every helper found was unfit: search again (a search takes time: an event), or,
+            # without search time, ask again at once - a loop, not recursion, however small p is
+            if self._search_dist is not None:
+                self._seek_help(owner, t)
+                return
         if not owner.team.on_duty:      # in overtime after shift end: hand over, do not wait
             self._start_handover(owner, t, self._handover_queue(t))
             return
@@ -668,20 +673,22 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             if not agent.team.on_duty:
                 self._go_off(agent)
                 return
-        for q in agent.team.serves:
-            if q.size:
-                t = q.pop()
-                if t is not None:
-                    if q.is_help:
-                        if self._fit_p < 1.0 and not self._fits(t):
-                            self._trace_unfit(t, agent)
-                            self._unfit_held(t)
-                            self._release(agent)     # look for other work
-                            return
-                        self._start_swarm(t, t.owner, [agent])
-                    else:
-                        self._take(agent, t, self.env.now if now is None else now)
-                    return
+        while True:
+            for q in agent.team.serves:
+                if q.size:
+                    t = q.pop()
+                    if t is not None:
+                        if q.is_help:
+                            if self._fit_p < 1.0 and not self._fits(t):
+                                self._trace_unfit(t, agent)
+                                self._unfit_held(t)
+                                break                # look again for work (a loop, not recursion)
+                            self._start_swarm(t, t.owner, [agent])
+                        else:
+                            self._take(agent, t, self.env.now if now is None else now)
+                        return
+            else:
+                break                                # nothing to take: go idle
         if now is None:
             now = self.env.now
         lo = self.warmup if agent.busy_since < self.warmup else agent.busy_since

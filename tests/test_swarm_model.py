@@ -288,3 +288,13 @@ def test_search_and_fit_keep_engine_invariants():
         problems = [v for v in check_run(scn, run) if v.rule not in ignored]
         assert not problems, problems[:3]
         assert sum(run.columns["helpers"]) > 0 and (np.asarray(run.columns["outcome"]) == 2).any()
+
+
+def test_a_tiny_helper_fit_needs_many_asks_without_deep_recursion():
+    """With no search time an unfit helper means asking again at once: thousands of asks for one
+    swarm must be a loop (p = 0.0005: ~2,000 asks each), not a RecursionError."""
+    d = quiet({"swarm_helper_fit": 0.0005}, per_hour=0.3, days=2)
+    run = run_replication(scenario_from_dict(d, "tiny-fit"), "swarming", 0, trace=True)
+    unfit = sum(1 for r in run.trace if r.activity == "helper_unfit")
+    swarms = sum(1 for r in run.trace if r.activity == "swarm_work")
+    assert swarms > 3 and unfit > 1000 * swarms * 0.5
