@@ -46,15 +46,15 @@ class TraceTable:
             return cls(policy, replication, empty_f, empty_f, empty_i, empty_i.astype(np.int16),
                        empty_i.astype(np.int32), empty_i.astype(np.int16),
                        empty_i.astype(np.int16), [], [""], [""])
-        start, end, ticket, activity, agent, team, detail = zip(*trace)
-        act_codes, act_names = _encode(activity)
-        team_codes, team_names = _encode(team)
-        det_codes, det_names = _encode(tuple("" if d is None else str(d) for d in detail))
+        col = dict(zip(TraceRecord._fields, zip(*trace)))      # field name -> values
+        act_codes, act_names = _encode(col["activity"])
+        team_codes, team_names = _encode(col["team"])
+        det_codes, det_names = _encode(tuple("" if d is None else str(d) for d in col["detail"]))
         return cls(
             policy=policy, replication=replication,
-            start=np.fromiter(start, np.float64, n), end=np.fromiter(end, np.float64, n),
-            ticket=np.fromiter(ticket, np.int64, n), activity=act_codes,
-            agent=np.fromiter(agent, np.int32, n), team=team_codes, detail=det_codes,
+            start=np.fromiter(col["start"], np.float64, n), end=np.fromiter(col["end"], np.float64, n),
+            ticket=np.fromiter(col["ticket"], np.int64, n), activity=act_codes,
+            agent=np.fromiter(col["agent"], np.int32, n), team=team_codes, detail=det_codes,
             activity_names=act_names, team_names=team_names, detail_names=det_names)
 
 
