@@ -28,6 +28,8 @@ ABANDONED = "abandoned"
 REOPENED = "reopened"
 INTERRUPTED = "interrupted"             # an agent leaves this ticket to help a swarm
 CONTEXT_SWITCHED = "context_switched"   # getting back into a ticket after an interruption
+SEARCHED_FOR_HELPER = "searched_for_helper"   # a swarm owner looks for a helper (swarm_search)
+HELPER_UNFIT = "helper_unfit"           # the helper found cannot resolve it (swarm_helper_fit)
 
 #: every activity a supportsim log may contain, in the order a ticket meets them
 #: (defined, with their meanings, in the catalogue: sim.schema.LOG_ACTIVITIES)
@@ -35,7 +37,7 @@ ACTIVITIES: tuple[str, ...] = tuple(LOG_ACTIVITIES)
 
 #: activities that take an agent's time (rows carry `start_timestamp` and a cost)
 INTERVAL_ACTIVITIES = frozenset({REPEATED, WORKED, DIAGNOSED, HANDED_OFF, WAITED_FOR_HELPER,
-                                 SWARM_WORKED, HELPED, CONTEXT_SWITCHED})
+                                 SWARM_WORKED, HELPED, CONTEXT_SWITCHED, SEARCHED_FOR_HELPER})
 
 #: activities that end a ticket's life (a reopened ticket may end again later)
 TERMINAL_ACTIVITIES = frozenset({RESOLVED, ABANDONED})
