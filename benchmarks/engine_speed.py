@@ -265,6 +265,17 @@ def main() -> None:
         if base:
             print(f"simulate() of a 50-ticket run, baseline: {1e3 * t['base'][0]:6.2f} ms CPU "
                   f"{1e3 * t['base'][1]:6.2f} ms wall   ratio {t['base'][0] / t['ours'][0]:.2f}x")
+        day = load_scenario(ROOT / "scenarios" / "default.yaml").replace(
+            horizon={"days": 1, "warmup_days": 0})
+        fns = {"ours": lambda: simulate(day, replications=1)}
+        if base:
+            bday = base.load_scenario(args.base / "scenarios" / "default.yaml").replace(
+                horizon={"days": 1, "warmup_days": 0})
+            fns["base"] = lambda: base.simulate(bday, replications=1)
+        t = interleaved(fns, max(rounds, 15))
+        print(f"one-day default-scenario run (its policies), current: {1e3 * t['ours'][0]:6.2f} ms CPU"
+              + (f"; baseline {1e3 * t['base'][0]:6.2f} ms, ratio {t['base'][0] / t['ours'][0]:.2f}x"
+                 if base else ""))
         for label, path in (("current", ROOT), ("baseline", args.base if base else None)):
             if path is None:
                 continue
