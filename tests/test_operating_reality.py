@@ -117,7 +117,7 @@ def _off(name: str) -> dict:
     elif name == "helper_mode when_free":
         d["policies"]["swarming"]["helper_mode"] = "when_free"
     elif name == "learning never reached":
-        d["learning"] = {"swarms_to_learn": 10**9, "escalations_to_learn": 10**9, "up_to_tier": 2}
+        d["learning"] = {"swarms_to_learn": 10**6, "escalations_to_learn": 10**6, "up_to_tier": 2}   # the documented maximum
     return d
 
 
