@@ -24,7 +24,7 @@ from typing import Optional
 
 from .scenario import Scenario
 
-__all__ = ["WorkEstimate", "Limits", "WARN", "REFUSE", "estimate_work", "check_work"]
+__all__ = ["WorkEstimate", "Limits", "WARN", "REFUSE", "estimate_work", "estimate_plan", "check_work"]
 
 #: bytes kept per simulated ticket in the result tables (measured ~140 for the tickets
 #: frame; x4 for the engine's column arrays, the analysis copies and pandas overhead)
@@ -102,6 +102,25 @@ def estimate_work(scenario: Scenario, policies: int = 0, replications: Optional[
     seconds = tickets * SECONDS_PER_TICKET + runs * SECONDS_PER_RUN
     return WorkEstimate(tickets=tickets, tickets_per_run=per_run, runs=runs, agents=agents,
                         issue_types=len(scenario.issues), memory_bytes=memory, seconds=seconds)
+
+
+def estimate_plan(parts, keep_tickets: bool = False, events: bool = False) -> WorkEstimate:
+    """The size of a plan of several scenarios: ``parts`` is an iterable of
+    ``(scenario, n_policies, replications)`` (a sweep's points).  Tickets, runs and time add
+    up; agents and issue types are the largest of one scenario; memory holds all kept
+    tickets (``keep_tickets``) or only the largest single run's."""
+    ests = [estimate_work(s, n, r, events=events, keep_tickets=keep_tickets) for s, n, r in parts]
+    if not ests:
+        return WorkEstimate(0.0, 0.0, 0, 0, 0, float(BASE_BYTES), 0.0)
+    per_ticket = BYTES_PER_TICKET + (BYTES_PER_TICKET_TRACED if events else 0)
+    tickets = sum(e.tickets for e in ests)
+    agents = max(e.agents for e in ests)
+    kept = tickets if keep_tickets else max(e.tickets_per_run for e in ests)
+    return WorkEstimate(
+        tickets=tickets, tickets_per_run=max(e.tickets_per_run for e in ests),
+        runs=sum(e.runs for e in ests), agents=agents, issue_types=max(e.issue_types for e in ests),
+        memory_bytes=BASE_BYTES + kept * per_ticket + agents * BYTES_PER_AGENT,
+        seconds=sum(e.seconds for e in ests))
 
 
 def check_work(estimate: WorkEstimate, force: bool = False, warn: Optional[Limits] = None,

@@ -70,12 +70,20 @@ def check_workload(scenario, policies: int = 0, replications=None, *, force: boo
     For every command that simulates (run, sweep, staff, sensitivity): call it with the
     plan's size before starting; it prints a ``warning:`` line or raises :class:`UserError`.
     """
-    import sys
-
-    from ..workload import check_work, estimate_work
-    from . import UserError
+    from ..workload import estimate_work
 
     est = estimate_work(scenario, policies, replications, events=events, keep_tickets=keep_tickets)
+    report_workload(est, force=force, where=where)
+
+
+def report_workload(est, *, force: bool = False, where: str = "") -> None:
+    """Print the warning or raise the :class:`UserError` for a ready :class:`sim.workload.WorkEstimate`
+    (e.g. ``sim.workload.estimate_plan`` over a sweep's points)."""
+    import sys
+
+    from ..workload import check_work
+    from . import UserError
+
     warning, error = check_work(est, force=force)
     prefix = f"{where}: " if where else ""
     if error:

@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
     p.add_argument("--worker-wait", type=positive_float, default=60.0, metavar="SECONDS",
                    help="with --scheduler: stop (resumably) when no Dask worker has been alive "
                         "for this long (default 60)")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the work estimate is above the refusal limit (docs/safety.md)")
     p.set_defaults(func=run)
 
 
@@ -76,6 +78,12 @@ def run(args) -> int:
     from .common import writable_dir
 
     plan = load_sweep(args.file)           # every point validated before anything runs
+    from ..workload import estimate_plan
+    from .common import report_workload
+
+    report_workload(estimate_plan([(pt.scenario, len(plan.policies), plan.replications)
+                                   for pt in plan.points]),
+                    force=getattr(args, "force", False), where=str(args.file))
     out = args.out if args.out is not None else Path("results") / "sweeps" / plan.name
     writable_dir(out, "--out")
     if Layout(out).manifest.exists() and not args.resume:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -51,6 +50,55 @@ def batches(tasks: Iterable[RunTask], size: int) -> Iterator[list[RunTask]]:
         yield batch
 
 
+class Batcher:
+    """Batches sized to take about :data:`TARGET_BATCH_SECONDS` each, learned as records come back.
+
+    Short runs travel many to a batch (one round trip, one measurement of the
+    same-scenario runs); long runs one or two at a time (a killed run loses
+    little, progress stays live).  ``fixed`` forces a size; ``cap`` bounds it
+    (a few batches per worker remain for load balance at the end).
+    """
+
+    def __init__(self, tasks: Iterable[RunTask], fixed: Optional[int] = None,
+                 cap: int = MAX_BATCH, start: int = 2) -> None:
+        self._it = iter(tasks)
+        self.fixed = fixed
+        self.cap = max(1, min(cap, MAX_BATCH))
+        self.start = start
+        self._per_task: Optional[float] = None
+
+    def next(self) -> Optional[list[RunTask]]:
+        batch = list(itertools.islice(self._it, self.size()))
+        return batch or None
+
+    def size(self) -> int:
+        if self.fixed:
+            return self.fixed
+        if self._per_task is None:
+            return min(self.start, self.cap)
+        return max(1, min(self.cap, int(TARGET_BATCH_SECONDS / max(self._per_task, 1e-4))))
+
+    def observe(self, records: list[RunRecord]) -> None:
+        secs = [r.seconds for r in records if r.status != "not_run"]
+        if secs:
+            mean = sum(secs) / len(secs)
+            self._per_task = mean if self._per_task is None else 0.7 * self._per_task + 0.3 * mean
+
+    def __iter__(self) -> Iterator[list[RunTask]]:
+        while True:
+            batch = self.next()
+            if batch is None:
+                return
+            yield batch
+
+
+def cap_for(n_tasks: Optional[int], workers: int) -> int:
+    """The largest batch that still leaves about eight batches per worker (load balance)."""
+    if not n_tasks:
+        return MAX_BATCH
+    return max(1, min(MAX_BATCH, math.ceil(n_tasks / (8 * workers))))
+
+
 def lost(batch: list[RunTask], exc: BaseException | str, status: str = "failed") -> list[RunRecord]:
     """Records for tasks whose worker never answered (died, was killed, or the backend stopped)."""
     if isinstance(exc, BaseException):
@@ -68,7 +116,9 @@ class Backend:
     name: str = "backend"
 
     def run(self, tasks: Iterable[RunTask], timeout: Optional[float] = None,
-            batch_size: Optional[int] = None) -> Iterator[RunRecord]:
+            batch_size: Optional[int] = None, expected: Optional[int] = None) -> Iterator[RunRecord]:
+        """``batch_size``: tasks per batch (None: adaptive, see :class:`Batcher`);
+        ``expected``: how many tasks ``tasks`` holds, if it is a generator (sizes batches)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -89,10 +139,13 @@ class InProcess(Backend):
 
     name = "in-process"
 
-    def run(self, tasks, timeout=None, batch_size=None):
-        # batches here only to measure same-scenario runs together (see run_batch); default 1
-        for batch in batches(tasks, batch_size or 1):
-            yield from run_batch(batch, timeout)
+    def run(self, tasks, timeout=None, batch_size=None, expected=None):
+        # batches here only to measure same-scenario runs together (see run_batch)
+        batcher = Batcher(tasks, batch_size)
+        for batch in batcher:
+            records = run_batch(batch, timeout)
+            batcher.observe(records)
+            yield from records
 
     def describe(self) -> str:
         return "1 worker (in this process)"
@@ -124,10 +177,8 @@ def _warm() -> None:
 
 
 def auto_batch_size(n_tasks: Optional[int], workers: int) -> int:
-    """Tasks per batch: about eight batches per worker (load balance), at most MAX_BATCH."""
-    if not n_tasks:
-        return 1
-    return max(1, min(MAX_BATCH, math.ceil(n_tasks / (8 * workers))))
+    """A fixed batch size for ``n_tasks`` on ``workers`` (callers that want one; default adaptive)."""
+    return cap_for(n_tasks, workers)
 
 
 class LocalPool(Backend):
@@ -179,18 +230,17 @@ class LocalPool(Backend):
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self, tasks, timeout=None, batch_size=None):
+    def run(self, tasks, timeout=None, batch_size=None, expected=None):
         try:
-            yield from self._run(tasks, timeout, batch_size)
+            yield from self._run(tasks, timeout, batch_size, expected)
         except BaseException:
             # Ctrl-C, or the caller stopped iterating (GeneratorExit): what is in flight is
             # unwanted, and workers ignore SIGINT, so stop them now instead of waiting for them
             self._reset()
             raise
 
-    def _run(self, tasks, timeout, batch_size):
-        size = batch_size or auto_batch_size(_len(tasks), self.workers)
-        todo = batches(tasks, size)
+    def _run(self, tasks, timeout, batch_size, expected):
+        todo = Batcher(tasks, batch_size, cap_for(expected or _len(tasks), self.workers))
         retry: list[list[RunTask]] = []      # batches a replaced pool never started
         window = 2 * self.workers
         inflight: dict[Future, list[RunTask]] = {}
@@ -198,7 +248,7 @@ class LocalPool(Backend):
         progress = time.monotonic()          # when a batch last came back
         while True:
             while len(inflight) < window and (retry or not exhausted):
-                batch = retry.pop() if retry else next(todo, None)
+                batch = retry.pop() if retry else todo.next()
                 if batch is None:
                     exhausted = True
                     break
@@ -217,6 +267,7 @@ class LocalPool(Backend):
                 progress = time.monotonic()
                 try:
                     records = fut.result()
+                    todo.observe(records)
                 except BrokenProcessPool as exc:
                     records, broken = lost(batch, exc), True
                 except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable task or result

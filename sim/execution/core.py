@@ -33,7 +33,8 @@ def backend_for(workers: Optional[int] = None, scheduler: Optional[str] = None,
 
 def iter_execute(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
                  timeout: Optional[float] = None, on_record: Optional[RecordFn] = None,
-                 batch_size: Optional[int] = None) -> Iterator[RunRecord]:
+                 batch_size: Optional[int] = None, expected: Optional[int] = None
+                 ) -> Iterator[RunRecord]:
     """Run ``tasks`` lazily; yield each record as it completes (completion order).
 
     ``tasks`` may be a generator: only a bounded window is taken from it at a
@@ -41,7 +42,10 @@ def iter_execute(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
     and recorded with ``status == "timeout"``.  ``backend=None`` runs in this
     process when there is a single task, else on a local pool of every core
     (closed when the iteration ends).  A task's failure never raises here: it
-    is in its record; ``KeyboardInterrupt`` does propagate.
+    is in its record; ``KeyboardInterrupt`` does propagate.  ``batch_size``:
+    tasks per worker round trip (default: adaptive, about a quarter second of
+    work per batch); ``expected``: how many tasks a generator will give (sizes
+    batches so that every worker still gets several).
     """
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout: must be > 0 seconds, got {timeout}")
@@ -50,7 +54,7 @@ def iter_execute(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
         tasks = list(tasks)
         backend = InProcess() if len(tasks) <= 1 else backend_for()
     try:
-        for record in backend.run(tasks, timeout=timeout, batch_size=batch_size):
+        for record in backend.run(tasks, timeout=timeout, batch_size=batch_size, expected=expected):
             if on_record is not None:
                 on_record(record)
             yield record

@@ -20,7 +20,7 @@ import time
 from typing import Optional
 
 from ..scenario import ScenarioError
-from .backends import Backend, batches, lost
+from .backends import Backend, Batcher, _len, cap_for, lost
 from .tasks import RunTask, run_batch_remote
 
 __all__ = ["DaskBackend", "connect", "address_problem", "BackendError"]
@@ -89,7 +89,7 @@ class DaskBackend(Backend):
         info = self.client.scheduler_info()
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
 
-    def run(self, tasks, timeout=None, batch_size=None):
+    def run(self, tasks, timeout=None, batch_size=None, expected=None):
         import queue
 
         client = self.client
@@ -97,8 +97,7 @@ class DaskBackend(Backend):
             self.client = client = connect(self.address)
             self._own = True
         self.stopped = None
-        size = batch_size or 1
-        todo = batches(tasks, size)
+        todo = Batcher(tasks, batch_size, cap_for(expected or _len(tasks), max(1, self._threads())))
         if not self._threads():
             print(f"warning: the Dask scheduler at {self.address} has no workers yet; tasks wait "
                   f"up to {self.worker_wait:g} s (--worker-wait) for one to connect "
@@ -114,7 +113,7 @@ class DaskBackend(Backend):
             nonlocal exhausted
             limit = max(4, 2 * self._threads())
             while not exhausted and len(owner) < limit:
-                batch = next(todo, None)
+                batch = todo.next()
                 if batch is None:
                     exhausted = True
                     return
@@ -151,6 +150,7 @@ class DaskBackend(Backend):
                 batch = entry[1]
                 try:
                     records = fut.result()
+                    todo.observe(records)
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record, go on
                     records = lost(batch, exc)
                 fut.release()

@@ -53,9 +53,23 @@ class Deadline:
         self._timer.start()
 
     def stop(self) -> None:
-        """Disarm; after this returns the timer can no longer raise in this thread."""
+        """Disarm; after this returns the timer can no longer raise in this thread.
+
+        The deadline may go off while disarming (its exception then arrives in here):
+        disarming is retried until complete, so the signal handler is always restored,
+        and :attr:`fired` tells the caller the time ran out.
+        """
+        while True:
+            try:
+                self._disarm()
+                return
+            except TaskTimeout:
+                self.fired = True
+
+    def _disarm(self) -> None:
+        self._armed = False             # first: from here on the handler raises nothing
         with self._lock:
-            self._armed = False
+            pass                        # a timer thread inside _fire has finished with it
         if self._old_handler is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._old_handler)

@@ -95,6 +95,7 @@ class RunRecord:
 
 def run_task(task: RunTask, timeout: Optional[float] = None) -> RunRecord:
     """Run one task; every failure (and a passed ``timeout``, in seconds) becomes the record's error."""
+    warm()      # imports once, never inside a task's deadline
     t0, c0 = time.perf_counter(), time.process_time()
     rec = RunRecord(key=task.key)
     _guarded(lambda: _compute(task, rec), rec, task, timeout)
@@ -147,6 +148,7 @@ def run_batch(tasks: list[RunTask], timeout: Optional[float] = None) -> list[Run
     """
     if len(tasks) <= 1 or sum(t.measure for t in tasks) <= 1:
         return [run_task(t, timeout) for t in tasks]
+    warm()
     records: list[RunRecord] = []
     waiting: list[tuple[RunTask, RunRecord, Any]] = []
     held = 0

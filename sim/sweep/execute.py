@@ -242,12 +242,8 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
             tasks = (run_task_of(t) for t in pending_tasks(plan, layout, tickets))
             if todo == 1 and backend.name == "process pool":
                 backend = InProcess()      # one run: no pool to start
-            size = batch_size
-            if size is None:
-                from ..execution.backends import auto_batch_size
-
-                size = auto_batch_size(todo, backend.workers)
-            for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=size):
+            for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=batch_size,
+                                    expected=todo):
                 handle(rec)
     finally:
         writer.close()      # every row on disk (or the first write error raised) before returning
