@@ -8,7 +8,6 @@ derandomised on CI, larger with ``--hypothesis-profile thorough``.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -76,13 +75,3 @@ def test_same_seed_same_result(data, policy):
     _, a = _run(data, [policy])
     _, b = _run(data, [policy])
     assert a.tickets.equals(b.tickets) and a.teams.equals(b.teams)
-
-
-@pytest.mark.parametrize("policy", ["swarming"])
-@given(data=scenario_data)
-def test_swarming_hands_nothing_off(policy, data):
-    """Without shifts (a shift-end handover is a handoff by design), a swarm never passes a ticket on."""
-    if any(team.get("shift") for team in data["teams"]):
-        return
-    _, res = _run(data, [policy])
-    assert (res.tickets["handoffs"] == 0).all() and (res.tickets["repeats"] == 0).all()
