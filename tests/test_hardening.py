@@ -634,16 +634,3 @@ def test_staff_never_writes_into_a_folder_that_is_not_its_own(tmp_path, capsys):
                  "--target", "resolution_mean_min<=600"]) == 2
     assert "holds no staffing results" in one_error_line(capsys.readouterr().err)
     assert os.listdir(folder) == ["staffing.csv"] and (folder / "staffing.csv").read_text() == "my plan\n"
-
-
-def test_sweep_checks_the_work_of_all_its_points_first(tmp_path, capsys):
-    # owner: hardening (sim.workload.estimate_plan) + run-path (the sweep command)
-    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
-    sweep = {"base": "base.yaml", "name": "big", "replications": 100_000, "seed": 1,
-             "vary": {"arrivals.per_hour": [8, 12]}, "policies": ["tiered", "swarming"]}
-    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
-    out = tmp_path / "out"
-    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]) == 2
-    line = one_error_line(capsys.readouterr().err)
-    assert "this run is too big" in line and "400000 runs" in line
-    assert not out.exists() or not any(out.iterdir())
