@@ -5,7 +5,7 @@
     ...          for r in range(10)]
     >>> with backend_for(workers=2) as backend:
     ...     records = execute(tasks, backend, timeout=60)
-    >>> [rec.metrics["mean_time_to_resolve_h"] for rec in records if rec.ok]
+    >>> [rec.metrics["resolution_mean_min"] for rec in records if rec.ok]
 
 ``run`` (:func:`sim.simulate`), ``sweep``, the conformance kit, the staffing
 search and the sensitivity analysis all go through :func:`execute` /
