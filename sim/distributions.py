@@ -36,6 +36,43 @@ __all__ = [
 ]
 
 
+def _libm(fn, np_fn, x) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    try:
+        out = np.fromiter(map(fn, a.ravel().tolist()), dtype=float, count=a.size)
+    except (OverflowError, ValueError):        # inf / nan where numpy gives them (rare)
+        with np.errstate(all="ignore"):
+            fallback = np_fn(a.ravel())
+        out = np.array([_scalar(fn, v, f) for v, f in zip(a.ravel().tolist(), fallback.tolist())])
+    return out.reshape(a.shape)[()]          # a 0-d input gives a scalar, as numpy does
+
+
+def _scalar(fn, v: float, fallback: float) -> float:
+    try:
+        return fn(v)
+    except (OverflowError, ValueError):
+        return fallback
+
+
+def libm_log1p(x) -> np.ndarray:
+    """``log1p`` of every element, computed by the C library (``math.log1p``), not numpy.
+
+    Why: numpy sends transcendental ufuncs to CPU-specific SIMD code (AVX-512 / SVML on
+    machines that have it, the C library elsewhere), and the two differ in the last bit.
+    Every sampled duration goes through one of these functions, so with ``np.log1p`` the
+    same seed gave different tickets on different machines (seen 2026-12-02: the stored
+    result digests of the tests, recorded on an AVX-512 machine, failed on one without).
+    The C library's result does not depend on the CPU's vector units.  Cost: about 40 ns a
+    value, paid only for the values drawn.
+    """
+    return _libm(math.log1p, np.log1p, x)
+
+
+def libm_exp(x) -> np.ndarray:
+    """``exp`` of every element by the C library (see :func:`libm_log1p` for why)."""
+    return _libm(math.exp, np.exp, x)
+
+
 class Dist(BaseModel):
     """Base class: a validated, immutable distribution spec."""
 
@@ -80,7 +117,7 @@ class Exponential(Dist):
                               strict=True)
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        return -self.mean_ * np.log1p(-np.asarray(u, dtype=float))
+        return -self.mean_ * libm_log1p(-np.asarray(u, dtype=float))
 
     @property
     def mean(self) -> float:
@@ -102,7 +139,7 @@ class LogNormal(Dist):
         sigma2 = math.log1p(self.cv**2)
         mu = math.log(self.mean_) - sigma2 / 2
         z = special.ndtri(np.clip(np.asarray(u, dtype=float), 1e-300, 1 - 1e-16))
-        return np.exp(mu + math.sqrt(sigma2) * z)
+        return libm_exp(mu + math.sqrt(sigma2) * z)
 
     @property
     def mean(self) -> float:

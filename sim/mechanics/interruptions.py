@@ -95,7 +95,7 @@ class InterruptionsMixin:
         switch = 0.0
         if self._switch_dist is not None:
             k = self.extra["interruptions"][own.id] - 1        # this ticket's k-th switch
-            switch = (own.draws.switch[own.row][k] if k < SLOTS else
+            switch = (own.draws.switch.item(own.row, k) if k < SLOTS else
                       self.customers.overflow(Stream.SWITCH, own.id, k, self._switch_dist))
         if switch > 0:
             self._count(own, "switch_min", switch)

@@ -56,10 +56,10 @@ class Reopens(Feature):
         if p <= 0:
             return False
         k = e.extra["reopens"].get(t.id, 0)
-        u = t.draws.reopen[t.row][k] if k < SLOTS else e.customers.overflow(Stream.REOPEN, t.id, k, None)
+        u = t.draws.reopen.item(t.row, k) if k < SLOTS else e.customers.overflow(Stream.REOPEN, t.id, k, None)
         if u >= p:
             return False
-        delay = (t.draws.reopen_delay[t.row][k] if k < SLOTS else e.customers.overflow(
+        delay = (t.draws.reopen_delay.item(t.row, k) if k < SLOTS else e.customers.overflow(
             Stream.REOPEN_DELAY, t.id, k, e.scn.issues[t.issue_idx].reopen_delay))
         self.dormant[t.id] = t
         e.env.timeout(delay, t).callbacks.append(self._comes_back)

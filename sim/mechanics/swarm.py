@@ -60,7 +60,7 @@ class SwarmFrictionsMixin:
             return
         k = t.n_search
         t.n_search += 1
-        minutes = (t.draws.search[t.row][k] if k < SLOTS else
+        minutes = (t.draws.search.item(t.row, k) if k < SLOTS else
                    self.customers.overflow(Stream.SEARCH, t.id, k, self._search_dist))
         t.state = State.SEARCHING
         if self.swarm_wait_is_queue:
@@ -90,7 +90,7 @@ class SwarmFrictionsMixin:
         """Whether the next helper found for ``t`` can resolve it (the ticket's k-th fit draw)."""
         k = t.n_fit
         t.n_fit += 1
-        u = t.draws.fit[t.row][k] if k < SLOTS else self.customers.overflow(Stream.FIT, t.id, k, None)
+        u = t.draws.fit.item(t.row, k) if k < SLOTS else self.customers.overflow(Stream.FIT, t.id, k, None)
         return u < self._fit_p
 
     def _fitting(self, t: "Ticket", found: list["Agent"]) -> list["Agent"]:

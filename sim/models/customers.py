@@ -15,7 +15,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..distributions import Dist
+from ..distributions import Dist, libm_log1p
 from ..scenario import Scenario
 
 BLOCK = 4096          # tickets per block, once a run is under way
@@ -45,7 +45,15 @@ def stream_rng(seed: int, replication: int, *key: int) -> np.random.Generator:
 
 
 class TicketDraws:
-    """One block of pre-drawn ticket attributes, as Python lists (fast scalar access)."""
+    """One block of pre-drawn ticket attributes.
+
+    The per-ticket attributes every ticket uses (arrival, segment, issue, work, patience) are
+    Python lists (fast scalar access).  The per-ticket *slots* (``rand``, ``diagnose[team]``,
+    ``handoff``, ``repeat`` and the optional mechanics' draws) stay ``(n, SLOTS)`` numpy arrays
+    read one value at a time with ``.item(row, k)`` (a Python float, the same double): most
+    tickets never read most of them, and turning them into lists of lists cost about 4 us per
+    ticket, a third of an M/M/c run (issue 16).
+    """
 
     __slots__ = ("start", "arrival", "segment", "issue", "work", "patience", "rand", "diagnose",
                  "handoff", "repeat", "reopen", "reopen_delay", "switch", "search", "fit")
@@ -129,27 +137,27 @@ class CustomerStream:
                 mask = seg == j
                 patience[mask] = segment.patience.from_uniform(u_pat[mask])
         b.patience = patience.tolist()
-        b.rand = rng[Stream.POLICY].random((n, RAND_SLOTS)).tolist()   # Ticket.rand: a tuple of a row
+        b.rand = rng[Stream.POLICY].random((n, RAND_SLOTS))   # Ticket.rand: a tuple of a row
         u_diag = rng[Stream.DIAGNOSE].random((n, SLOTS))
-        b.diagnose = [d.from_uniform(u_diag).tolist() if d is not None else None for d in self._diag_dists]
-        b.handoff = scn.frictions.handoff.from_uniform(rng[Stream.HANDOFF].random((n, SLOTS))).tolist()
-        b.repeat = scn.frictions.repeat.from_uniform(rng[Stream.REPEAT].random((n, SLOTS))).tolist()
+        b.diagnose = [d.from_uniform(u_diag) if d is not None else None for d in self._diag_dists]
+        b.handoff = scn.frictions.handoff.from_uniform(rng[Stream.HANDOFF].random((n, SLOTS)))
+        b.repeat = scn.frictions.repeat.from_uniform(rng[Stream.REPEAT].random((n, SLOTS)))
         if self._reopen:
-            b.reopen = rng[Stream.REOPEN].random((n, SLOTS)).tolist()
+            b.reopen = rng[Stream.REOPEN].random((n, SLOTS))
             u_delay = rng[Stream.REOPEN_DELAY].random((n, SLOTS))
             delay = np.zeros((n, SLOTS))
             for j, issue in enumerate(scn.issues):
                 if issue.reopen_delay is not None:
                     mask = iss == j
                     delay[mask] = issue.reopen_delay.from_uniform(u_delay[mask])
-            b.reopen_delay = delay.tolist()
+            b.reopen_delay = delay
         if self._switch:
             b.switch = scn.frictions.context_switch.from_uniform(
-                rng[Stream.SWITCH].random((n, SLOTS))).tolist()
+                rng[Stream.SWITCH].random((n, SLOTS)))
         if self._search:
-            b.search = scn.frictions.swarm_search.from_uniform(rng[Stream.SEARCH].random((n, SLOTS))).tolist()
+            b.search = scn.frictions.swarm_search.from_uniform(rng[Stream.SEARCH].random((n, SLOTS)))
         if self._fit:
-            b.fit = rng[Stream.FIT].random((n, SLOTS)).tolist()
+            b.fit = rng[Stream.FIT].random((n, SLOTS))
         return b
 
     def _homogeneous(self, n: int) -> np.ndarray:
@@ -161,7 +169,7 @@ class CustomerStream:
         """
         out = self._pending_arrivals
         while len(out) < n:
-            gaps = -self._mean_gap * np.log1p(-self._rngs[Stream.ARRIVAL].random(BLOCK))
+            gaps = -self._mean_gap * libm_log1p(-self._rngs[Stream.ARRIVAL].random(BLOCK))
             chunk = self._clock + np.cumsum(gaps)
             self._clock = float(chunk[-1])
             out = np.concatenate((out, chunk))
@@ -179,7 +187,7 @@ class CustomerStream:
         rng = self._rngs
         out = self._pending
         while len(out) < n:
-            gaps = -self._cand_gap * np.log1p(-rng[Stream.ARRIVAL].random(BLOCK))
+            gaps = -self._cand_gap * libm_log1p(-rng[Stream.ARRIVAL].random(BLOCK))
             cand = self._cand_clock + np.cumsum(gaps)
             self._cand_clock = float(cand[-1])
             hour = ((cand + self._week0) // 60.0).astype(np.int64) % 168

@@ -104,7 +104,7 @@ class Ticket:
     @property
     def rand(self) -> tuple[float, ...]:
         """The ticket's uniforms for policy decisions (built only when a policy reads them)."""
-        return tuple(self.draws.rand[self.row])
+        return tuple(self.draws.rand[self.row].tolist())
 
     def __repr__(self) -> str:
         return f"Ticket({self.id}, issue={self.issue!r}, tier={self.tier}, skill={self.skill!r})"
