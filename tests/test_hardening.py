@@ -634,3 +634,30 @@ def test_staff_never_writes_into_a_folder_that_is_not_its_own(tmp_path, capsys):
                  "--target", "resolution_mean_min<=600"]) == 2
     assert "holds no staffing results" in one_error_line(capsys.readouterr().err)
     assert os.listdir(folder) == ["staffing.csv"] and (folder / "staffing.csv").read_text() == "my plan\n"
+
+
+def test_a_sweep_refuses_when_its_points_together_are_too_big(tmp_path, capsys, monkeypatch):
+    # owner: hardening (sim.workload.estimate_plan, called by the sweep command before it starts).
+    # Every point alone is within the refusal limits; all three together pass the ticket limit.
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "big", "replications": 1000, "seed": 1,
+             "vary": {"arrivals.per_hour": [900, 1000, 1100]}, "policies": ["tiered", "swarming"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    from sim.sweep import load_sweep
+
+    plan = load_sweep(tmp_path / "sweep.yaml")
+    alone = [workload.estimate_work(p.scenario, 2, 1000, keep_tickets=False) for p in plan.points]
+    assert all(not e.exceeded(workload.REFUSE) for e in alone)
+    assert sum(e.tickets for e in alone) > workload.REFUSE.tickets
+    import sim.sweep
+
+    def started(*args, **kwargs):   # were it not refused, 6,000 runs would start: fail instead
+        raise AssertionError("the sweep started although its plan is above the limit")
+
+    monkeypatch.setattr(sim.sweep, "run_sweep", started)
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "this run is too big" in line and "more than 50 million simulated tickets" in line
+    assert "--force" in line and "6000 runs" in line
+    assert not out.exists()           # nothing ran, nothing written
