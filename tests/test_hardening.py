@@ -342,11 +342,7 @@ def test_names_never_become_spreadsheet_formulas_and_read_back_unchanged(tmp_pat
     out = tmp_path / "o"
     assert main(["run", str(path), "--out", str(out), "--events", "csv"]) == 0
     for csv in out.glob("*.csv"):
-        frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        cells = [*frame.columns, *frame.to_numpy().ravel()]
-        bad = [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")
-               or (c.startswith("-") and not c.lstrip("-").replace(".", "").replace("e", "").isdigit())]
-        assert not bad, (csv.name, bad[:3])
+        assert not formula_cells(csv), (csv.name, formula_cells(csv)[:3])
     from sim import load_result
 
     res = load_result(out)
@@ -356,6 +352,34 @@ def test_names_never_become_spreadsheet_formulas_and_read_back_unchanged(tmp_pat
     md = (out / "summary.md").read_text()
     assert "<script>" not in md
     assert load_scenario(out / "scenario.yaml").teams[1].name == d["teams"][1]["name"]
+
+
+def formula_cells(csv: Path) -> list[str]:
+    """Cells (and column names) of ``csv`` a spreadsheet would run as a formula."""
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    cells = [*frame.columns, *frame.to_numpy().ravel()]
+    return [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")
+            or (c.startswith("-") and not c.lstrip("-").replace(".", "").replace("e", "").isdigit())]
+
+
+def test_a_sweeps_regime_csv_never_holds_a_formula(tmp_path, capsys):
+    # a varied text value, a team name and a parameter path from someone else's file
+    evil = '=HYPERLINK("http://x","y")'
+    d = tiny()
+    d["teams"][0]["name"] = evil
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(d), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "evil", "replications": 1, "seed": 1,
+             "vary": {"description": [evil, "plain"]}, "policies": ["tiered", "swarming"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]) == 0
+    assert "wins on mean resolution time" in capsys.readouterr().out   # read back unescaped
+    regime = out / "report" / "regime.csv"
+    assert not formula_cells(regime), formula_cells(regime)[:3]
+    from sim.outputs import csv_unescape_frame
+
+    back = csv_unescape_frame(pd.read_csv(regime, keep_default_na=False))
+    assert evil in set(back["description"])
 
 
 def test_csv_escaping_is_one_reversible_helper():

@@ -140,7 +140,9 @@ def _print_wins(plan, summary_path: Path) -> None:
     regime_csv = summary_path.parent / "report" / "regime.csv"
     if not regime_csv.exists():
         return
-    regime = pd.read_csv(regime_csv, keep_default_na=False)
+    from ..outputs.cells import csv_unescape_frame
+
+    regime = csv_unescape_frame(pd.read_csv(regime_csv, keep_default_na=False))
     if not len(regime):
         return
     for metric, counts in win_counts(regime, plan).items():

@@ -498,6 +498,7 @@ def _regime_tables(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[A
 
 def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Path:
     """Write ``DIR/report/report.html``, ``report.md``, ``regime.csv`` and the figures; return the HTML path."""
+    from ..outputs.cells import csv_safe_frame
     from ..report.content import Table
     from ..report.writers import CSS, escape, html_table, md_escape, md_table
 
@@ -510,7 +511,9 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
     currency = currency_of(plan.points[0].scenario) if plan.points else ""
     regime = regime_frame(runs, plan)
     csv = regime[["point", *plan.param_columns, *REGIME_COLUMNS[1:]]].copy()
-    write_text(rdir / "regime.csv", csv.to_csv(index=False))
+    # parameter values and policy names may come from other people's files: no cell a
+    # spreadsheet would run as a formula (read it back with sim.outputs.csv_unescape_frame)
+    write_text(rdir / "regime.csv", csv_safe_frame(csv).to_csv(index=False))
 
     facts = [f"sweep file: {plan.source}; base scenario: {plan.base_path}",
              f"{len(plan.points)} point(s) × {len(plan.policies)} policies ({', '.join(plan.policies)}) × "
