@@ -15,15 +15,18 @@ import pandas as pd
 import yaml
 
 from ._version import __version__, source_revision
-from .analysis import replication_metrics, summarize, ticket_targets
+from .analysis import replication_metrics, summarize
+from .analysis.metrics import target_flags
 from .engine import EXTRA_COLUMNS, TICKET_COLUMNS, RunResult
 from .scenario import Scenario
 from .schema import OUTCOMES as _OUTCOMES
+from .schema.vocabulary import OPEN as _OPEN
 
 if TYPE_CHECKING:
     from .outputs import OutputDir
 
 OUTCOMES = list(_OUTCOMES)   # index = engine Outcome value (defined once, in sim.schema)
+_OPEN_CODE = OUTCOMES.index(_OPEN)
 #: what the cached metrics are computed from (see SimulationResult._cache)
 _CACHE_INPUTS = frozenset({"tickets", "teams", "backlog", "scenario", "policies"})
 
@@ -241,22 +244,14 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
     several runs are joined with one ``concatenate`` per column, and the rows are only sorted
     when the runs do not already come in (policy, replication, ticket) order.
     """
-    seg_names = [s.name for s in scenario.segments]
-    iss_names = [i.name for i in scenario.issues]
-    extra_names = [name for name in EXTRA_COLUMNS if name != "repeat_min"]
-    if runs and all("repeat_min" in run.extra for run in runs):
-        extra_names.append("repeat_min")
+    extra_names = _extra_names(runs)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in (*TICKET_COLUMNS, *extra_names)}
     pol, rep, keys = [], [], []
     ordered = True
     for run in runs:
-        ids = run.columns["ticket_id"]
-        n = len(ids)
-        for name, code in TICKET_COLUMNS.items():
-            arr = run.columns[name]
-            parts[name].append(np.frombuffer(arr, dtype=code) if n else np.empty(0, dtype=code))
-        for name in extra_names:
-            parts[name].append(_extra_column(run, name, n))
+        n = len(run.columns["ticket_id"])
+        for name, arr in _raw_columns(run, extra_names).items():
+            parts[name].append(arr)
         code = policies.index(run.policy)
         pol.append(np.full(n, code, dtype=np.int16))
         rep.append(np.full(n, run.replication, dtype=np.int32))
@@ -272,24 +267,75 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
         order = np.lexsort((cols["ticket_id"], rep_codes, pol_codes))
         cols = {k: v[order] for k, v in cols.items()}
         pol_codes, rep_codes = pol_codes[order], rep_codes[order]
+
     def cat(codes, categories):   # codes are right by construction: skip re-validating them
         return pd.Categorical.from_codes(codes, dtype=_cat_dtype(tuple(categories)), validate=False)
 
+    data: dict[str, Any] = {"policy": cat(pol_codes, categories=policies), "replication": rep_codes}
+    data.update(_table_columns(cols, extra_names, scenario))
+    del cols
+    data["segment"] = cat(data["segment"], categories=[s.name for s in scenario.segments])
+    data["issue"] = cat(data["issue"], categories=[i.name for i in scenario.issues])
+    data["outcome"] = cat(data["outcome"], categories=OUTCOMES)
+    # every column in one constructor call: per-column insertion costs ~0.3 ms each, which is
+    # most of a small run's fixed cost (issue 16)
+    return pd.DataFrame(data, copy=False)
+
+
+def ticket_columns(run: RunResult, scenario: Scenario) -> dict[str, np.ndarray]:
+    """One run's rows of :func:`tickets_frame` as plain arrays, without pandas.
+
+    Every column but ``policy`` and ``replication``, in the table's order, with the
+    table's values and dtypes; the categorical columns (``segment``, ``issue``,
+    ``outcome``) as their codes (the scenario's segment and issue order,
+    :data:`OUTCOMES`).  Why: a sweep of short runs needs only each run's metric row,
+    and building the DataFrame (then grouping it) was most of a one-day run's cost
+    (issue 16); the values are computed by the same code as the table's, so a metric
+    computed from these arrays is the same float as one computed from the table.
+    """
+    extra_names = _extra_names([run])
+    cols = _raw_columns(run, extra_names)
+    ids = cols["ticket_id"]
+    if len(ids) > 1 and not bool((ids[1:] > ids[:-1]).all()):
+        order = np.argsort(ids, kind="stable")       # ids are unique: the table's order
+        cols = {k: v[order] for k, v in cols.items()}
+    return _table_columns(cols, extra_names, scenario)
+
+
+def _extra_names(runs: list[RunResult]) -> list[str]:
+    extra_names = [name for name in EXTRA_COLUMNS if name != "repeat_min"]
+    if runs and all("repeat_min" in run.extra for run in runs):
+        extra_names.append("repeat_min")
+    return extra_names
+
+
+def _raw_columns(run: RunResult, extra_names: list[str]) -> dict[str, np.ndarray]:
+    """The engine's columns of one run as numpy views (no copies), extras aligned with them."""
+    n = len(run.columns["ticket_id"])
+    cols = {name: np.frombuffer(run.columns[name], dtype=code) if n else np.empty(0, dtype=code)
+            for name, code in TICKET_COLUMNS.items()}
+    for name in extra_names:
+        cols[name] = _extra_column(run, name, n)
+    return cols
+
+
+def _table_columns(cols: dict[str, np.ndarray], extra_names: list[str],
+                   scenario: Scenario) -> dict[str, np.ndarray]:
+    """The ticket table's columns after ``policy``/``replication``, from the raw ones
+    (categorical columns as codes): what :func:`tickets_frame` and :func:`ticket_columns` share."""
     arrival = cols["arrival_min"]
     end = cols["end_min"]
     outcome = cols["outcome"].astype(np.int8, copy=False)
     resolution = np.where(outcome == 1, end - arrival, np.nan)
     i32 = lambda name: cols[name].astype(np.int32, copy=False)   # noqa: E731
     data = {
-        "policy": cat(pol_codes, categories=policies),
-        "replication": rep_codes,
         "ticket_id": cols["ticket_id"].astype(np.int64, copy=False),
-        "segment": cat(cols["segment"].astype(np.int16, copy=False), categories=seg_names),
-        "issue": cat(cols["issue"].astype(np.int16, copy=False), categories=iss_names),
+        "segment": cols["segment"].astype(np.int16, copy=False),
+        "issue": cols["issue"].astype(np.int16, copy=False),
         "tier": cols["tier"].astype(np.int16, copy=False),
         "arrival_min": arrival,
         "end_min": end,
-        "outcome": cat(outcome, categories=OUTCOMES),
+        "outcome": outcome,
         "wait_min": cols["wait_min"],
         "resolution_min": resolution,
         "handoffs": i32("handoffs"),
@@ -304,10 +350,7 @@ def tickets_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]
     for name in extra_names:
         data[name] = cols[name].astype(np.int32 if EXTRA_COLUMNS[name] == "i" else np.float64, copy=False)
     data.update(_customer_columns(data, cols["segment"], scenario))
-    del cols
-    # every column in one constructor call: per-column insertion costs ~0.3 ms each, which is
-    # most of a small run's fixed cost (issue 16)
-    return pd.DataFrame(data, copy=False)
+    return data
 
 
 def _extra_column(run: RunResult, name: str, n: int) -> np.ndarray:
@@ -341,10 +384,12 @@ def _customer_columns(data: dict, seg: np.ndarray, scenario: Scenario) -> dict[s
     segs = list(scenario.segments)
     n = len(seg)
     if any(s.first_response_target is not None or s.resolution_target is not None for s in segs):
-        needed = ("segment", "outcome", "arrival_min", "first_response_min", "resolution_min")
-        flags = ticket_targets(pd.DataFrame({k: data[k] for k in needed}, copy=False), scenario)
-        first_breached = flags["sl_eligible"].to_numpy() & ~flags["sl_met"].to_numpy()
-        res_breached = flags["rt_eligible"].to_numpy() & ~flags["rt_met"].to_numpy()
+        # data["segment"] / data["outcome"] are codes: the scenario's segment order, OUTCOMES
+        flags = target_flags(data["segment"], [s.name for s in segs],
+                             data["outcome"] == _OPEN_CODE, data["arrival_min"],
+                             data["first_response_min"], data["resolution_min"], scenario)
+        first_breached = flags["sl_eligible"] & ~flags["sl_met"]
+        res_breached = flags["rt_eligible"] & ~flags["rt_met"]
     else:
         first_breached = np.zeros(n, bool)
         res_breached = np.zeros(n, bool)
@@ -363,26 +408,14 @@ def _customer_columns(data: dict, seg: np.ndarray, scenario: Scenario) -> dict[s
 
 def teams_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) -> pd.DataFrame:
     """Per (policy, replication, team): busy minutes and utilisation (built column-wise)."""
-    shifts = any(t.shift is not None for t in scenario.teams)
-    names = ["policy", "replication", "team", "agents", "busy_min", "window_min", "utilisation"]
-    if shifts:
-        names += ["on_shift_min", "overtime_min"]
+    names = ["policy", "replication", *_team_names(scenario)]
     cols: dict[str, list] = {name: [] for name in names}
     for run in runs:
-        for i, (spec, busy) in enumerate(zip(scenario.teams, run.team_busy_min)):
-            capacity = spec.agents * run.window_min
-            if shifts and run.team_capacity_min is not None:   # on-shift time only
-                capacity = run.team_capacity_min[i]
-            cols["policy"].append(run.policy)
-            cols["replication"].append(run.replication)
-            cols["team"].append(spec.name)
-            cols["agents"].append(spec.agents)
-            cols["busy_min"].append(busy)
-            cols["window_min"].append(run.window_min)
-            cols["utilisation"].append(busy / capacity if capacity > 0 else np.nan)
-            if shifts:
-                cols["on_shift_min"].append(capacity)
-                cols["overtime_min"].append((run.team_overtime_min or [0.0] * len(scenario.teams))[i])
+        own = team_columns(run, scenario)
+        cols["policy"].extend([run.policy] * len(own["team"]))
+        cols["replication"].extend([run.replication] * len(own["team"]))
+        for name, values in own.items():
+            cols[name].extend(values)
     if not cols["policy"]:
         return pd.DataFrame()
     cols["policy"] = pd.Categorical(cols["policy"], dtype=_cat_dtype(tuple(policies)))
@@ -390,6 +423,35 @@ def teams_frame(runs: list[RunResult], scenario: Scenario, policies: list[str]) 
     cols["window_min"] = np.asarray(cols["window_min"], dtype=float)
     cols["utilisation"] = np.asarray(cols["utilisation"], dtype=float)
     return pd.DataFrame(cols)
+
+
+def _team_names(scenario: Scenario) -> list[str]:
+    names = ["team", "agents", "busy_min", "window_min", "utilisation"]
+    if any(t.shift is not None for t in scenario.teams):
+        names += ["on_shift_min", "overtime_min"]
+    return names
+
+
+def team_columns(run: RunResult, scenario: Scenario) -> dict[str, list]:
+    """One run's rows of :func:`teams_frame` (after ``policy``/``replication``), as lists.
+
+    The same values the table holds (the metric rows of a sweep are computed from them
+    without building the table: issue 16)."""
+    shifts = any(t.shift is not None for t in scenario.teams)
+    cols: dict[str, list] = {name: [] for name in _team_names(scenario)}
+    for i, (spec, busy) in enumerate(zip(scenario.teams, run.team_busy_min)):
+        capacity = spec.agents * run.window_min
+        if shifts and run.team_capacity_min is not None:   # on-shift time only
+            capacity = run.team_capacity_min[i]
+        cols["team"].append(spec.name)
+        cols["agents"].append(spec.agents)
+        cols["busy_min"].append(busy)
+        cols["window_min"].append(run.window_min)
+        cols["utilisation"].append(busy / capacity if capacity > 0 else np.nan)
+        if shifts:
+            cols["on_shift_min"].append(capacity)
+            cols["overtime_min"].append((run.team_overtime_min or [0.0] * len(scenario.teams))[i])
+    return cols
 
 
 def backlog_frame(runs: list[RunResult], policies: list[str]) -> pd.DataFrame:

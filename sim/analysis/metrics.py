@@ -38,7 +38,8 @@ from ..schema import METRIC_LABELS  # noqa: F401 - re-exported for older imports
 __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "METRIC_LABELS",
            "ticket_targets", "metric_label", "is_share_metric", "ticket_metric",
            "replication_metric", "TICKET_METRICS", "REPLICATION_METRICS", "TicketGroup",
-           "Replications", "paid_minutes", "payroll_frame"]
+           "Replications", "paid_minutes", "payroll_frame", "metric_rows", "target_flags",
+           "pandas_mean", "pandas_sum"]
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence half-width of independent observations."""
@@ -64,30 +65,45 @@ def ticket_targets(tickets: pd.DataFrame, scenario: Any = None) -> pd.DataFrame:
     the target: its outcome is unknown, so it is left out (censored).
     """
     n = len(tickets)
-    out = pd.DataFrame({"sl_eligible": np.zeros(n, bool), "sl_met": np.zeros(n, bool),
-                        "rt_eligible": np.zeros(n, bool), "rt_met": np.zeros(n, bool)},
-                       index=tickets.index)
     if scenario is None or n == 0:
-        return out
+        flags = {k: np.zeros(n, bool) for k in ("sl_eligible", "sl_met", "rt_eligible", "rt_met")}
+    else:
+        codes, names = _codes(tickets["segment"])
+        flags = target_flags(codes, names, _is(tickets["outcome"], OPEN),
+                             tickets["arrival_min"].to_numpy(dtype=float),
+                             tickets["first_response_min"].to_numpy(dtype=float),
+                             tickets["resolution_min"].to_numpy(dtype=float), scenario)
+    return pd.DataFrame(flags, index=tickets.index)
+
+
+def target_flags(segment: np.ndarray, segment_names: Sequence[str], still_open: np.ndarray,
+                 arrival: np.ndarray, first_response: np.ndarray, resolution: np.ndarray,
+                 scenario: Any) -> dict[str, np.ndarray]:
+    """:func:`ticket_targets` on plain arrays: ``segment`` holds codes into ``segment_names``
+    (-1: none), ``still_open`` the tickets open at the horizon; the four flags as bool arrays.
+
+    The one rule for service targets, shared by the ticket table's breach columns, the
+    service-level metrics and the sweep's table-free metric rows (issue 16)."""
+    n = len(segment)
+    out = {k: np.zeros(n, bool) for k in ("sl_eligible", "sl_met", "rt_eligible", "rt_met")}
     segs = list(scenario.segments)
     fr = {s.name: s.first_response_target for s in segs if s.first_response_target is not None}
     rt = {s.name: s.resolution_target for s in segs if s.resolution_target is not None}
-    age_at_end = scenario.horizon_min - tickets["arrival_min"].to_numpy(dtype=float)
-    still_open = _is(tickets["outcome"], OPEN)
+    age_at_end = scenario.horizon_min - np.asarray(arrival, dtype=float)
     if fr:
-        target = _per_label(tickets["segment"], fr)
-        first = tickets["first_response_min"].to_numpy(dtype=float)
+        target = _lookup(segment, segment_names, fr)
+        first = np.asarray(first_response, dtype=float)
         has_target = ~np.isnan(target)
         censored = np.isnan(first) & still_open & (age_at_end < target)
         out["sl_eligible"] = has_target & ~censored
-        out["sl_met"] = out["sl_eligible"].to_numpy() & (first <= target)   # NaN compares False
+        out["sl_met"] = out["sl_eligible"] & (first <= target)   # NaN compares False
     if rt:
-        target = _per_label(tickets["segment"], rt)
-        res = tickets["resolution_min"].to_numpy(dtype=float)
+        target = _lookup(segment, segment_names, rt)
+        res = np.asarray(resolution, dtype=float)
         has_target = ~np.isnan(target)
         censored = still_open & (age_at_end < target)
         out["rt_eligible"] = has_target & ~censored
-        out["rt_met"] = out["rt_eligible"].to_numpy() & (res <= target)
+        out["rt_met"] = out["rt_eligible"] & (res <= target)
     return out
 
 
@@ -102,9 +118,8 @@ def _is(series: pd.Series, value: str) -> np.ndarray:
     return codes == names.index(value) if value in names else np.zeros(len(series), bool)
 
 
-def _per_label(series: pd.Series, values: dict[str, float]) -> np.ndarray:
-    """Look a float up per row by its label (NaN where the label has no value)."""
-    codes, names = _codes(series)
+def _lookup(codes: np.ndarray, names: Sequence[str], values: dict[str, float]) -> np.ndarray:
+    """Look a float up per row by its label's code (NaN where the label has no value)."""
     table = np.array([values.get(n, np.nan) for n in names] + [np.nan], dtype=float)
     return table[codes]        # code -1 (missing label) picks the trailing NaN
 
@@ -516,6 +531,192 @@ def replication_metrics(tickets: pd.DataFrame, teams: pd.DataFrame | None = None
                 reps.values[name] = values
                 out[name] = values
     return out
+
+
+# ------------------------------------------------------------------------ rows without tables
+# A sweep of one-day runs needs only each run's metric row.  Building the pandas ticket and team
+# tables and grouping them cost more than simulating such a run (issue 16), so the row is also
+# computed straight from the run's columns: the same metric functions, fed arrays through a
+# stand-in for the few pandas calls they make, which follows pandas' own arithmetic
+# (pandas.core.nanops), so every value is the same float replication_metrics gives.  tests/test_analysis.py checks both against each other.
+class _Col:
+    """One column as the metric functions read it (``to_numpy``, ``mean``, ``sum``, ``any``)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_numpy(self, dtype: Any = None) -> np.ndarray:
+        return self.values if dtype is None else np.asarray(self.values, dtype=dtype)
+
+    def mean(self) -> float:
+        return pandas_mean(self.values)
+
+    def sum(self) -> float:
+        return pandas_sum(self.values)
+
+    def any(self) -> bool:
+        return bool(self.values.any())
+
+
+def pandas_mean(a: np.ndarray) -> Any:
+    """``pd.Series(a).mean()`` for a 1-D numpy array, computed as pandas does (nanops.nanmean):
+    NaN replaced by 0 and summed, divided by the count of the others."""
+    if a.size == 0:
+        return np.nan
+    kind = a.dtype.kind
+    if kind == "f":
+        mask = np.isnan(a)
+        if mask.any():
+            a = a.copy()
+            np.putmask(a, mask, 0)
+        count = a.dtype.type(mask.size - mask.sum())
+        total = a.sum(dtype=a.dtype)
+    else:
+        count = np.float64(a.size)
+        total = a.sum(dtype=np.float64 if kind in "iu" else np.int64)
+    return total / count if count > 0 else np.nan
+
+
+def pandas_sum(a: np.ndarray) -> Any:
+    """``pd.Series(a).sum()`` for a 1-D numpy array, as pandas computes it (nanops.nansum)."""
+    kind = a.dtype.kind
+    if kind == "f":
+        mask = np.isnan(a)
+        if mask.any():
+            a = a.copy()
+            np.putmask(a, mask, 0)
+        return a.sum(dtype=a.dtype)
+    return a.sum(dtype=np.uint64 if kind == "u" else np.int64)
+
+
+class _Columns:
+    """A ticket table as a mapping of arrays: ``len``, ``columns``, ``table[name]`` -> :class:`_Col`.
+
+    ``parts``: one mapping per run; a column of several runs is joined when first read."""
+
+    def __init__(self, parts: Sequence[dict[str, np.ndarray]], n: Optional[int] = None) -> None:
+        self._parts = list(parts)
+        self._joined: dict[str, _Col] = {}
+        self.columns = list(self._parts[0]) if self._parts else []
+        self._n = n
+
+    def __len__(self) -> int:
+        if self._n is None:
+            self._n = sum(len(p["ticket_id"]) for p in self._parts) if self._parts else 0
+        return self._n
+
+    def __getitem__(self, name: str) -> _Col:
+        col = self._joined.get(name)
+        if col is None:
+            arrays = [p[name] for p in self._parts]
+            col = self._joined[name] = _Col(arrays[0] if len(arrays) == 1 else np.concatenate(arrays))
+        return col
+
+
+def _fast_path_applies() -> bool:
+    """Only the metrics defined here are known to read nothing but what :class:`_Col` offers."""
+    entries = (*TICKET_METRICS.values(), *REPLICATION_METRICS.values())
+    if tuple(REPLICATION_METRICS) != ("payroll", "payroll_per_resolved"):   # the ones computed below
+        return False
+    return all(e.fn.__module__ == __name__ and (e.present is None or e.present.__module__ == __name__)
+               for e in entries)
+
+
+def metric_rows(tickets: Sequence[dict[str, np.ndarray]], teams: Sequence[dict[str, Sequence[Any]]],
+                scenario: Any) -> Optional[list[Optional[dict[str, Any]]]]:
+    """Each run's row of ``replication_metrics(<all these runs' tables>, scenario)``, without tables.
+
+    ``tickets[i]``: run *i*'s ticket-table columns as arrays (``sim.results.ticket_columns``:
+    ``segment`` and ``outcome`` as codes into the scenario's segments and :data:`OUTCOMES`);
+    ``teams[i]``: its team-table columns (``sim.results.team_columns``).  The runs are
+    distinct (policy, replication)s of one scenario, measured *together* as ``run`` measures
+    them: a metric is in every row when the tables of all of them call for it.  Returns, per
+    run, the metric row without ``policy``/``replication`` (plain ints and floats, in the
+    columns' order), ``None`` for a run with no measured ticket, or ``None`` for the whole
+    call when a metric registered elsewhere needs the real tables (then use
+    :func:`replication_metrics`).
+    """
+    if scenario is None or not _fast_path_applies():
+        return None
+    from ..schema import OUTCOMES
+
+    whole = _Columns(tickets)
+    chosen = [(name, e.fn) for name, e in TICKET_METRICS.items()
+              if all(c in whole.columns for c in e.needs)
+              and (e.present is None or e.present(whole, scenario))]
+    resolved_code, abandoned_code, open_code = (OUTCOMES.index(RESOLVED), OUTCOMES.index(ABANDONED),
+                                                OUTCOMES.index(OPEN))
+    seg_names = [s.name for s in scenario.segments]
+    rows: list[Optional[dict[str, Any]]] = []
+    resolved: list[int] = []
+    for cols in tickets:
+        n = len(cols["ticket_id"])
+        if n == 0:
+            rows.append(None)
+            continue
+        outcome = cols["outcome"]
+        data = dict(cols)
+        data["_resolved"] = outcome == resolved_code
+        data["_abandoned"] = outcome == abandoned_code
+        data["_open"] = outcome == open_code
+        flags = target_flags(cols["segment"], seg_names, data["_open"], cols["arrival_min"],
+                             cols["first_response_min"], cols["resolution_min"], scenario)
+        group = TicketGroup(_Columns([data], n), _Columns([flags], n))
+        rows.append({name: fn(group) for name, fn in chosen})
+        resolved.append(group.n_resolved)
+    measured = [r for r in rows if r is not None]
+    if not measured:
+        return rows
+    # utilisation per team, as the pivot table gives it: one value per (run, team), a team's
+    # column only when some run of these has a value for it, columns in sorted team order
+    util: list[dict[str, float]] = []
+    for tm in teams:
+        util.append({str(name): float(u) for name, u in zip(tm.get("team", ()), tm.get("utilisation", ()))})
+    seen = sorted({name for u in util for name, v in u.items() if v == v})
+    # payroll: by payroll_frame itself, on one small teams table of all these runs (pandas sums a
+    # group's floats in one of two ways - reduceat or a compensated loop - depending on the
+    # whole column, so the table must be the one replication_metrics would see; ~1 ms a group)
+    pays: Optional[np.ndarray] = None
+    if any(len(tm.get("team", ())) for tm in teams):
+        frame: dict[str, list] = {"policy": [], "replication": []}
+        for i, tm in enumerate(teams):
+            m = len(tm.get("team", ()))
+            frame["policy"].extend([str(i)] * m)
+            frame["replication"].extend([i] * m)
+            for name, values in tm.items():
+                frame.setdefault(name, []).extend(values)
+        pay = payroll_frame(pd.DataFrame(frame), scenario)
+        if pay is not None:
+            by_run = dict(zip(pay["replication"].tolist(), pay["payroll"].tolist()))
+            pays = np.array([by_run.get(i, np.nan) for i in range(len(teams))], dtype=float)
+    present = {name: e.present is None or e.present(whole, scenario) for name, e in REPLICATION_METRICS.items()}
+    k = 0
+    for i, row in enumerate(rows):
+        if row is None:
+            continue
+        for name in seen:
+            row[f"{UTILISATION_PREFIX}{name}"] = util[i].get(name, np.nan) if i < len(util) else np.nan
+        if present["payroll"] and pays is not None:
+            pay = float(pays[i])
+            row["payroll"] = pay
+            if present["payroll_per_resolved"]:
+                n_res = float(resolved[k])
+                row["payroll_per_resolved"] = pay / n_res if n_res > 0 else np.nan
+        k += 1
+    # one type per column, as a DataFrame of these rows would give it (ints stay ints only
+    # when every row has an int there)
+    keys = list(measured[0])
+    ints = {key for key in keys if all(isinstance(r[key], (int, np.integer)) and not isinstance(r[key], bool)
+                                      for r in measured)}
+    for r in measured:
+        for key in keys:
+            r[key] = int(r[key]) if key in ints else float(r[key])
+    return rows
 
 
 def group_metrics(tickets: pd.DataFrame, by: str, scenario: Any = None) -> pd.DataFrame:

@@ -205,6 +205,10 @@ def _measure_group(group: list[tuple[RunTask, RunRecord, Any]], timeout: Optiona
         def measure() -> dict:
             from ..analysis import replication_metrics
 
+            fast = fast_metric_rows(runs, scn)
+            if fast is not None:
+                return {(run.policy, run.replication): row for run, row in zip(runs, fast)
+                        if row is not None}
             frame = replication_metrics(tickets_frame(runs, scn, names), teams_frame(runs, scn, names), scn)
             return {(str(row.pop("policy")), int(row.pop("replication"))): row
                     for row in frame.to_dict("records")}
@@ -301,14 +305,29 @@ def _finish(task: RunTask, rec: RunRecord, run: Any, measured: bool = False) -> 
     if (task.measure and not measured) or task.tickets:
         from ..results import teams_frame, tickets_frame
 
-        tickets = tickets_frame([run], scn, [task.policy])
-        if task.measure and not measured:
-            rec.metrics = metric_row(tickets, teams_frame([run], scn, [task.policy]), scn)
-        if task.tickets:
-            rec.tickets = tickets
+        fast = fast_metric_rows([run], scn) if task.measure and not measured else None
+        if fast is not None:
+            rec.metrics = fast[0] if fast[0] is not None else {"tickets": 0}
+        if task.tickets or (fast is None and task.measure and not measured):
+            tickets = tickets_frame([run], scn, [task.policy])
+            if fast is None and task.measure and not measured:
+                rec.metrics = metric_row(tickets, teams_frame([run], scn, [task.policy]), scn)
+            if task.tickets:
+                rec.tickets = tickets
     if task.raw:
         rec.run = run
     rec.stage = ""
+
+
+def fast_metric_rows(runs: list[Any], scenario: Any) -> Optional[list[Optional[dict[str, float]]]]:
+    """The runs' metric rows straight from their columns (:func:`sim.analysis.metrics.metric_rows`:
+    the same floats as from the tables, without building them), or ``None`` when that path
+    does not apply (a metric registered outside sim.analysis)."""
+    from ..analysis.metrics import metric_rows
+    from ..results import team_columns, ticket_columns
+
+    return metric_rows([ticket_columns(run, scenario) for run in runs],
+                       [team_columns(run, scenario) for run in runs], scenario)
 
 
 def metric_row(tickets, teams, scenario) -> dict[str, float]:

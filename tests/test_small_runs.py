@@ -1,0 +1,123 @@
+"""Small runs (issue 16): a sweep's metric rows computed straight from the runs' columns are the
+same floats, keys, key order and types as replication_metrics on the tables `run` builds."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import three_tier_dict
+from sim import scenario_from_dict
+from sim.analysis import metrics as M
+from sim.analysis import replication_metrics
+from sim.engine import run_replication
+from sim.execution import RunTask, execute
+from sim.execution.tasks import fast_metric_rows, metric_row, run_batch
+from sim.results import team_columns, teams_frame, ticket_columns, tickets_frame
+
+
+def _same(fast: dict, slow: dict) -> None:
+    assert list(fast) == list(slow)                      # same metrics, same column order
+    for key in slow:
+        a, b = fast[key], slow[key]
+        assert type(a) is type(b), key                   # an int stays an int (tickets)
+        assert a == b or (math.isnan(a) and math.isnan(b)), (key, a, b)
+
+
+def _scenarios() -> dict[str, dict]:
+    rich = three_tier_dict(horizon={"days": 1.0, "warmup_days": 0.2})
+    for seg in rich["segments"]:
+        seg.update(first_response_target=30, resolution_target=240, sla_penalty=20,
+                   customer_cost_per_hour=15)
+    rich["issues"][0].update(reopen_probability=0.2, reopen_delay={"dist": "exponential", "mean": 120})
+    shifts = three_tier_dict(horizon={"days": 2.0, "warmup_days": 0.3})
+    shifts["teams"][0]["shift"] = {"start": 8, "end": 17}
+    shifts["teams"][2]["shift"] = {"start": 9, "end": 13, "shift_end": "handover"}
+    interrupt = three_tier_dict(horizon={"days": 1.0, "warmup_days": 0.0}, arrivals={"per_hour": 16})
+    interrupt["frictions"]["context_switch"] = {"dist": "fixed", "value": 4}
+    interrupt["policies"] = {"tiered": {}, "swarming": {"max_helpers": 1, "helper_mode": "interrupt"}}
+    learning = three_tier_dict(horizon={"days": 1.5, "warmup_days": 0.2},
+                               learning={"swarms_to_learn": 2, "escalations_to_learn": 4, "up_to_tier": 2})
+    empty = three_tier_dict(horizon={"days": 0.02, "warmup_days": 0.01}, arrivals={"per_hour": 1})
+    return {"rich": rich, "shifts": shifts, "interrupt": interrupt, "learning": learning, "empty": empty}
+
+
+@pytest.mark.parametrize("name", list(_scenarios()))
+def test_rows_from_columns_are_the_rows_of_the_tables(name):
+    scn = scenario_from_dict(_scenarios()[name], name)
+    policies = scn.policy_names()
+    runs = [run_replication(scn, p, r, scn.seed) for p in policies for r in range(2)]
+    for run in runs:                                       # one run measured alone
+        fast = fast_metric_rows([run], scn)[0]
+        slow = metric_row(tickets_frame([run], scn, [run.policy]), teams_frame([run], scn, [run.policy]), scn)
+        _same(fast if fast is not None else {"tickets": 0}, slow)
+    # all runs measured together, as `run` measures them (one table of every policy x replication)
+    frame = replication_metrics(tickets_frame(runs, scn, policies), teams_frame(runs, scn, policies), scn)
+    slow = {(str(r.pop("policy")), int(r.pop("replication"))): r for r in frame.to_dict("records")}
+    fast = fast_metric_rows(runs, scn)
+    assert {(run.policy, run.replication) for run, row in zip(runs, fast) if row is not None} == set(slow)
+    for run, row in zip(runs, fast):
+        if row is not None:
+            _same(row, slow[(run.policy, run.replication)])
+    if name == "interrupt":
+        assert any("interruptions_per_ticket" in r for r in slow.values())   # the case is exercised
+    if name == "empty":
+        assert any(row is None for row in fast)
+
+
+def test_ticket_and_team_columns_are_the_tables_rows():
+    scn = scenario_from_dict(_scenarios()["rich"], "rich")
+    run = run_replication(scn, "swarming", 1, scn.seed)
+    table = tickets_frame([run], scn, ["swarming"])
+    cols = ticket_columns(run, scn)
+    assert list(cols) == [c for c in table.columns if c not in ("policy", "replication")]
+    for name, values in cols.items():
+        col = table[name]
+        expected = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        if not isinstance(col.dtype, pd.CategoricalDtype):
+            assert values.dtype == expected.dtype, name
+        np.testing.assert_array_equal(values, expected, err_msg=name)
+    teams = teams_frame([run], scn, ["swarming"])
+    for name, values in team_columns(run, scn).items():
+        assert list(values) == teams[name].tolist(), name
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int32", "int64", "bool"])
+def test_pandas_reductions_are_followed_exactly(dtype):
+    rng = np.random.default_rng(3)
+    for k in range(300):
+        n = int(rng.integers(0, 400))
+        if dtype == "float64":
+            a = rng.lognormal(2, 1.5, n)
+            if k % 2:
+                a[rng.random(n) < 0.3] = np.nan
+        elif dtype == "bool":
+            a = rng.random(n) < 0.4
+        else:
+            a = rng.integers(0, 9, n).astype(dtype)
+        s = pd.Series(a)
+        for ours, theirs in ((M.pandas_mean(a), s.mean()), (M.pandas_sum(a), s.sum())):
+            assert ours == theirs or (math.isnan(ours) and math.isnan(theirs))
+
+
+def test_a_metric_registered_elsewhere_falls_back_to_the_tables(monkeypatch):
+    scn = scenario_from_dict(_scenarios()["rich"], "rich")
+    entry = M.TICKET_METRICS["wait_mean_min"]
+
+    def wait_mean(g):        # defined here, not in sim.analysis.metrics: the fast path must not guess
+        return entry.fn(g)
+
+    monkeypatch.setitem(M.TICKET_METRICS, "wait_mean_min", M._Entry(wait_mean, entry.present, entry.needs))
+    run = run_replication(scn, "tiered", 0, scn.seed)
+    assert fast_metric_rows([run], scn) is None
+    tasks = [RunTask(key=r, scenario=scn, policy="tiered", replication=r, seed=scn.seed) for r in range(3)]
+    batch = run_batch(tasks)
+    alone = execute(tasks[:1])[0]
+    monkeypatch.undo()
+    fast = run_batch(tasks)
+    for a, b in zip(batch, fast):
+        assert a.ok and b.ok
+        _same(b.metrics, a.metrics)
+    _same(alone.metrics, fast[0].metrics)
