@@ -37,6 +37,8 @@ __all__ = [
     "load_scenario",
     "scenario_from_dict",
     "scenario_warnings",
+    "offered_load",
+    "UNSTABLE_LOAD",
 ]
 
 SHARE_TOLERANCE = 1e-6
@@ -788,6 +790,30 @@ def _check_policies(scn: Scenario, catalogue: Optional[PolicyCatalogue]) -> list
     return problems
 
 
+#: offered load (see :func:`offered_load`) at or above which every policy is overloaded
+UNSTABLE_LOAD = 1.0
+NEAR_CAPACITY_LOAD = 0.9
+
+
+def _load_terms(scn: Scenario) -> tuple[float, float, float]:
+    """(arrivals per minute, least work per ticket in minutes, agents on duty on average)."""
+    lam = scn.arrivals.mean_per_hour / 60.0
+    min_work = sum(i.share * i.work.mean for i in scn.issues)
+    # with shifts: average agents on duty over a week
+    agents = sum(t.agents * (1.0 if t.shift is None else t.shift.length_h * len(t.shift.days) / 168)
+                 for t in scn.teams)
+    return lam, min_work, agents
+
+
+def offered_load(scn: Scenario) -> float:
+    """The least load any policy puts on the organisation: every ticket's own work at a
+    qualified agent over the agents on duty.  At or above :data:`UNSTABLE_LOAD` the scenario
+    is unstable under every policy.  A number for code to compare (the sweep's pre-run
+    warning), where :func:`scenario_warnings` is the sentence for people."""
+    lam, min_work, agents = _load_terms(scn)
+    return lam * min_work / agents
+
+
 def scenario_warnings(scn: Scenario) -> list[str]:
     """Non-fatal observations: mainly offered load against capacity.
 
@@ -795,20 +821,16 @@ def scenario_warnings(scn: Scenario) -> list[str]:
     qualified agent; if that alone exceeds the total agent count the scenario
     is unstable under every policy (the horizon still bounds the run).
     """
-    lam = scn.arrivals.mean_per_hour / 60.0
-    min_work = sum(i.share * i.work.mean for i in scn.issues)
-    # with shifts: average agents on duty over a week
-    agents = sum(t.agents * (1.0 if t.shift is None else t.shift.length_h * len(t.shift.days) / 168)
-                 for t in scn.teams)
-    rho = lam * min_work / agents
+    lam, min_work, agents = _load_terms(scn)
+    rho = offered_load(scn)
     out = []
-    if rho >= 1:
+    if rho >= UNSTABLE_LOAD:
         out.append(
             f"unstable: offered work ({lam * min_work:.2f} agent-minutes per minute) exceeds the "
             f"{agents:.4g} agents available (load {rho:.0%}) under every policy; queues will grow "
             "until the horizon ends the run"
         )
-    elif rho >= 0.9:
+    elif rho >= NEAR_CAPACITY_LOAD:
         out.append(f"near capacity: the resolution work alone loads the organisation to {rho:.0%}")
     return out
 

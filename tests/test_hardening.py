@@ -382,6 +382,25 @@ def test_a_sweeps_regime_csv_never_holds_a_formula(tmp_path, capsys):
     assert evil in set(back["description"])
 
 
+def test_the_sweeps_overload_warning_is_a_number_not_a_sentence(tmp_path, capsys, monkeypatch):
+    # the pre-run warning compares sim.scenario.offered_load with UNSTABLE_LOAD; rewording (or
+    # translating) the validate warning cannot switch it off
+    import sim.scenario
+    from sim.cli.sweep_cmd import _warn_unstable
+    monkeypatch.setattr(sim.scenario, "scenario_warnings", lambda scn: ["(reworded)"])
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "load", "replications": 1, "seed": 1,
+             "vary": {"arrivals.per_hour": [1, 10_000]}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    from sim.sweep import load_sweep
+
+    plan = load_sweep(tmp_path / "sweep.yaml")
+    loads = [sim.scenario.offered_load(p.scenario) for p in plan.points]
+    assert loads[0] < sim.scenario.UNSTABLE_LOAD <= loads[1]
+    _warn_unstable(plan)
+    assert "warning: 1 point(s) offer more work than the agents can do" in capsys.readouterr().err
+
+
 def test_csv_escaping_is_one_reversible_helper():
     from sim.outputs import csv_unescape_frame
 

@@ -126,6 +126,7 @@ def test_no_flip_in_range_leaves_flip_value_empty(owner_analysis):
     rows = r.flips[r.flips["metric"] == "handoffs_per_ticket"]
     assert len(rows) == 2 and rows["flip_value"].isna().all()
     assert (rows["note"] == "no flip in range: swarming ahead throughout").all()
+    assert (rows["ahead"] == "swarming").all() and (rows["unstable"] == "").all()   # typed fields
     csv = pd.read_csv(out / "flips.csv", keep_default_na=False)
     assert (csv[csv["metric"] == "handoffs_per_ticket"]["flip_value"] == "").all()
 
@@ -240,6 +241,41 @@ def test_unstable_values_are_flagged():
                             "utilisation_L1": [0.97, 0.96, 0.5, 0.6], "utilisation_L2": [0.1, 0.2, 0.94, 0.99]})
     assert unstable_policies(per_rep) == {"a", "b"}
     assert unstable_policies(per_rep.assign(utilisation_L2=0.1)) == {"a"}
+
+
+def test_the_unstable_rule_is_the_runs_own_stability_check():
+    from sim.analysis import stability
+    from sim.sensitivity import analysis
+
+    assert analysis.UTILISATION_LIMIT is stability.UTILISATION_LIMIT
+    per_rep = pd.DataFrame({"policy": ["a", "b"], "replication": [0, 0],
+                            "utilisation_L1": [stability.UTILISATION_LIMIT, 0.5]})
+    assert analysis.unstable_policies(per_rep) == {"a"}
+
+
+def test_report_sentences_read_the_typed_fields_never_the_note():
+    """Caveats and "ahead throughout" lines come from ``unstable`` / ``ahead``: a note that says
+    "unstable" without the field gives no caveat, and reworded notes change nothing."""
+    from types import SimpleNamespace
+
+    from sim.report.assumptions import flip_sentences
+
+    base = {"parameter": OWNER, "baseline": "tiered", "metric": "cost_per_resolved", "low": 0.0,
+            "high": 1.0, "direction": "", "better_side": ""}
+    flips = pd.DataFrame([
+        {**base, "policy": "swarming", "flip_value": 0.5, "low": 0.4, "high": 0.6, "better_side": "above",
+         "note": "both overloaded at 0.4", "ahead": "", "unstable": "swarming tiered"},
+        {**base, "policy": "skill_routing", "flip_value": 0.3, "low": 0.2, "high": 0.4, "better_side": "above",
+         "note": "the word unstable in a note is not a finding", "ahead": "", "unstable": ""},
+        {**base, "policy": "pull", "flip_value": math.nan, "note": "(reworded)", "ahead": "pull",
+         "unstable": ""},
+    ])
+    sens = SimpleNamespace(flips=flips, baseline="tiered", base_values={OWNER: 0.8},
+                           param=lambda path: None)
+    lines = flip_sentences(sens)
+    assert "Caveat: both overloaded at 0.4." in lines[0]
+    assert "Caveat" not in lines[1]
+    assert lines[2] == "Pull is cheaper than tiered, across every range tested (no flip point)."
 
 
 def test_run_sensitivity_saves_the_section_and_report_dir_keeps_it(tmp_path, capsys):

@@ -151,9 +151,9 @@ def _print_wins(plan, summary_path: Path) -> None:
 
 
 def _warn_unstable(plan) -> None:
-    from ..scenario import scenario_warnings
+    from ..scenario import UNSTABLE_LOAD, offered_load
 
-    unstable = [p.index for p in plan.points if any(w.startswith("unstable") for w in scenario_warnings(p.scenario))]
+    unstable = [p.index for p in plan.points if offered_load(p.scenario) >= UNSTABLE_LOAD]
     if unstable:
         shown = ", ".join(map(str, unstable[:10])) + (" ..." if len(unstable) > 10 else "")
         print(f"warning: {len(unstable)} point(s) offer more work than the agents can do under any policy "

@@ -103,7 +103,8 @@ def flip_sentences(sens: Any) -> list[str]:
         where = f"(the sign changes between {_fmt(sens, path, row['low'])} and {_fmt(sens, path, row['high'])}{here})"
         holds_now = centre is not None and ((float(centre) >= float(row["flip_value"])) == above)
         note = str(row.get("note", "") or "")
-        caveat = f" Caveat: {note}." if "unstable" in note else ""
+        overloaded = str(row.get("unstable", "") or "").strip()     # typed: who is unstable there
+        caveat = f" Caveat: {note}." if overloaded and note else ""
         if holds_now:
             out.append(f"{pol} {_compare('stays', metric, True, base)} while {name} {op} {flip} {where}.{caveat}")
         else:
@@ -113,8 +114,7 @@ def flip_sentences(sens: Any) -> list[str]:
     for (pol, metric), g in f.groupby(["policy", "metric"], sort=False):
         if g["flip_value"].notna().any():
             continue
-        ahead = {n.split(": ", 1)[1].split(" ahead throughout")[0] for n in g["note"].astype(str)
-                 if " ahead throughout" in n}
+        ahead = {str(a) for a in (g["ahead"] if "ahead" in g.columns else []) if a == a and str(a)}
         if len(ahead) == 1:
             steady.setdefault(str(pol), []).append((str(metric), next(iter(ahead)) == pol))
     for pol, items in steady.items():

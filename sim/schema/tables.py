@@ -258,6 +258,10 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("better_side", "string", "", "where the policy is ahead: above or below (from the "
                "metric's better direction); empty without a flip"),
         Column("note", "string", "", "no flip in range, overloaded values, ..."),
+        Column("ahead", "string", "", "without a flip: the policy ahead over the whole range; empty "
+               "otherwise"),
+        Column("unstable", "string", "", "policies (space-separated) overloaded where the flip is, or "
+               "anywhere in the range without a flip (a team at or above 95 % utilisation)"),
     ), written_by="sensitivity"),
     TableSpec("points", "points.csv", "sensitivity: every evaluated value, with its paired comparison", (
         Column("parameter", "string", "", "scenario path varied"),

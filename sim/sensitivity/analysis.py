@@ -23,12 +23,13 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
-from ..analysis import paired_differences
+from ..analysis import UTILISATION_LIMIT, paired_differences
+from ..analysis.pairwise import utilisation_unstable
 from .params import Param
 
 __all__ = ["TORNADO_COLUMNS", "FLIPS_COLUMNS", "POINTS_COLUMNS", "paired_at", "bracket", "next_values",
            "flip_rows", "tornado_rows", "better_direction", "DEFAULT_METRICS", "unstable_policies",
-           "unstable_note"]
+           "unstable_note", "unstable_at", "UTILISATION_LIMIT"]
 
 TORNADO_COLUMNS = ["parameter", "value", "policy", "metric", "relative_change", "ci_low", "ci_high"]
 FLIPS_COLUMNS = ["parameter", "policy", "baseline", "metric", "flip_value", "low", "high", "direction"]
@@ -124,13 +125,16 @@ def next_values(ev: Evaluated, pairs: Iterable[tuple[str, str]], tolerance: floa
 
 
 def flip_rows(ev: Evaluated, pairs: Iterable[tuple[str, str]], baseline: str) -> list[dict]:
-    """One :data:`FLIPS_COLUMNS` row (plus ``better_side``, ``note``) per (policy, metric)."""
+    """One :data:`FLIPS_COLUMNS` row (plus ``better_side``, ``note``, ``ahead``, ``unstable``) per
+    (policy, metric).  ``ahead``: without a flip, the policy ahead over the whole range (empty
+    when there is none); ``unstable`` is filled in by the caller (:func:`unstable_at`).  Code
+    reads those two fields, never ``note``, which is the same facts in words."""
     rows = []
     for policy, metric in pairs:
         s = ev.series(policy, metric)
         row = {"parameter": ev.param.path, "policy": policy, "baseline": baseline, "metric": metric,
                "flip_value": math.nan, "low": ev.param.low, "high": ev.param.high, "direction": "",
-               "better_side": "", "note": ""}
+               "better_side": "", "note": "", "ahead": "", "unstable": ""}
         b = bracket(s, ev.centre)
         if b is None:
             signs = {_sign(d) for d in s.values()} - {0}
@@ -143,6 +147,8 @@ def flip_rows(ev: Evaluated, pairs: Iterable[tuple[str, str]], baseline: str) ->
                 ahead = (signs == {-1}) == (better == "lower")
                 row["note"] = ("no flip in range: " + (f"{policy} ahead" if ahead else f"{baseline} ahead")
                                + " throughout" if len(signs) == 1 else "no flip in range")
+                if len(signs) == 1:
+                    row["ahead"] = policy if ahead else baseline
             rows.append(row)
             continue
         lo, hi = b
@@ -176,37 +182,40 @@ def summarise_swing(tornado: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: a team this busy on average marks the policy unstable at that value (as the report's stability check)
-UTILISATION_LIMIT = 0.95
-
-
 def unstable_policies(per_rep: pd.DataFrame, limit: float = UTILISATION_LIMIT) -> set[str]:
     """Policies with a team at or above ``limit`` mean utilisation at one evaluated value.
 
     There the system does not settle and the difference depends on the horizon: a flip point
-    next to such a value is about overload, not about the organisation of work.
+    next to such a value is about overload, not about the organisation of work.  The rule
+    and its limit are the run's own stability check (:mod:`sim.analysis.stability`), applied
+    to the per-replication ``utilisation_<team>`` columns.
     """
-    cols = [c for c in per_rep.columns if str(c).startswith("utilisation_")]
-    if not cols:
-        return set()
-    mean = per_rep.groupby("policy")[cols].mean().max(axis=1)
-    return {str(p) for p, u in mean.items() if u >= limit}
+    return {p for p, hot in utilisation_unstable(per_rep, limit).items() if hot}
 
 
-def unstable_note(points: pd.DataFrame, flip: dict) -> str:
-    """``"unstable at ...": `` the values of this flip's range where the policy or baseline is overloaded."""
+def unstable_at(points: pd.DataFrame, flip: dict) -> tuple[list[str], list[float]]:
+    """(policies, values): who is overloaded (policy or baseline) at the values of this flip's
+    range - only the final bracket's ends when there is a flip - and at which values."""
     if "unstable" not in points.columns or not len(points):
-        return ""
+        return [], []
     sel = points[(points["parameter"] == flip["parameter"]) & (points["policy"] == flip["policy"])
                  & (points["metric"] == flip["metric"]) & (points["unstable"].fillna("").astype(str) != "")]
     flip_value = flip.get("flip_value")
     if flip_value is not None and not (isinstance(flip_value, float) and math.isnan(flip_value)):
         sel = sel[sel["value"].isin([flip["low"], flip["high"]])]     # only where the flip is
     if not len(sel):
+        return [], []
+    who = sorted({w for x in sel["unstable"] for w in str(x).split()})
+    return who, sorted(float(v) for v in set(sel["value"]))
+
+
+def unstable_note(points: pd.DataFrame, flip: dict) -> str:
+    """``"... unstable (a team at least 95 % busy) at ..."``: :func:`unstable_at` in words."""
+    who, values = unstable_at(points, flip)
+    if not who:
         return ""
-    vals = ", ".join(f"{v:g}" for v in sorted(set(sel["value"])))
-    who = " and ".join(sorted({w for x in sel["unstable"] for w in str(x).split()}))
-    return f"{who} unstable (a team at least {UTILISATION_LIMIT:.0%} busy) at {vals}"
+    vals = ", ".join(f"{v:g}" for v in values)
+    return f"{' and '.join(who)} unstable (a team at least {UTILISATION_LIMIT:.0%} busy) at {vals}"
 
 
 def _nan_to_none(x: float) -> Optional[float]:

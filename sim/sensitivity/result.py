@@ -6,7 +6,7 @@ Layout of an output directory::
                              parameters (range, scenario value), skipped parameters, tolerance
     DIR/tornado.csv          parameter, value, policy, metric, relative_change, ci_low, ci_high, kind
     DIR/flips.csv            parameter, policy, baseline, metric, flip_value, low, high, direction,
-                             better_side, note
+                             better_side, note, ahead, unstable
     DIR/points.csv           every evaluated value (the flip lines)
     DIR/tornado.png, DIR/flip_lines.png
     DIR/runs/<key>.json      one file per finished simulation run (what makes it resumable)
@@ -153,7 +153,9 @@ def load_sensitivity(directory: str | os.PathLike, expect: Optional[str] = None)
 
 def _read_flips(path: Path) -> pd.DataFrame:
     flips = pd.read_csv(path, dtype={"parameter": str, "policy": str, "baseline": str, "metric": str})
-    for col in ("direction", "better_side", "note"):
+    for col in ("direction", "better_side", "note", "ahead", "unstable"):
         if col in flips.columns:
             flips[col] = flips[col].fillna("").astype(str)
+        elif col in ("ahead", "unstable"):     # written before these fields existed: unknown
+            flips[col] = ""
     return flips

@@ -26,7 +26,8 @@ import pandas as pd
 
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
-                       paired_at, tornado_rows, unstable_note, unstable_policies, verdict_metrics)
+                       paired_at, tornado_rows, unstable_at, unstable_note, unstable_policies,
+                       verdict_metrics)
 from .execute import Done, Task, run_tasks, session
 from .params import Param, ParamError, apply_value, base_value, check_param, default_params
 from .result import PlainWriter, SensitivityResult, fingerprint
@@ -267,7 +268,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         extra = unstable_note(points, row)
         if extra:
             row["note"] = f"{row['note']}; {extra}" if row["note"] else extra
-    flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, "better_side", "note"])
+            row["unstable"] = " ".join(unstable_at(points, row)[0])
+    flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, "better_side", "note", "ahead", "unstable"])
     result = SensitivityResult(
         scenario=scenario.name, fingerprint=fingerprint(data0, seed), seed=seed, replications=reps,
         horizon_days=float(data["horizon"]["days"]), policies=compared, baseline=baseline,
