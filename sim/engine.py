@@ -42,7 +42,7 @@ import contextlib
 import gc
 import math
 from array import array
-from heapq import heappop
+from heapq import heappop, heappush
 from dataclasses import dataclass, field
 
 import simpy
@@ -163,6 +163,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         # with the public Environment.schedule (what Timeout() itself calls), so an activity
         # costs one heap push and no event allocation (issue 16); the arrival stream too.
         self._schedule = env.schedule
+        # Environment.schedule written out where it runs once per activity (the same
+        # (time, priority, id, event) entry on SimPy's own heap, ids from SimPy's own counter)
+        self._heap = env._queue
+        self._eid = env._eid
         self.horizon = scenario.horizon_min
         self.warmup = scenario.warmup_min
         self.swarm_wait_is_queue = scenario.frictions.swarm_wait_is_queue
@@ -198,7 +202,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         self.org = Org(scenario=scenario,
                        teams=[self._team_views[t.name]
                               for t in sorted(self.teams, key=lambda t: (t.tier, t.index))],
-                       _queue_len=lambda name: len(self.queues[name]), _now=lambda: self.env.now)
+                       _queue_len=lambda name: len(self.queues[name]), _now=lambda: self.env._now)
         self.policy = policy_cls(params, self.org)
         # hooks see one ticket view, pointed at the ticket each call is about (no allocation)
         self._ticket_view = TicketReadView(None)
@@ -319,7 +323,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
     # ------------------------------------------------------------------ arrivals
     def _arrive(self, event) -> None:
         b, r = self._block, self._row
-        now = self.env.now
+        now = self.env._now
         tid = b.start + r
         t = self._kinds[b.segment[r]][b.issue[r]](tid, now, b.patience[r], b.work[r],
                                                   now >= self.warmup, b, r)
@@ -333,7 +337,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             r = 0
         self._row = r
         event.callbacks = self._arrive_cbs
-        self._schedule(event, NORMAL, b.arrival[r] - now)
+        heappush(self._heap, (now + (b.arrival[r] - now), NORMAL, next(self._eid), event))
         if self.trace is not None:
             self._log(now, now, tid, CREATED)
         # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined
@@ -358,7 +362,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                     t.state = _IN_SERVICE
                     t.owner = agent
                     t.first_touch = now
-                    t.touched.add(agent.id)
+                    t.first_agent = agent.id
+                    t.n_touched = 1
                     t.last_team = team.name
                     agent.ticket = t
                     agent.phase = _RESOLVE
@@ -371,7 +376,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                         ev.callbacks.append(self._phase_done)
                     else:
                         ev.callbacks = self._phase_cbs
-                        self._schedule(ev, NORMAL, duration)
+                        heappush(self._heap, (now + duration, NORMAL, next(self._eid), ev))
                 else:
                     self._take(agent, t, now)
                 return
@@ -396,7 +401,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
 
     def _where(self, t: Ticket, rule: str) -> str:
         return (f"policy {self.policy_name!r}, replication {self.replication}, ticket {t.id} "
-                f"at t={self.env.now:.3f} min: {rule}")
+                f"at t={self.env._now:.3f} min: {rule}")
 
     # ------------------------------------------------------------------ queues
     def _enqueue(self, t: Ticket, q: TicketQueue) -> None:
@@ -405,10 +410,10 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         for team in q.teams:
             if team.free:
                 agent = team.free.popleft()
-                agent.busy_since = now = self.env.now
+                agent.busy_since = now = self.env._now
                 self._take(agent, t, now)
                 return
-        now = self.env.now
+        now = self.env._now
         t.state = _QUEUED
         t.enqueued_at = now
         t.visit += 1
@@ -426,7 +431,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         t, visit = event.value
         if t.visit != visit or t.state not in (State.QUEUED, State.AWAIT_HELP, State.SEARCHING):
             return
-        now = self.env.now
+        now = self.env._now
         t.queued_total += now - t.enqueued_at
         if t.state == State.SEARCHING:      # the owner is looking for a helper: stops, is free
             t.queue = None
@@ -454,7 +459,12 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         t.owner = agent
         if t.first_touch != t.first_touch:  # NaN: first time anyone touches it
             t.first_touch = now
-        t.touched.add(agent.id)
+        aid = agent.id
+        if t.n_touched == 0:
+            t.first_agent = aid
+            t.n_touched = 1
+        elif aid != t.first_agent:
+            self._touch(t, aid)
         team = agent.team
         t.last_team = team.name
         agent.ticket = t
@@ -482,7 +492,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                 ev.callbacks.append(self._phase_done)
             else:
                 ev.callbacks = self._phase_cbs
-                self._schedule(ev, NORMAL, duration)
+                heappush(self._heap, (now + duration, NORMAL, next(self._eid), ev))
         else:
             k = t.n_diag
             diag = (t.draws.diagnose[team.index].item(t.row, k) if k < SLOTS else
@@ -498,7 +508,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         cancelled entry is still in SimPy's heap.
         """
         agent.phase = phase
-        agent.phase_start = self.env.now
+        agent.phase_start = now = self.env._now
         agent.phase_dur = duration
         agent.rep_dur = rep
         ev = agent.ev
@@ -507,7 +517,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             ev.callbacks.append(self._phase_done)
         else:
             ev.callbacks = self._phase_cbs
-            self._schedule(ev, NORMAL, duration)
+            heappush(self._heap, (now + duration, NORMAL, next(self._eid), ev))
 
     def _phase_done(self, event) -> None:
         agent: Agent = event._value
@@ -527,7 +537,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                 # _finish(t, RESOLVED) without trace or reopens, inlined: every ticket ends here
                 t.state = _DONE
                 t.outcome = _RESOLVED
-                t.end = now = self.env.now
+                t.end = now = self.env._now
                 del self.live[t.id]
                 if t.measured:
                     done = self._done
@@ -554,7 +564,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             for helper in t.helpers_now:
                 self._charge(t, helper, dur)
                 if self.trace is not None:
-                    self._trace_interval(helper.phase_start, self.env.now, t, helper, Phase.HELP)
+                    self._trace_interval(helper.phase_start, self.env._now, t, helper, Phase.HELP)
             helpers = t.helpers_now
             for hook in self._on_swarm_finished:
                 hook(agent, t)
@@ -627,7 +637,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                        q: TicketQueue | None = None, interrupt: bool = False) -> None:
         if q is None:
             q = self._help_queue(t)
-        now = self.env.now
+        now = self.env._now
         while True:
             if self.trace is not None:
                 self._log(now, now, t.id, SWARM_REQUESTED, owner, q.name)
@@ -669,14 +679,14 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
 
     def _end_hold(self, t: Ticket, owner: Agent) -> None:
         """The owner stops holding ``t`` for a helper: pay the hold, count the customer's wait."""
-        now = self.env.now
+        now = self.env._now
         self._charge(t, owner, now - t.hold_start)
         self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
         if self.swarm_wait_is_queue:
             t.queued_total += now - t.enqueued_at
 
     def _start_swarm(self, t: Ticket, owner: Agent, helpers: list[Agent]) -> None:
-        now = self.env.now
+        now = self.env._now
         if t.state == State.AWAIT_HELP:
             self._end_hold(t, owner)
             t.queue = owner.target
@@ -686,7 +696,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             helper.ticket = t
             helper.phase = Phase.HELP
             helper.phase_start = now
-            t.touched.add(helper.id)
+            self._touch(t, helper.id)
             if self.trace is not None:
                 self._log(now, now, t.id, HELPER_JOINED, helper)
         t.helpers += len(helpers)
@@ -724,12 +734,12 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                                 break                # look again for work (a loop, not recursion)
                             self._start_swarm(t, t.owner, [agent])
                         else:
-                            self._take(agent, t, self.env.now if now is None else now)
+                            self._take(agent, t, self.env._now if now is None else now)
                         return
             else:
                 break                                # nothing to take: go idle
         if now is None:
-            now = self.env.now
+            now = self.env._now
         lo = self.warmup if agent.busy_since < self.warmup else agent.busy_since
         if now > lo:
             agent.busy_min += now - lo
@@ -754,7 +764,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         return self.customers.overflow(stream, t.id, k, dist)
 
     def _finish(self, t: Ticket, outcome: Outcome) -> None:
-        now = self.env.now
+        now = self.env._now
         t.state = _DONE
         t.outcome = outcome
         t.end = now
@@ -769,6 +779,21 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             if len(done) >= BATCH:
                 self.recorder.flush()
 
+    @staticmethod
+    def _touch(t: Ticket, aid: int) -> None:
+        """Count agent ``aid`` among the distinct agents who worked on ``t``."""
+        n = t.n_touched
+        if n == 0:
+            t.first_agent = aid
+            t.n_touched = 1
+        elif n == 1:
+            if aid != t.first_agent:
+                t.touched = {t.first_agent, aid}
+                t.n_touched = 2
+        elif aid not in t.touched:
+            t.touched.add(aid)
+            t.n_touched = n + 1
+
     def _count(self, t: Ticket, column: str, amount: float) -> None:
         """Add to an optional per-ticket column (EXTRA_COLUMNS)."""
         d = self.extra[column]
@@ -782,7 +807,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             self.recorder.flush()
 
     def _sample_backlog(self, _event) -> None:
-        now = self.env.now
+        now = self.env._now
         waiting = (sum(q.size for q in self.queues.values()) + sum(q.size for q in self.help_queues.values())
                    + sum(q.size for q in self.handover_queues.values()))
         self.backlog["time_min"].append(now)
@@ -827,7 +852,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
 
     # ------------------------------------------------------------------ tracing
     def _trace_phase(self, agent: Agent, t: Ticket) -> None:
-        start, end = agent.phase_start, self.env.now
+        start, end = agent.phase_start, self.env._now
         if agent.rep_dur > 0:
             self._log(start, start + agent.rep_dur, t.id, REPEAT, agent)
             start += agent.rep_dur
