@@ -64,7 +64,7 @@ from .models.trace import (ABANDONED, CREATED, HELPER_JOINED, OPEN, QUEUED, REPE
 from .models.trace import record as _rec
 from .policies.views import AgentReadView, TeamReadView, TicketReadView, retarget
 from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
-                            Swarm)
+                            Swarm, routes_by_kind)
 from .scenario import Scenario
 
 check_phase_names(Phase.NAMES)
@@ -207,6 +207,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         # hooks see one ticket view, pointed at the ticket each call is about (no allocation)
         self._ticket_view = TicketReadView(None)
         self._route_hook = self.policy.route
+        self._route_by_kind = routes_by_kind(policy_cls)
         # callback lists shared by every reused event: SimPy only iterates them (a cancelled
         # activity gets an empty list of its own instead, never a change to these)
         self._phase_cbs = [self._phase_done]
@@ -340,16 +341,21 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         heappush(self._heap, (now + (b.arrival[r] - now), NORMAL, next(self._eid), event))
         if self.trace is not None:
             self._log(now, now, tid, CREATED)
-        # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined
-        view = self._ticket_view
-        retarget(view, t)
-        try:
-            qname = self._route_hook(view)
-        except Exception as exc:
-            raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
-        q = self.queues.get(qname) if qname.__class__ is str else None
+        # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined;
+        # a policy that routes by kind alone is asked once per kind (Policy.route_by_kind)
+        q = t.entry
         if q is None:
-            self._bad_route(t, qname)
+            view = self._ticket_view
+            retarget(view, t)
+            try:
+                qname = self._route_hook(view)
+            except Exception as exc:
+                raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
+            q = self.queues.get(qname) if qname.__class__ is str else None
+            if q is None:
+                self._bad_route(t, qname)
+            if self._route_by_kind:
+                t.__class__.entry = q
         t.queue = q
         for team in q.teams:
             free = team.free

@@ -47,6 +47,9 @@ messages):
     than ``max_handoffs`` times per visit of the customer, not counting
     hand-overs at shift end (a policy that never lets a ticket reach a team
     able to resolve it);
+``route_by_kind holds``
+    a policy declaring ``route_by_kind = True`` sends every ticket of one segment and issue
+    type to the same queue (the engine asks it once per kind; the kit asks for every ticket);
 ``determinism``
     a second run with the same seed gives an identical trace and table.
 
@@ -68,7 +71,7 @@ import yaml
 from .engine import RunResult
 from .models.tickets import Outcome
 from .policies import registry
-from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec
+from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec, routes_by_kind
 from .policies.views import engine_object
 from .scenario import Scenario, scenario_from_dict
 
@@ -416,7 +419,11 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
     """A subclass of ``cls`` whose hooks fail if they change any engine state, and which
     watches handoffs for loops (a queue whose every team already failed on the ticket)."""
 
+    by_kind = routes_by_kind(cls)
+
     class Guarded(cls):  # type: ignore[valid-type, misc]
+        # Guarded defines route() itself, so the engine calls it for every ticket (the
+        # declaration is not inherited by a class with its own route) and the kit can check it
         def queues(self):
             specs = list(super().queues())
             self._kit_served = {spec.name: frozenset(spec.teams) for spec in specs
@@ -424,6 +431,7 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             self._kit_failed: dict[int, set[str]] = {}
             # capabilities are fixed unless agents learn: then a team may succeed later
             self._kit_watch_loops = self.org.scenario.learning is None
+            self._kit_routes: dict[tuple[str, str], Any] = {}
             return specs
 
         def route(self, ticket):
@@ -431,6 +439,15 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             with _view_writes("route()", ticket, self.org, found):
                 out = super().route(ticket)
             _same_state(before, _snapshot(self.org, ticket), "route()", ticket, self.org, found)
+            if by_kind:
+                first = self._kit_routes.setdefault((ticket.segment, ticket.issue), out)
+                if out != first:
+                    found.append(Violation(
+                        "route_by_kind holds", ticket.id, self.org.now,
+                        f"the policy declares route_by_kind = True, but route() sent this "
+                        f"{ticket.segment}/{ticket.issue} ticket to {out!r} and an earlier one of "
+                        f"the same kind to {first!r}"))
+                    raise _Abort()
             return out
 
         def on_cannot_resolve(self, ticket, agent):

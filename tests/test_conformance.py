@@ -71,6 +71,16 @@ class RoutesNowhere(Tiered):
         return "L9"
 
 
+class ClaimsStaticRoute(Tiered):
+    """Declares that it routes by kind, then routes by the ticket's own uniform."""
+
+    name = "claims_static_route"
+    route_by_kind = True
+
+    def route(self, ticket):
+        return self._entry if ticket.rand[0] < 0.5 else self.next_team_up(ticket, 1)
+
+
 class PingPong(Tiered):
     """Hands every ticket it cannot resolve back to the first queue: forever."""
 
@@ -140,6 +150,19 @@ def test_unknown_queue_is_caught_with_ticket_time_and_rule():
     assert "route() returned unknown queue 'L9'" in msg
     _names_ticket_and_time(msg)
     assert "scenario:" in msg and "teams:" in msg     # the case can be replayed
+
+
+def test_a_false_route_by_kind_declaration_is_caught():
+    msg = _failure(ClaimsStaticRoute)
+    assert "rule 'route_by_kind holds'" in msg
+    _names_ticket_and_time(msg)
+
+
+def test_route_by_kind_is_not_inherited_by_a_new_route():
+    from sim.policies.base import routes_by_kind
+
+    assert routes_by_kind(Tiered) and routes_by_kind(ClaimsStaticRoute)
+    assert not routes_by_kind(RoutesNowhere)      # overrides route() without declaring it again
 
 
 def test_endless_handoffs_are_caught():

@@ -73,6 +73,9 @@ class Ticket:
               "handoffs", "repeats", "agent_min", "cost", "expert_min", "helpers", "n_diag",
               "n_handoff", "n_repeat", "swarm_req", "n_search", "n_fit")
 
+    #: the queue a new ticket of this kind joins, once known (policies with ``route_by_kind``)
+    entry = None
+
     # a ticket's class (segment and issue type): class attributes of its kind (see kind())
     segment: str
     segment_idx: int

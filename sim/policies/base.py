@@ -306,6 +306,16 @@ class Policy:
         passes a validated instance as ``self.params``.
     ``summary``
         One line shown by ``run_sim.py policies``.
+    ``route_by_kind``
+        ``True`` declares that :meth:`route` answers from the ticket's segment and issue
+        type alone (``segment``, ``issue``, ``tier``, ``skill``, ``priority``) and the
+        organisation - never from the clock, queue lengths, ``ticket.rand``, the ticket's
+        history or the policy's own state.  The engine then asks once per (segment, issue
+        type) in a run and reuses the answer, which saves a hook call per arrival (issue 16).
+        The conformance kit (:func:`sim.testing.check_policy`) checks that the declaration
+        holds.  Default ``False``: ``route`` is called for every ticket.  A subclass that
+        overrides ``route`` does not inherit the declaration: it must declare it again
+        (:func:`routes_by_kind`).
 
     One instance is created per (replication, policy) run, after the
     organisation is set up, so per-run state (counters, learned estimates)
@@ -317,6 +327,7 @@ class Policy:
     name: ClassVar[str] = ""
     Params: ClassVar[type[PolicyParams]] = PolicyParams
     summary: ClassVar[str] = ""
+    route_by_kind: ClassVar[bool] = False
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         self.params = params
@@ -350,6 +361,23 @@ class Policy:
         cannot resolve the ticket has finished diagnosing it.
         """
         raise NotImplementedError
+
+
+def _owner(cls: type, attr: str) -> type | None:
+    return next((c for c in cls.__mro__ if attr in c.__dict__), None)
+
+
+def routes_by_kind(cls: type[Policy]) -> bool:
+    """Whether the engine may ask ``cls.route`` once per (segment, issue type).
+
+    True only when ``route_by_kind is True`` was declared by the class that defines
+    ``route`` or by a subclass of it, so a subclass with a new ``route`` of its own never
+    inherits a promise made about its parent's.
+    """
+    if getattr(cls, "route_by_kind", False) is not True:
+        return False
+    declared, defined = _owner(cls, "route_by_kind"), _owner(cls, "route")
+    return declared is not None and defined is not None and issubclass(declared, defined)
 
 
 def policy_problems(cls: object) -> list[str]:

@@ -26,6 +26,7 @@ class Swarming(Policy):
     name = "swarming"
     summary = "one intake queue; the owner keeps the ticket and pulls in qualified helpers"
     Params = SwarmingParams
+    route_by_kind = True     # every ticket enters the one intake queue
 
     def __init__(self, params: SwarmingParams, org: Org) -> None:
         super().__init__(params, org)

@@ -11,6 +11,7 @@ class Tiered(Policy):
 
     name = "tiered"
     summary = "every ticket starts at tier 1 and escalates one tier at a time"
+    route_by_kind = True     # every ticket enters the lowest tier
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         super().__init__(params, org)
