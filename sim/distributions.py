@@ -36,41 +36,25 @@ __all__ = [
 ]
 
 
-def _libm(fn, np_fn, x) -> np.ndarray:
-    a = np.asarray(x, dtype=float)
-    try:
-        out = np.fromiter(map(fn, a.ravel().tolist()), dtype=float, count=a.size)
-    except (OverflowError, ValueError):        # inf / nan where numpy gives them (rare)
-        with np.errstate(all="ignore"):
-            fallback = np_fn(a.ravel())
-        out = np.array([_scalar(fn, v, f) for v, f in zip(a.ravel().tolist(), fallback.tolist())])
-    return out.reshape(a.shape)[()]          # a 0-d input gives a scalar, as numpy does
-
-
-def _scalar(fn, v: float, fallback: float) -> float:
-    try:
-        return fn(v)
-    except (OverflowError, ValueError):
-        return fallback
-
-
 def libm_log1p(x) -> np.ndarray:
-    """``log1p`` of every element, computed by the C library (``math.log1p``), not numpy.
+    """``log1p`` of every element as the C library computes it (``math.log1p``), at numpy speed.
 
-    Why: numpy sends transcendental ufuncs to CPU-specific SIMD code (AVX-512 / SVML on
-    machines that have it, the C library elsewhere), and the two differ in the last bit.
-    Every sampled duration goes through one of these functions, so with ``np.log1p`` the
-    same seed gave different tickets on different machines (seen 2026-12-02: the stored
+    Why not ``np.log1p``: numpy sends transcendental ufuncs to CPU-specific SIMD code
+    (AVX-512 / SVML on machines that have it, the C library elsewhere), and the two differ
+    in the last bit.  Every sampled duration goes through ``log1p`` or ``exp``, so with numpy's
+    the same seed gave different tickets on different machines (seen 2026-12-02: the stored
     result digests of the tests, recorded on an AVX-512 machine, failed on one without).
-    The C library's result does not depend on the CPU's vector units.  Cost: about 40 ns a
-    value, paid only for the values drawn.
+    ``scipy.special.boxcox1p(x, 0)`` is exactly the C library's ``log1p(x)`` (scipy's compiled
+    loop calls it, with no CPU dispatch), in a C loop; ``tests/test_distributions.py`` checks
+    that it equals ``math.log1p`` value for value.
     """
-    return _libm(math.log1p, np.log1p, x)
+    return special.boxcox1p(np.asarray(x, dtype=float), 0.0)
 
 
 def libm_exp(x) -> np.ndarray:
-    """``exp`` of every element by the C library (see :func:`libm_log1p` for why)."""
-    return _libm(math.exp, np.exp, x)
+    """``exp`` of every element as the C library computes it (``math.exp``): see
+    :func:`libm_log1p`; ``scipy.special.inv_boxcox(x, 0)`` is the C library's ``exp(x)``."""
+    return special.inv_boxcox(np.asarray(x, dtype=float), 0.0)
 
 
 class Dist(BaseModel):
