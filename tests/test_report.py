@@ -311,3 +311,37 @@ def test_reproduce_command_runs_from_the_report_dir_incl_plugins(tmp_path, monke
         assert main([*argv[1:], "--days", "0.5"]) == 0, capsys.readouterr().err
     finally:
         registry.unregister(cls.name)
+
+
+def test_interval_wording_follows_the_level_the_analysis_used():
+    """The report says the level its intervals were computed at (the catalogue's 95 % by
+    default); an analysis at another level is never labelled "95 %"."""
+    from sim.analysis import analyze
+    from sim.report.content import build_content
+    from sim.report.format import fmt_level
+    from sim.schema import CONFIDENCE_LEVEL
+
+    res = simulate(short(scenario_from_dict(three_tier_dict()), days=0.5, warmup=0.1, reps=2),
+                   policies=["tiered", "swarming"])
+    default = build_content(res, analyze(res))
+    assert fmt_level(CONFIDENCE_LEVEL) == "95 %"
+    assert any(t.title == "Key metrics (mean ± 95 % CI over replications)" for t in default.tables)
+    content = build_content(res, analyze(res, level=0.9))
+    key = next(t for t in content.tables if t.title.startswith("Key metrics"))
+    assert key.title == "Key metrics (mean ± 90 % CI over replications)" and "90 % Student-t" in key.note
+    assert "90 % Student-t" in content.verdict.note
+    texts = [key.title, key.note, content.verdict.note, *content.method,
+             *(t.note or "" for t in content.tables)]
+    said = re.compile(r"95 % (Student|CI|paired|interval)")      # the level, not the 95 % stability limit
+    assert not any(said.search(t) for t in texts), [t for t in texts if said.search(t)]
+
+
+def test_metric_facts_come_from_the_catalogue():
+    from sim.report.format import is_money, is_share, label, metric_kind
+    from sim.schema import METRICS, metric_info
+
+    for name, m in METRICS.items():
+        assert metric_kind(name) == m.kind and is_share(name) == m.is_share
+        assert label(name).startswith(m.label)
+    assert metric_kind("utilisation_=x") == metric_info("utilisation_=x").kind == "share"
+    assert metric_kind("not_a_metric_share") == "ratio" and not is_money("payroll_per_hour_x")

@@ -3,7 +3,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..schema import CONFIDENCE_LEVEL
 from .calibrate_cmd import add_mapping_options, mapping_from_args
+
+
+def _level(text: str) -> float:
+    """An argparse type: a confidence level strictly between 0 and 1."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:          # also false for NaN
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.95), got {text}")
+    return value
 
 
 def add_parser(sub) -> None:
@@ -20,8 +34,9 @@ def add_parser(sub) -> None:
     p.add_argument("--policy", default="tiered", help="policy to simulate (default tiered)")
     p.add_argument("--replications", type=int, default=None,
                    help="replications (default: the scenario's; at least 2)")
-    p.add_argument("--confidence", type=float, default=0.95,
-                   help="confidence level of the intervals and the tolerance (default 0.95)")
+    p.add_argument("--confidence", type=_level, default=CONFIDENCE_LEVEL,
+                   help=f"confidence level of the intervals and the tolerance, between 0 and 1 "
+                        f"(default {CONFIDENCE_LEVEL:g})")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--cases", metavar="PREFIX", help="only log cases whose id starts with PREFIX")
     p.add_argument("--log-policy", metavar="NAME",

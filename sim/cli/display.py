@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..analysis import stability_flags
-from ..schema import metric_label
+from ..schema import CONFIDENCE_LEVEL, is_utilisation, metric_label
 
 SHOWN = [
     "resolution_mean_min", "resolution_median_min", "resolution_p90_min", "resolution_p95_min",
@@ -58,8 +58,10 @@ def print_summary(result, console: Console | None = None) -> None:
     console = console or Console(width=max(100, Console().width))
     summary = result.summary
     policies = result.policies
-    metrics = SHOWN + sorted(m for m in summary["metric"].unique() if m.startswith("utilisation_"))
-    table = Table(title=f"{result.scenario.name}: mean ± 95 % CI over {result.replications} "
+    from ..report.format import fmt_level
+
+    metrics = SHOWN + sorted(m for m in summary["metric"].unique() if is_utilisation(m))
+    table = Table(title=f"{result.scenario.name}: mean ± {fmt_level(CONFIDENCE_LEVEL)} CI over {result.replications} "
                         f"replication(s), seed {result.seed}", title_justify="left")
     unstable = {p for p, w in stability_flags(result).items() if w}
     table.add_column("metric")

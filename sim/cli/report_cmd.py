@@ -135,7 +135,10 @@ def write_report(result: Any, out: Optional[Path], baseline: Optional[str] = Non
         if level in ("danger", "warning"):
             print(f"warning: {text}", file=sys.stderr)
     if content.verdict_rows:
-        console.print(f"[bold]Verdict vs {paths.analysis.baseline}[/bold] (95 % CI, paired):",
+        from ..report.format import fmt_level
+
+        console.print(f"[bold]Verdict vs {paths.analysis.baseline}[/bold] "
+                      f"({fmt_level(paths.analysis.level)} CI, paired):",
                       markup=True)
         for row in content.verdict_rows:
             console.print(f"  - {row.sentence}", markup=False, emoji=False)

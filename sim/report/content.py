@@ -16,9 +16,10 @@ import pandas as pd
 import yaml
 
 from ..analysis import MATERIAL_SHARE, UTILISATION_LIMIT, Analysis, measured_window
+from ..schema import CONFIDENCE_LEVEL, is_utilisation
 from ..policies import registry
 from .identity import run_id
-from .format import (currency_of, describe_dist, describe_params, fmt_half, fmt_value, human_name,
+from .format import (currency_of, describe_dist, describe_params, fmt_half, fmt_level, fmt_value, human_name,
                      label as metric_heading)
 from .verdict import (SERVICE_METRIC, VERDICT_METRICS, VerdictCell, VerdictRow, finding_text,
                       verdict_lead, verdict_rows)
@@ -75,7 +76,8 @@ def fmt_metric(metric: str, mean: float, half: float = math.nan, currency: str =
     return fmt_value(metric, mean, half, currency or None)
 
 
-def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: bool = False) -> Table:
+def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: bool = False,
+                   level: float = CONFIDENCE_LEVEL) -> Table:
     """Numbers only (the sentences are listed beside it), so the table fits a narrow screen."""
     metrics = dict(VERDICT_METRICS)
     if any(SERVICE_METRIC[0] in r.cells for r in rows):
@@ -107,7 +109,7 @@ def _verdict_table(rows: list[VerdictRow], baseline: str, baseline_unstable: boo
         body = [row[:1] + row[2:] for row in body]
     note = (f"Relative change vs the policy it is compared with: the mean paired difference (policy − "
             f"reference, same customers, replication by replication) over the reference's mean, with "
-            f"its 95 % Student-t interval on the same scale (never past −100 %: a full removal reads "
+            f"its {fmt_level(level)} Student-t interval on the same scale (never past −100 %: a full removal reads "
             f"“all removed”). “not clear” = the interval includes 0. Agent-time cost is busy "
             f"agent-minutes priced at wages: freed capacity, not payroll saved.")
     title = (f"Verdict: each policy compared with {baseline}" if not baseline_unstable else
@@ -122,7 +124,7 @@ def _key_metrics(a: Analysis, policies: list[str], currency: str = "") -> Table:
     present = set(a.summary["metric"])
     metrics = [m for m in KEY_METRICS if m in present]
     metrics += [m for m in ("payroll", "payroll_per_resolved") if m in present and m not in metrics]
-    metrics += sorted(m for m in present if m.startswith("utilisation_"))
+    metrics += sorted(m for m in present if is_utilisation(m))
     rows = []
     for m in metrics:
         cells = []
@@ -135,13 +137,13 @@ def _key_metrics(a: Analysis, policies: list[str], currency: str = "") -> Table:
         rows.append([metric_heading(m), *cells])
     unstable = set(a.unstable)
     header = ["metric", *(f"{p} (UNSTABLE)" if p in unstable else p for p in policies)]
-    note = ("Mean ± 95 % Student-t half-width over replications, to the precision of the interval; an "
+    note = (f"Mean ± {fmt_level(a.level)} Student-t half-width over replications, to the precision of the interval; an "
             "interval that would pass a possible value (below 0, above 100 %) is shown as a range cut "
             "there.")
     if unstable:
         note += (" UNSTABLE: the system did not settle under this policy (see the warnings above), so its "
                  "numbers depend on the horizon and are not steady-state results.")
-    return Table("Key metrics (mean ± 95 % CI over replications)", header, rows, note)
+    return Table(f"Key metrics (mean ± {fmt_level(a.level)} CI over replications)", header, rows, note)
 
 
 def _paired_table(a: Analysis, currency: str = "") -> Table | None:
@@ -150,7 +152,7 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
         return None
     others = list(pd.unique(p["policy"]))
     metrics = [m for m in KEY_METRICS if m in set(p["metric"])]
-    metrics += sorted(m for m in set(p["metric"]) if m.startswith("utilisation_"))
+    metrics += sorted(m for m in set(p["metric"]) if is_utilisation(m))
     idx = p.set_index(["policy", "metric"])
     rows = []
     for m in metrics:
@@ -166,7 +168,7 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
                 text += f" [unpaired {fmt_half(m, u, currency or None)}]"
             cells.append(text + (" ✔ clear" if bool(r["clear"]) else " · not clear"))
         rows.append([metric_heading(m), *cells])
-    note = ("Difference policy − baseline per replication (same customers), mean ± 95 % Student-t "
+    note = (f"Difference policy − baseline per replication (same customers), mean ± {fmt_level(a.level)} Student-t "
             "half-width. In brackets, the half-width the same comparison would have if the runs were "
             "independent: the paired interval is what common random numbers buy.")
     unstable = set(a.unstable)
@@ -179,7 +181,7 @@ def _paired_table(a: Analysis, currency: str = "") -> Table | None:
 
 
 def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str],
-                 currency: str = "") -> Table | None:
+                 currency: str = "", level: float = CONFIDENCE_LEVEL) -> Table | None:
     """One row per (group, metric), one column per policy: as narrow as the key-metrics table,
     so it stays readable on a 700 px screen however many metrics there are."""
     if summary is None or summary.empty:
@@ -197,7 +199,7 @@ def _group_table(summary: pd.DataFrame, by: str, title: str, policies: list[str]
                              fmt_metric(m, float(r["mean"]), float(r["half_width"]), currency))
             rows.append([str(g), metric_heading(m, currency or None), *cells])
     return Table(title, [by, "metric", *policies], rows,
-                 "Mean ± 95 % Student-t half-width over replications, within each group.")
+                 f"Mean ± {fmt_level(level)} Student-t half-width over replications, within each group.")
 
 
 def _issue_change_table(a: Analysis) -> Table | None:
@@ -316,8 +318,8 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
                              f"the warm-up looks adequate."))
     tables = [_key_metrics(a, policies, cur)]
     for t in (_paired_table(a, cur),
-              _group_table(a.by_segment_summary, "segment", "By customer segment", policies, cur),
-              _group_table(a.by_issue_summary, "issue", "By issue type", policies, cur),
+              _group_table(a.by_segment_summary, "segment", "By customer segment", policies, cur, a.level),
+              _group_table(a.by_issue_summary, "issue", "By issue type", policies, cur, a.level),
               _issue_change_table(a)):
         if t is not None:
             tables.append(t)
@@ -333,7 +335,7 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
         measured_window(scn),
         "All policies see exactly the same customers in each replication (common random numbers), "
         "so differences are compared replication by replication (paired).",
-        f"Confidence intervals are 95 % Student-t intervals over {result.replications} independent "
+        f"Confidence intervals are {fmt_level(a.level)} Student-t intervals over {result.replications} independent "
         f"replications; a difference is called statistically clear when its interval excludes zero.",
         f"Stability: a team at or above {UTILISATION_LIMIT * 100:g} % utilisation, or a backlog still "
         "growing over the second half "
@@ -356,7 +358,8 @@ def build_content(result: Any, a: Analysis) -> ReportContent:
     return ReportContent(
         assumptions=assumptions_section(result, a),
         title=f"supportsim report: {scn.name}", description=scn.description or "",
-        provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline, a.baseline in set(a.unstable)),
+        provenance=provenance, alerts=alerts, verdict=_verdict_table(rows, a.baseline, a.baseline in set(a.unstable),
+                                                                  a.level),
         verdict_rows=rows, tables=tables, scenario_tables=_scenario_tables(scn),
         scenario_yaml=yaml.safe_dump(scn.to_dict(), sort_keys=False, allow_unicode=True),
         method=method, reproduce=reproduce, verdict_lead=lead,

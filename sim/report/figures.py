@@ -23,7 +23,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from ..analysis import UTILISATION_LIMIT, Analysis, t_interval  # noqa: E402
-from .format import currency_of  # noqa: E402
+from ..schema import CONFIDENCE_LEVEL, metric_info  # noqa: E402
+from .format import currency_of, fmt_level, is_share  # noqa: E402
+
+#: "(95 % CI over replications)": the catalogue's level, as every table says it
+_CI = f"{fmt_level()} CI"
 
 __all__ = ["FigureOut", "FIGURES", "render_figures"]
 
@@ -42,9 +46,9 @@ class FigureOut:
 
 
 def _t_err(values: pd.Series) -> tuple[float, float]:
-    """Student-t 95 % interval of the mean, the same intervals the tables show, cut at 0 like
-    theirs (every plotted metric is non-negative: no whisker below zero)."""
-    mean, half, _ = t_interval(np.asarray(values, dtype=float))
+    """Student-t interval of the mean at the catalogue's level, the same intervals the tables
+    show, cut at 0 like theirs (every plotted metric is non-negative: no whisker below zero)."""
+    mean, half, _ = t_interval(np.asarray(values, dtype=float), CONFIDENCE_LEVEL)
     half = 0.0 if half != half else half
     return max(mean - half, 0.0), mean + half
 
@@ -128,7 +132,7 @@ def fig_cost_vs_time(result: Any, a: Analysis) -> plt.Figure:
     sns.scatterplot(data=pr, x="resolution_mean_min", y="cost_per_resolved", hue="policy",
                     hue_order=pols, style="policy", palette=_palette(pols), s=50, ax=ax)
     ax.set_xlabel("mean resolution time per replication (min)")
-    ax.set_ylabel(f"agent-time cost per resolved ticket ({currency_of(result.scenario)})")
+    ax.set_ylabel(_axis_label("cost_per_resolved", result))
     return fig
 
 
@@ -170,18 +174,23 @@ def fig_backlog(result: Any, a: Analysis) -> plt.Figure:
     return fig
 
 
+def _axis_label(metric: str, result: Any) -> str:
+    """The catalogue's label of ``metric``; money with the scenario's currency."""
+    m = metric_info(metric)
+    return f"{m.label} ({currency_of(result.scenario)})" if m.kind == "money" else m.label
+
+
 def fig_by_issue(result: Any, a: Analysis) -> plt.Figure:
     d = a.by_issue.assign(policy=a.by_issue["policy"].astype(str)) if len(a.by_issue) else a.by_issue
     pols = _policies(result)
-    panels = (("resolution_mean_min", "mean resolution time (min)"),
-              ("cost_per_resolved", f"agent-time cost per resolved ticket ({currency_of(result.scenario)})"),
-              ("repeats_per_ticket", "repeats per ticket"))
+    panels = [(col, _axis_label(col, result)) for col in
+              ("resolution_mean_min", "cost_per_resolved", "repeats_per_ticket")]
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     for ax, (col, label) in zip(axes, panels):
         if len(d):
             sns.barplot(data=d, x="issue", y=col, hue="policy", hue_order=pols,
-                        palette=_palette(pols), errorbar=_t_err, ax=ax)
-        ax.set_ylabel(label + " (95 % CI)")
+                        palette=_palette(pols), errorbar=_t_err_share if is_share(col) else _t_err, ax=ax)
+        ax.set_ylabel(f"{label} ({_CI})")
         ax.set_xlabel("issue type")
         if ax is not axes[0] and ax.get_legend():
             ax.get_legend().remove()
@@ -191,17 +200,16 @@ def fig_by_issue(result: Any, a: Analysis) -> plt.Figure:
 def fig_by_segment(result: Any, a: Analysis) -> plt.Figure:
     d = a.by_segment.assign(policy=a.by_segment["policy"].astype(str)) if len(a.by_segment) else a.by_segment
     pols = _policies(result)
-    panels = [("wait_mean_min", "mean time queued (min)"), ("abandoned_share", "share abandoned")]
-    if "service_level" in d.columns:
-        panels.append(("service_level", "share first touched within target"))
+    cols = ["wait_mean_min", "abandoned_share"] + (["service_level"] if "service_level" in d.columns else [])
+    panels = [(col, _axis_label(col, result)) for col in cols]
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4))
     for ax, (col, label) in zip(np.atleast_1d(axes), panels):
         if len(d):
             sns.barplot(data=d, x="segment", y=col, hue="policy", hue_order=pols,
-                        palette=_palette(pols), errorbar=_t_err if col == "wait_mean_min" else _t_err_share,
+                        palette=_palette(pols), errorbar=_t_err_share if is_share(col) else _t_err,
                         ax=ax)
-        ax.set_ylabel(label + " (95 % CI)")
-        if col != "wait_mean_min":
+        ax.set_ylabel(f"{label} ({_CI})")
+        if is_share(col):
             _percent_axis(ax)
         if ax is not np.atleast_1d(axes)[0] and ax.get_legend():
             ax.get_legend().remove()
@@ -220,17 +228,17 @@ FIGURES: list[tuple[str, str, str, Callable[[Any, Analysis], plt.Figure]]] = [
      "the replication-to-replication noise.", fig_cost_vs_time),
     ("utilisation", "Utilisation per team",
      "Share of the team's agent time that is busy during the measured window (bars: mean, whiskers: "
-     "95 % CI over replications). Near or above the dashed line the queue does not settle.",
+     f"{_CI} over replications). Near or above the dashed line the queue does not settle.",
      fig_utilisation),
     ("backlog", "Backlog over time",
      "Tickets waiting and tickets in the system over the measured window (hourly samples averaged over "
      "replications and per simulated day). A curve that keeps rising means an unstable operation.", fig_backlog),
     ("by_issue", "By issue type",
      "Mean resolution time, agent-time cost per resolved ticket and repeats per ticket for each issue type "
-     "(95 % CI over replications).", fig_by_issue),
+     f"({_CI} over replications).", fig_by_issue),
     ("by_segment", "By customer segment",
      "Waiting, abandonment and (where the scenario sets a first-response target) service level per "
-     "segment (95 % CI over replications).", fig_by_segment),
+     f"segment ({_CI} over replications).", fig_by_segment),
 ]
 
 

@@ -25,15 +25,19 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+from ..schema import CONFIDENCE_LEVEL, is_utilisation, known_metric, metric_info
+
 __all__ = ["DEFAULT_CURRENCY", "currency_of", "metric_kind", "is_share", "is_money", "label",
            "fmt_number", "fmt_value", "fmt_half", "fmt_money", "fmt_pct", "fmt_rel", "fmt_pp", "describe_dist",
-           "human_name", "describe_params", "MINUS"]
+           "human_name", "describe_params", "MINUS", "fmt_level"]
 
 DEFAULT_CURRENCY = "EUR"
 MINUS = "−"
-_MONEY = {"cost_per_resolved", "labour_cost", "sla_penalty", "customer_cost", "customer_cost_per_ticket",
-          "total_cost", "payroll", "payroll_per_resolved", "payroll_per_hour"}
-_COUNT = {"tickets"}
+
+
+def fmt_level(level: float = CONFIDENCE_LEVEL) -> str:
+    """A confidence level as the text says it: ``95 %`` (the catalogue's level by default)."""
+    return f"{level * 100:g} %"
 
 
 def currency_of(scenario: Any) -> str:
@@ -43,23 +47,9 @@ def currency_of(scenario: Any) -> str:
 
 
 def metric_kind(metric: str) -> str:
-    """``share`` | ``time`` | ``count`` | ``money`` | ``ratio`` (the catalogue decides when present)."""
-    try:
-        from ..schema import metric_info
-
-        kind = metric_info(metric).kind
-        if kind:
-            return str(kind)
-    except Exception:  # noqa: BLE001 - unknown metric or catalogue not there yet
-        pass
-    if (metric.endswith("_share") or metric.startswith("utilisation_")
-            or metric in ("service_level", "resolution_within_target")):
-        return "share"
-    if metric in _MONEY:
-        return "money"
-    if metric.endswith("_min"):
-        return "time"
-    return "count" if metric in _COUNT else "ratio"
+    """``share`` | ``time`` | ``count`` | ``money`` | ``ratio``, as the catalogue says; a name the
+    catalogue does not know is a plain number (``ratio``)."""
+    return str(metric_info(metric).kind) if known_metric(metric) else "ratio"
 
 
 def is_share(metric: str) -> bool:
@@ -72,14 +62,7 @@ def is_money(metric: str) -> bool:
 
 def label(metric: str, currency: Optional[str] = None) -> str:
     """The metric's readable name, with the currency for money ("… per resolved ticket (EUR)")."""
-    try:
-        from ..schema import metric_info
-
-        text = metric_info(metric).label
-    except Exception:  # noqa: BLE001
-        from ..analysis import metric_label
-
-        text = metric_label(metric)
+    text = metric_info(metric).label if known_metric(metric) else metric
     if is_money(metric) and currency:
         text = f"{text} ({currency})"
     elif is_share(metric) and "%" not in text:
@@ -130,7 +113,7 @@ def _bounds(metric: str, mean: float) -> tuple[float, float]:
     """The values ``metric`` can take: all known metrics are >= 0; shares <= 1 (utilisation <= max(1, mean))."""
     high = math.inf
     if is_share(metric):
-        high = max(1.0, mean) if metric.startswith("utilisation_") else 1.0
+        high = max(1.0, mean) if is_utilisation(metric) else 1.0
     return 0.0, high
 
 

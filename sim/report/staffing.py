@@ -21,6 +21,7 @@ from typing import Any, Optional
 import pandas as pd
 
 from ..analysis import metric_label
+from .format import fmt_level
 from ..atomic import write_text
 from .content import Table, fmt_metric
 from .writers import CSS, _e, _html_table
@@ -141,9 +142,10 @@ def _targets_table(res: StaffingResults) -> Table:
                          "met" if met else "missed"])
             status.append("" if met else "danger")
     kind = "fresh confirmation" if any(res.summary["seed"] == res.manifest.get("confirm_seed")) else "search"
-    return Table("How each target is met", ["policy", "metric", "bound", "mean", "95 % interval", "verdict"],
+    return Table("How each target is met", ["policy", "metric", "bound", "mean", f"{fmt_level()} interval",
+                                            "verdict"],
                  rows, note=(f"A target (and the utilisation cap, on every team) is met when its whole "
-                             f"95 % interval lies on the allowed side of the bound. Numbers from the "
+                             f"{fmt_level()} interval lies on the allowed side of the bound. Numbers from the "
                              f"{kind} replications."), row_status=status)
 
 

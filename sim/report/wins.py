@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Optional
 import pandas as pd
 
 from ..analysis.pairwise import best_policies, pairwise_differences
-from .format import MINUS, fmt_rel, label
+from .format import MINUS, fmt_level, fmt_rel, label
 
 if TYPE_CHECKING:     # content imports this module; Table lives there
     from .content import Table
@@ -94,7 +94,7 @@ def wins_table(a, currency: str = "") -> "Table":
     add("issue", a.by_issue, "issue")
     add("segment", a.by_segment, "segment")
     header = ["tickets", *(f"best on {label(m, currency or None)}" for m in metrics)]
-    note = ("Paired on the same customers: a policy wins when its mean is best and its 95 % paired "
+    note = (f"Paired on the same customers: a policy wins when its mean is best and its {fmt_level(a.level)} paired "
             "interval against every other stable policy excludes zero; the margin is the runner-up's "
             "paired gap relative to the winner's mean, with its interval. UNSTABLE policies never win"
             + (f" (here: {', '.join(_plain(p) for p in exclude)})." if exclude else "."))
@@ -136,5 +136,5 @@ def pair_matrices(a) -> list["Table"]:
             rows.append([f"{p} (UNSTABLE)" if p in unstable else p, *cells])
         out.append(Table(f"Every pair: {label(metric)}, row vs column", ["row vs column", *policies], rows,
                          "Relative change of the row policy against the column policy (paired: the "
-                         "same customers, replication by replication), with its 95 % interval."))
+                         f"same customers, replication by replication), with its {fmt_level(a.level)} interval."))
     return out

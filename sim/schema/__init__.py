@@ -14,8 +14,9 @@ function in :mod:`sim.analysis.metrics`; a new column one :class:`Column` in
 """
 from __future__ import annotations
 
-from .metrics import (KINDS, METRIC_LABELS, METRICS, UTILISATION, UTILISATION_PREFIX, Metric,
-                      is_share_metric, known_metric, metric_info, metric_label, verdict_metrics)
+from .metrics import (CONFIDENCE_LEVEL, KINDS, METRIC_LABELS, METRICS, UTILISATION, UTILISATION_PREFIX,
+                      Metric, is_share_metric, is_utilisation, known_metric, metric_info, metric_label,
+                      utilisation_team, verdict_metrics)
 from .tables import FILES, SUMMARY_STATS, SWEEP_SUFFIXES, TABLES, Column, TableSpec, table_info
 from .vocabulary import (ENGINE_TO_LOG, LOG_ACTIVITIES, OUTCOME_MEANINGS, OUTCOMES,
                          TRACE_ACTIVITIES, TRACE_INSTANT_ACTIVITIES, TRACE_INTERVAL_ACTIVITIES)
@@ -23,6 +24,7 @@ from .vocabulary import (ENGINE_TO_LOG, LOG_ACTIVITIES, OUTCOME_MEANINGS, OUTCOM
 __all__ = [
     "Metric", "METRICS", "metric_info", "metric_label", "is_share_metric", "known_metric",
     "verdict_metrics", "METRIC_LABELS", "KINDS", "UTILISATION", "UTILISATION_PREFIX",
+    "is_utilisation", "utilisation_team", "CONFIDENCE_LEVEL",
     "Column", "TableSpec", "TABLES", "table_info", "FILES", "SUMMARY_STATS", "SWEEP_SUFFIXES",
     "OUTCOMES", "OUTCOME_MEANINGS", "TRACE_ACTIVITIES", "TRACE_INSTANT_ACTIVITIES",
     "TRACE_INTERVAL_ACTIVITIES", "LOG_ACTIVITIES", "ENGINE_TO_LOG",

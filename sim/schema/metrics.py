@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 __all__ = ["Metric", "METRICS", "metric_info", "metric_label", "is_share_metric", "KINDS",
-           "UTILISATION_PREFIX", "verdict_metrics", "METRIC_LABELS", "known_metric"]
+           "UTILISATION_PREFIX", "verdict_metrics", "METRIC_LABELS", "known_metric",
+           "is_utilisation", "utilisation_team", "CONFIDENCE_LEVEL"]
 
 Kind = Literal["share", "time", "count", "money", "ratio"]
 Better = Optional[Literal["lower", "higher"]]
@@ -23,6 +24,10 @@ Better = Optional[Literal["lower", "higher"]]
 #: money: in the currency of ``cost_per_hour``; ratio: a count per ticket (or per resolved ticket)
 KINDS: tuple[str, ...] = ("share", "time", "count", "money", "ratio")
 UTILISATION_PREFIX = "utilisation_"
+#: the level of every confidence interval supportsim reports (summary, verdict, report, sweep,
+#: staffing targets): the analysis computes its intervals at this level and the text that says
+#: "95 %" is written from it
+CONFIDENCE_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -170,17 +175,29 @@ def metric_info(name: str) -> Metric:
     m = METRICS.get(name)
     if m is not None:
         return m
-    if name.startswith(UTILISATION_PREFIX) and len(name) > len(UTILISATION_PREFIX):
-        team = name[len(UTILISATION_PREFIX):]
+    if is_utilisation(name):
+        team = utilisation_team(name)
         u = _UTILISATION
         return Metric(name, f"utilisation of team {team}", u.unit, u.kind, u.better, u.verdict,
                       u.description.replace("the team", f"team {team}"), scope=u.scope)
     raise KeyError(f"unknown metric {name!r}")
 
 
+def is_utilisation(name: str) -> bool:
+    """Whether ``name`` is a per-team ``utilisation_<team>`` column."""
+    return name.startswith(UTILISATION_PREFIX) and len(name) > len(UTILISATION_PREFIX)
+
+
+def utilisation_team(name: str) -> str:
+    """The team of a ``utilisation_<team>`` column (``ValueError`` for any other name)."""
+    if not is_utilisation(name):
+        raise ValueError(f"{name!r} is not a utilisation_<team> column")
+    return name[len(UTILISATION_PREFIX):]
+
+
 def known_metric(name: str) -> bool:
     """Whether ``name`` is a catalogue metric (including ``utilisation_<team>``)."""
-    return name in METRICS or (name.startswith(UTILISATION_PREFIX) and len(name) > len(UTILISATION_PREFIX))
+    return name in METRICS or is_utilisation(name)
 
 
 def metric_label(name: str) -> str:

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import UTILISATION_LIMIT, paired_differences
-from ..analysis.pairwise import utilisation_unstable
+from ..analysis.pairwise import better_direction, utilisation_unstable
+from ..schema import verdict_metrics as catalogue_verdict_metrics
 from .params import Param
 
 __all__ = ["TORNADO_COLUMNS", "FLIPS_COLUMNS", "POINTS_COLUMNS", "paired_at", "bracket", "next_values",
@@ -36,31 +37,13 @@ FLIPS_COLUMNS = ["parameter", "policy", "baseline", "metric", "flip_value", "low
 POINTS_COLUMNS = ["parameter", "value", "policy", "baseline", "metric", "n", "baseline_mean", "policy_mean",
                   "diff_mean", "diff_low", "diff_high", "relative_change", "ci_low", "ci_high"]
 
-#: the verdict's metrics (used when the catalogue, :mod:`sim.schema`, is not available)
-DEFAULT_METRICS = ("resolution_mean_min", "repeats_per_ticket", "handoffs_per_ticket", "cost_per_resolved")
-
-
 def verdict_metrics() -> list[str]:
-    """The metrics the verdict shows: from the catalogue when it exists, else :data:`DEFAULT_METRICS`."""
-    try:
-        from ..schema import verdict_metrics as catalogue
-    except ImportError:
-        return list(DEFAULT_METRICS)
-    return [m.name for m in catalogue()] or list(DEFAULT_METRICS)
+    """The metrics the verdict shows, in catalogue order (:func:`sim.schema.verdict_metrics`)."""
+    return [m.name for m in catalogue_verdict_metrics()]
 
 
-def better_direction(metric: str) -> str:
-    """``lower`` or ``higher``: which way is better for ``metric`` (catalogue first, else a safe rule)."""
-    try:
-        from ..schema import metric_info
-
-        better = metric_info(metric).better
-        if better in ("lower", "higher"):
-            return better
-    except Exception:       # catalogue absent or metric unknown to it
-        pass
-    higher = ("resolved_share", "service_level", "resolution_within_target")
-    return "higher" if metric in higher else "lower"
+#: the verdict's metrics when the analysis was written (kept for older imports; the catalogue decides)
+DEFAULT_METRICS = tuple(verdict_metrics())
 
 
 def paired_at(per_rep: pd.DataFrame, baseline: str, metrics: list[str]) -> pd.DataFrame:

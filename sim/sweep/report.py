@@ -36,7 +36,8 @@ from matplotlib.patches import Patch  # noqa: E402
 
 from ..analysis.pairwise import UTILISATION_LIMIT, best_policies, utilisation_unstable  # noqa: E402
 from ..atomic import write_bytes, write_text  # noqa: E402
-from ..report.format import currency_of, is_share, label as metric_label, MINUS  # noqa: E402
+from ..report.format import currency_of, fmt_level, is_share, label as metric_label, MINUS  # noqa: E402
+from ..schema import CONFIDENCE_LEVEL, is_utilisation  # noqa: E402
 from .expand import Axis, SweepPlan, changes_customers  # noqa: E402
 from .store import Layout  # noqa: E402
 from .summary import read_runs  # noqa: E402
@@ -54,7 +55,7 @@ DPI = 90
 
 # ------------------------------------------------------------------------------ regime data
 def regime_frame(runs: pd.DataFrame, plan: SweepPlan, metrics: Optional[list[str]] = None,
-                 level: float = 0.95, limit: float = UTILISATION_LIMIT) -> pd.DataFrame:
+                 level: float = CONFIDENCE_LEVEL, limit: float = UTILISATION_LIMIT) -> pd.DataFrame:
     """One row per (point, metric): winner, margin and interval (paired), unstable policies.
 
     ``runs``: the per-run rows (:func:`sim.sweep.read_runs`).  Columns: point, each
@@ -298,7 +299,7 @@ def _regime_figures(plan: SweepPlan, regime: pd.DataFrame, x: Axis, y: Optional[
         fig.tight_layout(rect=(0, 0.08, 1, 0.95))
         suffix = f"_{n + 1}" if len(facets) > per_fig else ""
         out.append(_Fig(f"regime_map{suffix}.png", "Regime map" + (f" ({n + 1})" if suffix else ""),
-                        "Colour: the policy that wins the point (paired 95 % interval against every other "
+                        f"Colour: the policy that wins the point (paired {fmt_level()} interval against every other "
                         "stable policy excludes zero); the number: its lead over the runner-up, relative "
                         "to its own mean; 'n unstable': policies excluded there because a team is at or "
                         f"above {UTILISATION_LIMIT * 100:.0f} % utilisation.",
@@ -334,7 +335,7 @@ def metric_groups(metrics: list[str]) -> list[tuple[str, list[str]]]:
         from ..report.format import metric_kind
 
         k = metric_kind(m)
-        if m.startswith("utilisation_"):
+        if is_utilisation(m):
             return "utilisation"
         if k == "money":
             return "cost"
@@ -437,7 +438,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
             for n in range(len(chunk), nrows * ncols):
                 axes[n // ncols][n % ncols].set_visible(False)
             suffix = f" ({part + 1})" if len(metrics) > MAX_PANELS else ""
-            fig.suptitle(f"{title}{suffix} vs {axis_name(axis)} (mean, 95 % CI band)"
+            fig.suptitle(f"{title}{suffix} vs {axis_name(axis)} (mean, {fmt_level()} CI band)"
                          + (f"\nother parameters held at {held}" if held else ""), fontsize=10)
             # fixed margins: tight_layout would cost a third of the report's time, for a few pixels
             top = 1 - (1.15 if held else 0.8) / fig.get_figheight()
@@ -445,7 +446,7 @@ def _line_figures(plan: SweepPlan, summary: pd.DataFrame, regime: pd.DataFrame, 
                                 hspace=0.6, wspace=0.3)
             key = title.split()[0].lower().strip(",")
             figs.append(_Fig(f"lines_{axis_i}_{key}{part + 1 if suffix else ''}.png", f"{title}{suffix}",
-                             "Mean over replications with its 95 % Student-t band; a red × marks a "
+                             f"Mean over replications with its {fmt_level()} Student-t band; a red × marks a "
                              "policy that is unstable at that point.", _png(fig)))
     return held, figs
 
@@ -525,7 +526,7 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
              "points/point-NNNNN.yaml reproduces its rows exactly"]
     method = (f"Who wins a point: the policies of a point meet the same customers replication by "
               f"replication, so they are compared paired. A policy wins when its mean is best and its "
-              f"95 % paired interval against every other stable policy excludes zero; the margin is its "
+              f"{fmt_level()} paired interval against every other stable policy excludes zero; the margin is its "
               f"lead over the runner-up relative to its own mean (percentage points for shares), with "
               f"that interval. A policy with a team at or above {UTILISATION_LIMIT * 100:.0f} % utilisation at a "
               f"point is unstable there and never wins it; the cell names it. \"{NO_CLEAR_WINNER}\": the "

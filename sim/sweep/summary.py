@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..analysis import summarize
+from ..schema import CONFIDENCE_LEVEL
 from .expand import Point, SweepPlan
 from .store import Layout, write_table
 
@@ -60,7 +61,7 @@ def read_runs(out: str | os.PathLike, plan: SweepPlan) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def summary_frame(out: str | os.PathLike, plan: SweepPlan, level: float = 0.95) -> pd.DataFrame:
+def summary_frame(out: str | os.PathLike, plan: SweepPlan, level: float = CONFIDENCE_LEVEL) -> pd.DataFrame:
     """One row per (point, policy): varied parameters, replications, and per metric mean/ci_low/ci_high."""
     params = plan.param_columns
     rows = []
