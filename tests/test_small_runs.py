@@ -121,3 +121,16 @@ def test_a_metric_registered_elsewhere_falls_back_to_the_tables(monkeypatch):
         assert a.ok and b.ok
         _same(b.metrics, a.metrics)
     _same(alone.metrics, fast[0].metrics)
+
+
+def test_group_sums_are_pandas_grouped_sums():
+    rng = np.random.default_rng(5)
+    for k in range(200):
+        groups = [list(rng.random(int(rng.integers(1, 6))) * 10 ** rng.uniform(0, 5)) for _ in range(int(rng.integers(1, 8)))]
+        if k % 4 == 0:
+            groups[int(rng.integers(len(groups)))][0] = np.nan
+        keys = [i for i, g in enumerate(groups) for _ in g]
+        frame = pd.DataFrame({"policy": [str(i) for i in keys], "replication": keys,
+                              "v": [v for g in groups for v in g]})
+        expected = frame.groupby(["policy", "replication"], sort=False)["v"].sum().tolist()
+        assert M.group_sums(groups) == expected

@@ -23,6 +23,7 @@ out in catalogue order.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Callable, Optional, Sequence
@@ -39,7 +40,7 @@ __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "M
            "ticket_targets", "metric_label", "is_share_metric", "ticket_metric",
            "replication_metric", "TICKET_METRICS", "REPLICATION_METRICS", "TicketGroup",
            "Replications", "paid_minutes", "payroll_frame", "metric_rows", "target_flags",
-           "pandas_mean", "pandas_sum"]
+           "pandas_mean", "pandas_sum", "group_sums"]
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence half-width of independent observations."""
@@ -594,6 +595,57 @@ def pandas_sum(a: np.ndarray) -> Any:
     return a.sum(dtype=np.uint64 if kind == "u" else np.int64)
 
 
+def group_sums(groups: Sequence[Sequence[float]]) -> Optional[list[float]]:
+    """``frame.groupby(key, sort=False)[column].sum()`` of a float column made of these groups
+    of rows, in this order (each non-empty); ``None`` if this pandas sums some other way.
+
+    pandas (3.x) sums sorted groups of a NaN-free column with ``numpy.add.reduceat`` and
+    otherwise with a compensated (Kahan) loop; older versions always with the loop.  Which
+    one this pandas does is asked once (:func:`_groupby_sum_mode`); the two give different
+    last bits (e.g. 2387.4829464331046 and ...105), and the metric must be the same float.
+    """
+    mode = _groupby_sum_mode()
+    if mode is None:
+        return None
+    if mode == "reduceat" and not any(v != v for g in groups for v in g):
+        flat = np.array([v for g in groups for v in g], dtype=float)
+        starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+        return [float(x) for x in np.add.reduceat(flat, starts)] if len(flat) else []
+    return [_kahan(g) for g in groups]
+
+
+def _kahan(values: Sequence[float]) -> float:
+    """pandas' compensated group sum (``group_sum`` in pandas/_libs/groupby.pyx); NaN skipped."""
+    total = compensation = 0.0
+    for v in values:
+        if v != v:
+            continue
+        y = v - compensation
+        s = total + y
+        compensation = s - total - y
+        if compensation != compensation:     # an infinite value: pandas resets it
+            compensation = 0.0
+        total = s
+    return total
+
+
+@functools.lru_cache(maxsize=1)
+def _groupby_sum_mode() -> Optional[str]:
+    """How this pandas sums a group of floats: ``"reduceat"``, ``"kahan"`` or ``None`` (unknown)."""
+    values = [124.32766527017557, 1983.1546199621519, 105.46332022675865, 174.5373409740189]
+    by_reduceat = float(np.add.reduceat(np.array(values), [0])[0])
+    by_kahan = _kahan(values)
+    if by_reduceat == by_kahan:  # pragma: no cover - the probe would not tell them apart
+        return None
+    plain = pd.DataFrame({"k": [0] * 4, "v": values})
+    with_nan = pd.DataFrame({"k": [0] * 4 + [1], "v": values + [np.nan]})
+    got = float(plain.groupby("k", sort=False)["v"].sum().iloc[0])
+    got_nan = float(with_nan.groupby("k", sort=False)["v"].sum().iloc[0])
+    if got_nan != by_kahan:
+        return None
+    return "reduceat" if got == by_reduceat else "kahan" if got == by_kahan else None
+
+
 class _Columns:
     """A ticket table as a mapping of arrays: ``len``, ``columns``, ``table[name]`` -> :class:`_Col`.
 
@@ -678,22 +730,25 @@ def metric_rows(tickets: Sequence[dict[str, np.ndarray]], teams: Sequence[dict[s
     for tm in teams:
         util.append({str(name): float(u) for name, u in zip(tm.get("team", ()), tm.get("utilisation", ()))})
     seen = sorted({name for u in util for name, v in u.items() if v == v})
-    # payroll: by payroll_frame itself, on one small teams table of all these runs (pandas sums a
-    # group's floats in one of two ways - reduceat or a compensated loop - depending on the
-    # whole column, so the table must be the one replication_metrics would see; ~1 ms a group)
-    pays: Optional[np.ndarray] = None
-    if any(len(tm.get("team", ())) for tm in teams):
-        frame: dict[str, list] = {"policy": [], "replication": []}
-        for i, tm in enumerate(teams):
-            m = len(tm.get("team", ()))
-            frame["policy"].extend([str(i)] * m)
-            frame["replication"].extend([i] * m)
-            for name, values in tm.items():
-                frame.setdefault(name, []).extend(values)
-        pay = payroll_frame(pd.DataFrame(frame), scenario)
-        if pay is not None:
-            by_run = dict(zip(pay["replication"].tolist(), pay["payroll"].tolist()))
-            pays = np.array([by_run.get(i, np.nan) for i in range(len(teams))], dtype=float)
+    # payroll: paid agent-hours x wage per team (payroll_frame's arithmetic), summed per run as
+    # its groupby().sum() sums them; absent when a team is not in the scenario
+    wage = {tm.name: float(tm.cost_per_hour) for tm in scenario.teams}
+    all_names = [str(x) for tm in teams for x in tm.get("team", ())]
+    pays: Optional[list[float]] = None
+    if all_names and set(all_names).issubset(wage):
+        costs: list[list[float]] = []
+        for tm in teams:
+            if "on_shift_min" in tm:
+                paid = [float(on) + (0.0 if over is None or over != over else float(over))
+                        for on, over in zip(tm["on_shift_min"], tm["overtime_min"])]
+            else:
+                paid = [float(np.float64(a) * np.float64(w)) for a, w in zip(tm["agents"], tm["window_min"])]
+            costs.append([p / 60.0 * wage[str(x)] for p, x in zip(paid, tm["team"])])
+        sums = group_sums([c for c in costs if c])
+        if sums is None:        # a pandas whose grouped sum is not known here: ask it
+            return None
+        it = iter(sums)
+        pays = [next(it) if c else np.nan for c in costs]
     present = {name: e.present is None or e.present(whole, scenario) for name, e in REPLICATION_METRICS.items()}
     k = 0
     for i, row in enumerate(rows):
@@ -702,7 +757,7 @@ def metric_rows(tickets: Sequence[dict[str, np.ndarray]], teams: Sequence[dict[s
         for name in seen:
             row[f"{UTILISATION_PREFIX}{name}"] = util[i].get(name, np.nan) if i < len(util) else np.nan
         if present["payroll"] and pays is not None:
-            pay = float(pays[i])
+            pay = pays[i]
             row["payroll"] = pay
             if present["payroll_per_resolved"]:
                 n_res = float(resolved[k])
