@@ -74,7 +74,7 @@ MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops for
 
 # hot-path constants (module globals: one dict lookup, no class attribute lookups)
 _QUEUED, _IN_SERVICE, _DONE = State.QUEUED, State.IN_SERVICE, State.DONE
-_RESOLVED = Outcome.RESOLVED
+_RESOLVED = int(Outcome.RESOLVED)   # a plain int: a batch of rows converts faster than IntEnums
 _IDLE, _RESOLVE, _DIAGNOSE, _HANDOFF = Phase.IDLE, Phase.RESOLVE, Phase.DIAGNOSE, Phase.HANDOFF
 _INF = math.inf
 
@@ -227,9 +227,13 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         self._seg_names = [s.name for s in scenario.segments]
         self._seg_level = [self._level_of[s.priority] for s in scenario.segments]
         self._iss = [(i.name, i.tier, i.skill) for i in scenario.issues]
-        self._kinds = [[Ticket.kind(s.name, si, i.name, ii, i.tier, i.skill, self._seg_level[si])
+        n_iss = len(scenario.issues)
+        self._kinds = [[Ticket.kind(s.name, si, i.name, ii, i.tier, i.skill, self._seg_level[si],
+                                    si * n_iss + ii)
                         for ii, i in enumerate(scenario.issues)]
                        for si, s in enumerate(scenario.segments)]
+        #: the queue new tickets of each kind join, once asked (policies with route_by_kind)
+        self._entry: list[TicketQueue | None] = [None] * (len(scenario.segments) * n_iss)
 
         # expected measured tickets (a size hint: the recorder grows past it if needed)
         per_min = scenario.arrivals.per_hour / 60.0
@@ -343,7 +347,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             self._log(now, now, tid, CREATED)
         # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined;
         # a policy that routes by kind alone is asked once per kind (Policy.route_by_kind)
-        q = t.entry
+        q = self._entry[t.kind_ix]
         if q is None:
             view = self._ticket_view
             retarget(view, t)
@@ -355,7 +359,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             if q is None:
                 self._bad_route(t, qname)
             if self._route_by_kind:
-                t.__class__.entry = q
+                self._entry[t.kind_ix] = q
         t.queue = q
         for team in q.teams:
             free = team.free

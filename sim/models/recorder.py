@@ -42,8 +42,6 @@ _SOURCE = {
 _NAMES = tuple(TICKET_COLUMNS)
 #: a finished ticket's result row, read in one C call while the ticket is still in cache
 row = attrgetter(*(_SOURCE[n] for n in _NAMES))
-#: a row as one numpy record: a batch of rows becomes typed columns in one C call
-_ROW = np.dtype([(n, TICKET_COLUMNS[n]) for n in _NAMES])
 
 
 class TicketRecorder:
@@ -74,11 +72,11 @@ class TicketRecorder:
         lo, hi = self._n, self._n + m
         if hi > self._cap:
             self._grow(max(hi, self._cap + self._cap // 2))
-        rows = np.fromiter(done, dtype=_ROW, count=m)
-        done.clear()
+        values = list(zip(*done))       # the transposition in C (0.2 us a row; np.fromiter
+        done.clear()                    # into a record dtype measured 0.6-0.9)
         store = self._store
-        for name in _NAMES:
-            store[name][lo:hi] = rows[name]
+        for name, vals in zip(_NAMES, values):
+            store[name][lo:hi] = vals
         # first response = first touch - arrival, the same IEEE subtraction the engine did
         store["first_response_min"][lo:hi] -= store["arrival_min"][lo:hi]
         self._n = hi

@@ -20,6 +20,9 @@ class State(IntEnum):
     SEARCHING = 5     # swarm owner looks for a helper before asking (frictions.swarm_search)
 
 
+_KINDS: dict[tuple, type] = {}
+
+
 class Ticket:
     """A ticket's fixed attributes (drawn from common random numbers) and its history.
 
@@ -73,8 +76,9 @@ class Ticket:
               "handoffs", "repeats", "agent_min", "cost", "expert_min", "helpers", "n_diag",
               "n_handoff", "n_repeat", "swarm_req", "n_search", "n_fit")
 
-    #: the queue a new ticket of this kind joins, once known (policies with ``route_by_kind``)
-    entry = None
+    #: this kind's position in the run's list of kinds (``Engine._entry``: where its new
+    #: tickets go, for policies with ``route_by_kind``)
+    kind_ix = 0
 
     # a ticket's class (segment and issue type): class attributes of its kind (see kind())
     segment: str
@@ -87,15 +91,24 @@ class Ticket:
 
     @classmethod
     def kind(cls, segment: str, segment_idx: int, issue: str, issue_idx: int, tier: int,
-             skill: str, priority: int) -> type["Ticket"]:
+             skill: str, priority: int, kind_ix: int = 0) -> type["Ticket"]:
         """A subclass for tickets of one segment and issue type, carrying those attributes.
 
         Why: the seven attributes that follow from (segment, issue type) are then read from the
-        class like any attribute but never written per ticket (issue 16).
+        class like any attribute but never written per ticket (issue 16).  The classes hold
+        nothing but these values, so runs of the same scenario share them (making one costs
+        about 12 us; a one-day run of the default scenario made six).
         """
-        attrs = dict(segment=segment, segment_idx=segment_idx, issue=issue, issue_idx=issue_idx,
-                     tier=tier, skill=skill, priority=priority, __slots__=())
-        return type(f"Ticket[{segment}/{issue}]", (cls,), attrs)
+        key = (cls, segment, segment_idx, issue, issue_idx, tier, skill, priority, kind_ix)
+        made = _KINDS.get(key)
+        if made is None:
+            if len(_KINDS) >= 4096:      # many different scenarios in one process: start over
+                _KINDS.clear()
+            attrs = dict(segment=segment, segment_idx=segment_idx, issue=issue,
+                         issue_idx=issue_idx, tier=tier, skill=skill, priority=priority,
+                         kind_ix=kind_ix, __slots__=())
+            made = _KINDS[key] = type(f"Ticket[{segment}/{issue}]", (cls,), attrs)
+        return made
 
     def __init__(self, tid: int, arrival: float, patience: float, work: float, measured: bool,
                  draws, row: int) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .base import AgentView, Decision, HandOff, Policy, PolicyParams, TicketView
+from .base import AgentView, Decision, HandOff, Org, Policy, PolicyParams, TicketView
 from .registry import register
 
 
@@ -25,21 +25,41 @@ class SkillRouting(Policy):
     summary = "triage routes each ticket to the lowest-tier team with the right skill"
     Params = SkillRoutingParams
 
+    def __init__(self, params: SkillRoutingParams, org: Org) -> None:
+        super().__init__(params, org)
+        self._accuracy = params.triage_accuracy
+        # the answer for each (tier, skill) never changes in a run: computed once (issue 16)
+        self._queue_of: dict[tuple[int, str], str] = {}
+        self._handoff_of: dict[tuple[int, str], HandOff] = {}
+
     def route(self, ticket: TicketView) -> str:
-        tier, skill = ticket.tier, ticket.skill
-        if ticket.rand[0] >= self.params.triage_accuracy:
-            tier, skill = self._misclassify(ticket)
-        return self.org.pool(self.org.qualified(tier, skill)[0].name)
+        rand = ticket.rand
+        if rand[0] >= self._accuracy:
+            return self._queue(*self._misclassify(ticket, rand[1]))
+        return self._queue(ticket.tier, ticket.skill)
 
     def on_cannot_resolve(self, ticket: TicketView, agent: AgentView) -> Decision:
-        return HandOff(to=self.org.pool(self.org.qualified(ticket.tier, ticket.skill)[0].name))
+        key = (ticket.tier, ticket.skill)
+        decision = self._handoff_of.get(key)
+        if decision is None:
+            decision = self._handoff_of[key] = HandOff(to=self._queue(*key))
+        return decision
 
-    def _misclassify(self, ticket: TicketView) -> tuple[int, str]:
+    def _queue(self, tier: int, skill: str) -> str:
+        """The queue of the lowest-tier team qualified for (tier, skill)."""
+        key = (tier, skill)
+        queue = self._queue_of.get(key)
+        if queue is None:
+            queue = self._queue_of[key] = self.org.pool(self.org.qualified(tier, skill)[0].name)
+        return queue
+
+    def _misclassify(self, ticket: TicketView, u: float) -> tuple[int, str]:
+        """The (tier, skill) triage wrongly gives the ticket, from its uniform ``u``."""
         others = [i for i in self.org.scenario.issues if i.name != ticket.issue]
         if not others:
             return ticket.tier, ticket.skill
         total = sum(i.share for i in others)
-        u, acc = ticket.rand[1] * total, 0.0
+        u, acc = u * total, 0.0
         for issue in others:
             acc += issue.share
             if u < acc:
