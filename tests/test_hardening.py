@@ -408,6 +408,21 @@ def test_csv_escaping_is_one_reversible_helper():
     safe = csv_safe_frame(frame)
     assert safe["team"].tolist()[:3] == ["'=1+1", "'-x", "ok"] and safe["n"].tolist()[0] == -1.5
     assert csv_unescape_frame(safe)["team"].tolist()[:4] == frame["team"].tolist()[:4]
+    # one implementation: the event-log package re-exports it, it does not keep its own
+    from sim.eventlog import safe as eventlog_safe
+    from sim.outputs import cells
+
+    assert eventlog_safe.csv_safe_frame is cells.csv_safe_frame
+    assert eventlog_safe.comment_text is cells.comment_line
+    assert eventlog_safe.uncsv_cell is cells.csv_unescape_text
+    typed = pd.DataFrame({"s": pd.Series(["=a", "b", None], dtype="string"),
+                          "c": pd.Categorical(["@x", "y", "y"]), "o": pd.Series([1, 2, 3], dtype=object),
+                          "m": ["+1", 2, None]})
+    out = csv_safe_frame(typed)
+    assert out["s"].tolist()[:2] == ["'=a", "b"] and list(out["c"]) == ["'@x", "y", "y"]
+    assert out["o"].tolist() == [1, 2, 3] and out["m"].tolist()[:2] == ["'+1", 2]
+    assert cells.csv_unescape_text(out["s"].astype("string")).tolist()[:2] == ["=a", "b"]
+    assert csv_safe_frame(frame[["n"]]) is not None and typed["s"].tolist()[0] == "=a"   # input untouched
 
 
 # ====================================================================== 5. silent success

@@ -7,19 +7,6 @@ from ..schema import CONFIDENCE_LEVEL
 from .calibrate_cmd import add_mapping_options, mapping_from_args
 
 
-def _level(text: str) -> float:
-    """An argparse type: a confidence level strictly between 0 and 1."""
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
-    if not 0 < value < 1:          # also false for NaN
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (e.g. 0.95), got {text}")
-    return value
-
-
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "backtest", help="simulate a scenario and compare it with a ticket event log",
@@ -34,9 +21,8 @@ def add_parser(sub) -> None:
     p.add_argument("--policy", default="tiered", help="policy to simulate (default tiered)")
     p.add_argument("--replications", type=int, default=None,
                    help="replications (default: the scenario's; at least 2)")
-    p.add_argument("--confidence", type=_level, default=CONFIDENCE_LEVEL,
-                   help=f"confidence level of the intervals and the tolerance, between 0 and 1 "
-                        f"(default {CONFIDENCE_LEVEL:g})")
+    p.add_argument("--confidence", type=float, default=CONFIDENCE_LEVEL,
+                   help=f"confidence level of the intervals and the tolerance (default {CONFIDENCE_LEVEL:g})")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the scenario's)")
     p.add_argument("--cases", metavar="PREFIX", help="only log cases whose id starts with PREFIX")
     p.add_argument("--log-policy", metavar="NAME",

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..schema import CONFIDENCE_LEVEL
 from . import vocabulary as V
 from .prepare import Prepared, prepare
 from .reader import LogError, Mapping, Report
@@ -230,7 +231,7 @@ def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: fl
 
 def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] = None,
              policy: str = "tiered", replications: Optional[int] = None,
-             confidence: float = 0.95, policy_filter: Optional[str] = None,
+             confidence: float = CONFIDENCE_LEVEL, policy_filter: Optional[str] = None,
              case_filter: Optional[str] = None, max_teams: Optional[int] = 10,
              allow_partial: bool = False, seed: Optional[int] = None,
              warmup_days: Optional[float] = None) -> Backtest:
@@ -356,7 +357,7 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     check_outputs(out)
     out.mkdir(parents=True, exist_ok=True)
     csv_path, png_path = out / CSV_NAME, out / ECDF_NAME
-    frame = csv_safe_frame(bt.frame(), ["kpi"])
+    frame = csv_safe_frame(bt.frame())        # every text cell (KPI names carry team names)
     written = []
     fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", suffix=".tmp", dir=out)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

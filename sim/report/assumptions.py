@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ..schema import metric_label
+
 __all__ = ["AssumptionsSection", "assumptions_section", "assumptions_html", "assumptions_markdown",
            "flip_sentences", "attach_saved", "TITLE"]
 
@@ -51,22 +53,12 @@ def _compare(verb: str, metric: str, good: bool, baseline: str) -> str:
     """``is faster than tiered`` / ``would be ahead of tiered on repeats per ticket``."""
     if metric in _ADJECTIVES:
         return f"{verb} {_ADJECTIVES[metric][0 if good else 1]} than {baseline}"
-    try:
-        from ..schema import metric_label
-
-        label = metric_label(metric)
-    except ImportError:      # pragma: no cover
-        label = metric
+    label = metric_label(metric)
     return f"{verb} {'ahead of' if good else 'behind'} {baseline} on {label.lower()}"
 
 
 def _label(metric: str) -> str:
-    try:
-        from ..schema import metric_label
-
-        return metric_label(metric)
-    except ImportError:      # pragma: no cover
-        return metric
+    return metric_label(metric)
 
 
 def _is_nan(x: Any) -> bool:

@@ -24,7 +24,7 @@ from ..analysis import metric_label
 from .format import fmt_level
 from ..atomic import write_text
 from .content import Table, fmt_metric
-from .writers import CSS, _e, _html_table
+from .writers import _e, _html_table, page_head
 
 __all__ = ["StaffingResults", "load_staffing", "staffing_section", "write_staffing_report",
            "search_figure", "with_equal_service", "SECTION_TITLE", "DEFAULT_ROOT"]
@@ -244,10 +244,7 @@ def write_staffing_report(directory: str | os.PathLike) -> Path:
     if res is None:
         raise FileNotFoundError(f"{directory}: no complete staffing results")
     title = f"{res.manifest.get('scenario', '')}: staffing at equal service"
-    page = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(title)}</title>", f"<style>{CSS}</style></head><body>",
-            f"<h1>{_e(title)}</h1>", staffing_section(res), "</body></html>"]
+    page = [*page_head(title), staffing_section(res), "</body></html>"]
     path = Path(directory) / "report.html"
     write_text(path, "\n".join(page) + "\n")
     return path

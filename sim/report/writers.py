@@ -17,7 +17,8 @@ from .assumptions import assumptions_html, assumptions_markdown
 from .content import ReportContent, Table
 from .figures import FigureOut
 
-__all__ = ["render_html", "render_markdown", "md_escape", "escape", "html_table", "md_table", "CSS"]
+__all__ = ["render_html", "render_markdown", "md_escape", "escape", "html_table", "md_table", "CSS",
+           "page_head"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1150px;
@@ -80,12 +81,18 @@ def _html_table(t: Table, cls: str = "") -> str:
     return "\n".join(out)
 
 
+def page_head(title: str, css: str = CSS, meta: Iterable[str] = ()) -> list[str]:
+    """The opening lines of every self-contained page supportsim writes (run, sweep and staffing
+    reports): doctype, charset, viewport, extra ``<meta>`` tags, the escaped title, the inline
+    style, and the title again as the page's heading."""
+    return ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">', *meta,
+            f"<title>{_e(title)}</title>", f"<style>{css}</style></head><body>", f"<h1>{_e(title)}</h1>"]
+
+
 def render_html(c: ReportContent, figures: Iterable[FigureOut]) -> str:
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             *([f'<meta name="supportsim-run" content="{_e(c.run_id)}">'] if getattr(c, "run_id", "") else []),
-             f"<title>{_e(c.title)}</title>", f"<style>{CSS}</style></head><body>",
-             f"<h1>{_e(c.title)}</h1>"]
+    run_meta = [f'<meta name="supportsim-run" content="{_e(c.run_id)}">'] if getattr(c, "run_id", "") else []
+    parts = page_head(c.title, meta=run_meta)
     if c.description:
         parts.append(f"<p><em>{_e(c.description)}</em></p>")
     parts.append('<dl class="prov">' + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in c.provenance)

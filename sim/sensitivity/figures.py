@@ -35,12 +35,9 @@ def _colours(policies: list[str]) -> dict[str, Any]:
 
 
 def _metric(name: str) -> str:
-    try:
-        from ..schema import metric_label
+    from ..schema import metric_label
 
-        return metric_label(name)
-    except ImportError:        # pragma: no cover
-        return name
+    return metric_label(name)
 
 
 def _label(r: SensitivityResult, path: str) -> str:

@@ -501,7 +501,7 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
     """Write ``DIR/report/report.html``, ``report.md``, ``regime.csv`` and the figures; return the HTML path."""
     from ..outputs.cells import csv_safe_frame
     from ..report.content import Table
-    from ..report.writers import CSS, escape, html_table, md_escape, md_table
+    from ..report.writers import CSS, escape, html_table, md_escape, md_table, page_head
 
     layout = Layout(out)
     summary = pd.read_parquet(layout.summary) if layout.summary.exists() else pd.DataFrame()
@@ -588,10 +588,7 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
     md += ["## Files", ""] + [f"- {md_escape(f)}" for f in files] + [""]
     write_text(rdir / "report.md", "\n".join(md))
     title = f"supportsim sweep report: {plan.name}"
-    page = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{escape(title)}</title>", f"<style>{CSS}td{{white-space:pre-line}}</style></head><body>",
-            f"<h1>{escape(title)}</h1>",
+    page = [*page_head(title, f"{CSS}td{{white-space:pre-line}}"),
             "<ul>" + "".join(f"<li>{escape(f)}</li>" for f in facts) + "</ul>",
             *html_parts, '<h2 id="files">Files</h2><ul>',
             *[f"<li>{escape(f)}</li>" for f in files], "</ul></body></html>"]
