@@ -19,12 +19,15 @@ The engine keeps two invariants the policies rely on and the tests check:
 an on-duty agent is idle only while every queue its team serves is empty,
 and an agent is occupied by at most one ticket at any time.
 
-Optional "operating reality" mechanics live in :mod:`sim.mechanics`: reopens
-and learning are *features* attached to named moments of the run
-(:data:`sim.mechanics.features.MOMENTS`) with declared state; shifts, swarm
-helper modes, context switches and the swarm frictions are still mixins
-(arrival profiles in :mod:`sim.models.customers`).  Switched off, they cost a
-cheap branch and leave results bit-identical.
+Optional "operating reality" mechanics live in :mod:`sim.mechanics` as *features*
+attached to named moments of the run (:data:`sim.mechanics.features.MOMENTS`: an agent
+released, a swarm owner wanting help, helpers found, a ticket resolved, the horizon ...),
+each with its own state and a declared list of the engine attributes it uses: shifts,
+interruptions and context switches, the swarm's search and helper fit, reopens and learning
+(arrival profiles in :mod:`sim.models.customers`).  The mechanics several features share
+(cutting an activity short, a hand-over, the help queues, the swarm's duration) are the
+engine's own methods.  Switched off, a feature is not created and its moments cost one
+empty check, so results stay bit-identical.
 
 Speed (issue 16, ``docs/performance.md``): each agent and the arrival stream
 reuse one SimPy ``Timeout`` (rescheduled with ``Environment.schedule``), hooks
@@ -49,11 +52,9 @@ import simpy
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
-from .mechanics.interruptions import InterruptionsMixin
-from .mechanics.features import feature_classes, moment_handlers
+from .mechanics.features import Feature, feature_classes, moment_handlers
+from .mechanics.interruptions import Interruptions
 from .mechanics.phases import Phase
-from .mechanics.shifts import ShiftsMixin
-from .mechanics.swarm import SwarmFrictionsMixin
 from .models.agents import Agent, TeamRuntime
 from .models.customers import SLOTS, CustomerStream, Stream
 from .models.queues import TicketQueue
@@ -145,11 +146,12 @@ class Calendar(simpy.Environment):
                 raise exc
 
 
-class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
+class Engine:
     """One replication of one policy on one scenario.
 
-    The optional mechanics live in :mod:`sim.mechanics` (features attached to named
-    moments, and mixins); here they cost a cheap branch when switched off.
+    The optional mechanics live in :mod:`sim.mechanics` as features attached to the moments
+    this engine names (:data:`sim.mechanics.features.MOMENTS`); a moment no feature acts on
+    costs one empty check.
     """
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: PolicyParams,
@@ -246,24 +248,60 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         self._track_repeat = scenario.operating_features
         if self._track_repeat:
             self.extra["repeat_min"] = {}
-        self._hooked = False             # _release must check shifts / suspended work
+        #: whether _release must ask the agent_released features (shifts; suspended helpers)
+        self._hooked = False
         self.handover_queues: dict[int, TicketQueue] = {}
         self.interruptions: dict[tuple[int, int], int] = {}
-        cs = scenario.frictions.context_switch
-        self._switch_dist = None if cs.is_zero else cs
-        self._setup_shifts()
+        window = self.horizon - self.warmup
+        for team in self.teams:                 # on-shift capacity (the shifts feature's teams: its own)
+            team.capacity_min = team.size * window
+        # the swarm's duration: work * (1 + k*h) / (h + c); swarm_overhead alone (no c, no k
+        # given) keeps its historical form work * (1 + o) / (1 + h), which is the formula with
+        # c = 1, k = o for one helper and keeps every stored result of more helpers bit-identical
+        fr = scenario.frictions
+        self._swarm_c = fr.swarm_c
+        self._swarm_k = fr.swarm_k
+        self._swarm_legacy = fr.swarm_owner_contribution is None and fr.swarm_coordination is None
         # optional features (sim/mechanics/features.py): created only when the scenario wants
         # them, attached to the moments they act on; a moment nobody uses costs one empty check
-        self.features = [cls(self) for cls in feature_classes() if cls.wanted(scenario)]
+        self.features: list[Feature] = []
+        for cls in feature_classes():
+            if cls.wanted(scenario):
+                self.features.append(cls(self))
+        self._bind_moments()
+
+    # ------------------------------------------------------------------ setup
+    def _bind_moments(self) -> None:
+        """Point each moment at the features acting on it (in :func:`feature_classes` order)."""
+        order = {cls: i for i, cls in enumerate(feature_classes())}
+        self.features.sort(key=lambda f: order[type(f)])
         on = moment_handlers(self.features)
         self._on_resolved = on["ticket_resolved"]
         self._on_handoff = on["handoff_decided"]
         self._on_swarm_finished = on["swarm_finished"]
         self._on_horizon = on["horizon"]
-        self._setup_swarm()
+        self._on_released = on["agent_released"]
+        self._on_help_wanted = on["help_wanted"]
+        self._on_search_done = on["search_done"]
+        self._on_search_abandoned = on["search_abandoned"]
+        self._on_helpers_found = on["helpers_found"]
+        self._on_help_taken = on["help_taken"]
+        self._on_helper_asked = on["helper_asked"]
+        self._on_no_helper_free = on["no_helper_free"]
+        self._on_switch_done = on["switch_done"]
         self._plain_finish = self.trace is None and not self._on_resolved
 
-    # ------------------------------------------------------------------ setup
+    def _attach(self, cls: type[Feature]) -> Feature:
+        """The feature ``cls``, created now if the run did not have it yet (a policy decision
+        switched it on, e.g. the first ``interrupt`` swarm)."""
+        for f in self.features:
+            if type(f) is cls:
+                return f
+        feature = cls(self)
+        self.features.append(feature)
+        self._bind_moments()
+        return feature
+
     def _declare_queues(self) -> None:
         try:
             specs = list(self.policy.queues())
@@ -300,6 +338,46 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             self.help_queues[ticket.issue_idx] = q
             for team in teams:
                 team.serves.insert(0, q)
+        return q
+
+    def _handover_queue(self, t: Ticket) -> TicketQueue:
+        """Where a swarm owner's held ticket waits at shift end: served first by the teams able
+        to resolve it."""
+        q = self.handover_queues.get(t.issue_idx)
+        if q is None:
+            teams = [tm for tm in sorted(self.teams, key=lambda tm: (tm.tier, tm.index))
+                     if tm.can[t.issue_idx]]
+            q = TicketQueue(f"handover:{t.issue}", self._n_levels, teams)
+            self.handover_queues[t.issue_idx] = q
+            for team in teams:
+                team.serves.insert(0, q)
+        return q
+
+    def _idle_help_queue(self, t: Ticket) -> TicketQueue:
+        """Swarm requests (``Swarm(mode="idle_only")``) a team serves only when its *own* queues
+        are empty.
+
+        A team's own queues are those it is the lowest tier serving: its work, which nobody
+        below it would take.  Tickets it could take from a queue a lower tier serves (swarming's
+        shared intake, served by every team) are themselves filling idle time, so an idle_only
+        request comes before them.  (Placed after *every* queue, requests starved behind the
+        shared intake at moderate load while their owners held them, which took the owners'
+        capacity and made the intake grow: issue 13.)
+        """
+        key = -1 - t.issue_idx
+        q = self.help_queues.get(key)
+        if q is None:
+            teams = [tm for tm in sorted(self.teams, key=lambda tm: (tm.tier, tm.index))
+                     if tm.can[t.issue_idx]]
+            q = TicketQueue(f"help_when_idle:{t.issue}", self._n_levels, teams, is_help=True)
+            self.help_queues[key] = q
+            for team in teams:
+                serves = team.serves
+                pos = 0
+                for i, other in enumerate(serves):
+                    if other.is_help or other.name.startswith("handover:") or _owns(team, other):
+                        pos = i + 1
+                serves.insert(pos, q)
         return q
 
     # ------------------------------------------------------------------ run
@@ -445,7 +523,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         t.queued_total += now - t.enqueued_at
         if t.state == State.SEARCHING:      # the owner is looking for a helper: stops, is free
             t.queue = None
-            self._abandon_search(t)
+            for hook in self._on_search_abandoned:
+                hook(t)
             self._finish(t, Outcome.ABANDONED)
             self._release(t.owner)
             return
@@ -584,9 +663,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                 self._release(helper)
             self._release(agent)
         elif phase == Phase.SWITCH:
-            self._switch_done(agent)
+            for hook in self._on_switch_done:
+                hook(agent)
         elif phase == Phase.SEARCH:
-            self._search_done(agent, t)
+            for hook in self._on_search_done:
+                hook(agent, t)
         else:  # pragma: no cover
             raise AssertionError(f"unexpected phase {phase}")
 
@@ -625,7 +706,8 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
             if mode not in HELPER_MODES:
                 raise PolicyError(self._where(t, f"Swarm(mode={mode!r}): must be one of "
                                                  f"{', '.join(HELPER_MODES)}"))
-            if mode == "interrupt":
+            if mode == "interrupt" and not self._on_no_helper_free:
+                self._attach(Interruptions)
                 self._hooked = True
             t.swarm_req = (decision.max_helpers, mode)
             self._seek_help(agent, t)
@@ -658,10 +740,14 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                     helper = team.free.popleft()
                     helper.busy_since = now
                     helpers.append(helper)
-            if helpers and self._fit_p < 1.0:
-                helpers = self._fitting(t, helpers)
+            if helpers and self._on_helpers_found:
+                for hook in self._on_helpers_found:
+                    helpers = hook(t, helpers)
             if not helpers and interrupt:
-                helpers = self._interrupt_helpers(t, owner, q, max_helpers)
+                for hook in self._on_no_helper_free:
+                    helpers = hook(t, owner, q, max_helpers)
+                    if helpers:
+                        break
             if helpers:
                 self._start_swarm(t, owner, helpers)
                 return
@@ -669,7 +755,7 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
                 break
             # every helper found was unfit: search again (a search takes time: an event), or,
             # without search time, ask again at once - a loop, not recursion, however small p is
-            if self._search_dist is not None:
+            if self._on_help_wanted:
                 self._seek_help(owner, t)
                 return
         if not owner.team.on_duty:      # in overtime after shift end: hand over, do not wait
@@ -713,6 +799,62 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         t.helpers_now = helpers
         self._begin(owner, Phase.SWARM, self._swarm_duration(t.work, len(helpers)))
 
+    def _swarm_duration(self, work: float, h: int) -> float:
+        """Minutes a swarm of the owner and ``h`` helpers lasts (every participant occupied)."""
+        if self._swarm_legacy:
+            return work * (1.0 + self._swarm_k) / (1 + h)
+        return work * (1.0 + self._swarm_k * h) / (h + self._swarm_c)
+
+    def _seek_help(self, owner: Agent, t: Ticket) -> None:
+        """The owner wants helpers: a feature may act first (a search), else ask at once."""
+        for hook in self._on_help_wanted:
+            if hook(owner, t):
+                return
+        self._ask_for_help(owner, t)
+
+    def _help_taken(self, agent: Agent, t: Ticket) -> bool:
+        """Whether ``agent``, who took the held request for ``t``, may help (features decide)."""
+        for hook in self._on_help_taken:
+            if not hook(agent, t):
+                return False
+        return True
+
+    def _helper_fits(self, t: Ticket, agent: Agent) -> bool:
+        """Whether a busy agent asked to help with ``t`` can resolve it (features decide)."""
+        for hook in self._on_helper_asked:
+            if not hook(t, agent):
+                return False
+        return True
+
+    def _stop_activity(self, agent: Agent) -> float:
+        """Cut the agent's running work/diagnosis short at ``now``: charge and trace the part done.
+
+        Work done is taken off the ticket's remaining work (a handover note or the agent's
+        own memory carries it); a diagnosis cut short is lost.  Returns the minutes of the
+        activity still to go (repeat included).
+        """
+        now = self.env._now
+        t = agent.ticket
+        agent.ev.callbacks = []          # cancelled: the entry stays in the heap, does nothing
+        agent.ev = None                  # so the next activity gets a fresh event
+        elapsed = now - agent.phase_start
+        self._charge(t, agent, elapsed)
+        if self.trace is not None:
+            self._trace_partial(agent, t, now)
+        if agent.phase == Phase.RESOLVE and elapsed > agent.rep_dur:
+            t.work -= elapsed - agent.rep_dur
+        return agent.phase_dur - elapsed
+
+    def _start_handover(self, agent: Agent, t: Ticket, q: TicketQueue) -> None:
+        """The agent writes a handover note (a handoff draw, overtime) and passes ``t`` to ``q``."""
+        agent.ticket = t
+        t.needs_repeat = True
+        agent.target = q
+        self._count(t, "handovers", 1)
+        h = self._draw(t, Stream.HANDOFF, t.n_handoff, self.handoff_dist)
+        t.n_handoff += 1
+        self._begin(agent, Phase.HANDOFF, h)
+
     def _release(self, agent: Agent, now: float | None = None) -> None:
         """``agent`` is done with their ticket: take the next piece of work or go idle.
 
@@ -720,27 +862,17 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
         """
         agent.ticket = None
         agent.phase = _IDLE
-        if self._hooked:
-            if agent.suspended is not None:      # back to the ticket they were pulled off
-                if agent.team.on_duty or not agent.team.handover:
-                    self._resume(agent)
-                else:
-                    own = agent.suspended[0]
-                    agent.suspended = None
-                    self._start_handover(agent, own, own.queue)
-                return
-            if not agent.team.on_duty:
-                self._go_off(agent)
-                return
+        if self._hooked:                 # suspended helpers go back, off-duty agents go home
+            for hook in self._on_released:
+                if hook(agent):
+                    return
         while True:
             for q in agent.team.serves:
                 if q.size:
                     t = q.pop()
                     if t is not None:
                         if q.is_help:
-                            if self._fit_p < 1.0 and not self._fits(t):
-                                self._trace_unfit(t, agent)
-                                self._unfit_held(t)
+                            if self._on_help_taken and not self._help_taken(agent, t):
                                 break                # look again for work (a loop, not recursion)
                             self._start_swarm(t, t.owner, [agent])
                         else:
@@ -890,6 +1022,11 @@ class Engine(ShiftsMixin, InterruptionsMixin, SwarmFrictionsMixin):
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:
             self._log(start, end, t.id, Phase.NAMES[phase], agent)
+
+
+def _owns(team: TeamRuntime, q: TicketQueue) -> bool:
+    """Whether ``q`` is the team's own work: it is the lowest tier among the teams serving it."""
+    return team.tier == min(tm.tier for tm in q.teams)
 
 
 @contextlib.contextmanager

@@ -79,3 +79,24 @@ def test_trace_records_are_typed_and_use_catalogue_names():
     assert any(r.activity == "reopened" for r in run.trace)
     first = run.trace[0]
     assert (first.start, first.ticket, first.activity) == (first[0], first[2], first[3])
+
+
+def test_every_optional_mechanic_is_a_feature_created_only_when_wanted():
+    """Shifts, search, helper fit are created from scenario keys; interruptions on the first
+    interrupt swarm (a policy decision), and each acts only through its moments."""
+    names = {cls.name for cls in feature_classes()}
+    assert {"learning", "reopens", "swarm_search", "helper_fit", "interruptions", "shifts"} <= names
+    d = three_tier_dict()
+    d["teams"][0]["shift"] = {"start": 8, "end": 17}
+    d["frictions"] = {**d.get("frictions", {}), "swarm_search": {"dist": "fixed", "value": 2},
+                      "swarm_helper_fit": 0.5}
+    scn = scenario_from_dict(d, "on")
+    cls = registry.get("swarming")
+    e = Engine(scn, cls, cls.Params(helper_mode="interrupt"), 0, 1)
+    assert sorted(f.name for f in e.features) == ["helper_fit", "shifts", "swarm_search"]
+    assert e._hooked and e._on_released and not e._on_no_helper_free
+    e.run()
+    assert "interruptions" in {f.name for f in e.features}      # attached by the first request
+    assert e._on_no_helper_free and e._on_switch_done
+    plain = Engine(scenario_from_dict(three_tier_dict(), "off"), cls, cls.Params(), 0, 1)
+    assert plain.features == [] and not plain._hooked and not plain._on_help_wanted

@@ -5,12 +5,11 @@ the engine pays at most a cheap branch for it.
 
 - :mod:`.features`: the :class:`~.features.Feature` base and the engine's named moments
   (:data:`~.features.MOMENTS`); a feature declares the engine attributes it uses, keeps its own
-  state and acts only at those moments.  :mod:`.reopen` (failed resolutions, customers coming
-  back) and :mod:`.learning` (agents learning skills from swarms and escalations) are features.
-- Still mixins of :class:`sim.engine.Engine` (entangled with the state machine):
-  :mod:`.shifts` (teams going on and off duty; finishing or handing over work),
-  :mod:`.interruptions` (helpers pulled off their own work, context switches, ``idle_only``
-  helpers), :mod:`.swarm` (the swarm duration, finding a helper and whether they fit).
+  state and acts only at those moments.  The features: :mod:`.reopen` (failed resolutions,
+  customers coming back), :mod:`.learning` (agents learning skills from swarms and escalations),
+  :mod:`.swarm` (finding a helper, whether they fit), :mod:`.interruptions` (helpers pulled off
+  their own work, context switches) and :mod:`.shifts` (teams going on and off duty; finishing
+  or handing over work).
 - :mod:`.calendar`: the scenario clock, shift windows (pure functions); :mod:`.phases`: activity
   codes.
 """

@@ -12,9 +12,12 @@ instead
   name; the engine calls the features that define one, in :data:`FEATURES` order, and pays
   nothing for moments no feature uses.
 
-Converted so far: reopens (:mod:`.reopen`) and learning (:mod:`.learning`).  Shifts,
-interruptions and the swarm frictions are still engine mixins (:mod:`.shifts`,
-:mod:`.interruptions`, :mod:`.swarm`), entangled with the state machine itself.
+The features: learning (:mod:`.learning`), reopens (:mod:`.reopen`), the swarm's search and
+helper fit (:mod:`.swarm`), interruptions with context switches (:mod:`.interruptions`,
+attached by the engine on the first ``interrupt`` swarm, a policy decision) and shifts
+(:mod:`.shifts`).  What several of them share is the engine's own mechanics, not a feature's:
+cutting an activity short (``Engine._stop_activity``), writing a hand-over
+(``Engine._start_handover``), the help and hand-over queues, the swarm's duration.
 """
 from __future__ import annotations
 
@@ -34,6 +37,25 @@ MOMENTS: dict[str, str] = {
                       "ticket, before the ticket is finished",
     "horizon": "horizon() when the clock has stopped, after agents' work in progress is charged "
                "and before open tickets are recorded",
+    "agent_released": "agent_released(agent) when an agent has finished an activity and is about "
+                      "to take the next piece of work; return True when the feature has dealt with "
+                      "the agent (sent them home, back to suspended work) - the engine then does "
+                      "nothing more; asked only once a feature set engine._hooked",
+    "help_wanted": "help_wanted(owner, ticket) when a swarm owner wants helpers, before asking; "
+                   "return True when the feature started an activity of its own first (a search) "
+                   "that will ask later (engine._ask_for_help)",
+    "search_done": "search_done(owner, ticket) when the owner's search activity (phase SEARCH) ends",
+    "search_abandoned": "search_abandoned(ticket) when the customer gives up during the search, "
+                        "before the ticket is finished as abandoned",
+    "helpers_found": "helpers_found(ticket, helpers) -> the helpers who may join, when free "
+                     "helpers were found for a swarm request (those dropped go back to being free)",
+    "help_taken": "help_taken(agent, ticket) -> bool when a free agent took a held swarm request; "
+                  "False: they may not help (the feature has dealt with the owner)",
+    "helper_asked": "helper_asked(ticket, agent) -> bool before a busy agent is pulled off their "
+                    "work to help (interrupt swarms); False: they are not",
+    "no_helper_free": "no_helper_free(ticket, owner, queue, k) -> up to k helpers found another "
+                      "way (interrupt swarms) when no qualified helper is free",
+    "switch_done": "switch_done(agent) when an agent's context switch (phase SWITCH) ends",
 }
 
 
@@ -64,10 +86,15 @@ def moment_handlers(features: list[Feature]) -> dict[str, list]:
 
 def feature_classes() -> list[type[Feature]]:
     """Every feature, in the order the engine attaches them."""
+    from .interruptions import Interruptions
     from .learning import Learning
     from .reopen import Reopens
+    from .shifts import Shifts
+    from .swarm import HelperFit, SwarmSearch
 
-    return [Learning, Reopens]
+    # the order in which features acting on the same moment are asked: a suspended helper
+    # goes back to their ticket (interruptions) before an off-duty agent goes home (shifts)
+    return [Learning, Reopens, SwarmSearch, HelperFit, Interruptions, Shifts]
 
 
 __all__ = ["Feature", "MOMENTS", "moment_handlers", "feature_classes"]

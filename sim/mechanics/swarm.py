@@ -14,86 +14,91 @@
 
 Both draw from common-random-number streams keyed per ticket (``Stream.SEARCH``,
 ``Stream.FIT``: the k-th search and the k-th helper checked for ticket i are the same under
-every policy), and both are drawn only when switched on, so a scenario without them sees
-exactly the same customers and results as before they existed.
+every policy), and both are features (:mod:`.features`) created only when switched on, so a
+scenario without them sees exactly the same customers and results as before they existed.
+The swarm's duration itself is the engine's (``Engine._swarm_duration``).
 """
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..models.customers import SLOTS, Stream
 from ..models.tickets import State
 from ..models.trace import HELPER_UNFIT
+from .features import Feature
 from .phases import Phase
 
 if TYPE_CHECKING:
     from ..models.agents import Agent
     from ..models.tickets import Ticket
+    from ..scenario import Scenario
 
 
-class SwarmFrictionsMixin:
-    """Mechanics of ``frictions.swarm_search`` and ``frictions.swarm_helper_fit``."""
+class SwarmSearch(Feature):
+    """``frictions.swarm_search`` (moments: help_wanted, search_done, search_abandoned)."""
 
-    def _setup_swarm(self) -> None:
-        fr = self.scn.frictions
-        self._swarm_c = fr.swarm_c
-        self._swarm_k = fr.swarm_k
-        # swarm_overhead alone (no c, no k given): the duration keeps its historical form
-        # work * (1 + o) / (1 + h), which is the formula with c = 1, k = o for one helper and
-        # keeps every stored result of more helpers bit-identical (docs/model.md)
-        self._swarm_legacy = fr.swarm_owner_contribution is None and fr.swarm_coordination is None
-        self._search_dist = None if fr.swarm_search.is_zero else fr.swarm_search
-        self._fit_p = fr.swarm_helper_fit
+    name = "swarm_search"
+    uses = frozenset({"scn", "env", "customers", "swarm_wait_is_queue", "_arm_patience", "_begin",
+                      "_ask_for_help", "_charge", "_trace_interval"})
 
-    def _swarm_duration(self, work: float, h: int) -> float:
-        """Minutes a swarm of the owner and ``h`` helpers lasts (every participant occupied)."""
-        if self._swarm_legacy:
-            return work * (1.0 + self._swarm_k) / (1 + h)
-        return work * (1.0 + self._swarm_k * h) / (h + self._swarm_c)
+    @classmethod
+    def wanted(cls, scenario: "Scenario") -> bool:
+        return not scenario.frictions.swarm_search.is_zero
 
-    # ---------------------------------------------------------------- search
-    def _seek_help(self, owner: "Agent", t: "Ticket") -> None:
-        """The owner looks for a helper (a search draw), or asks at once without search."""
-        if self._search_dist is None:
-            self._ask_for_help(owner, t)
-            return
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.dist = engine.scn.frictions.swarm_search
+
+    def help_wanted(self, owner: "Agent", t: "Ticket") -> bool:
+        """The owner looks for a helper first: a search draw of their time (True: started)."""
+        e = self.engine
         k = t.n_search
         t.n_search += 1
         minutes = (t.draws.search.item(t.row, k) if k < SLOTS else
-                   self.customers.overflow(Stream.SEARCH, t.id, k, self._search_dist))
+                   e.customers.overflow(Stream.SEARCH, t.id, k, self.dist))
         t.state = State.SEARCHING
-        if self.swarm_wait_is_queue:
-            t.enqueued_at = self.env.now
+        if e.swarm_wait_is_queue:
+            t.enqueued_at = e.env.now
             t.visit += 1
             if t.patience != math.inf:
-                self._arm_patience(t)
-        self._begin(owner, Phase.SEARCH, minutes)
+                e._arm_patience(t)
+        e._begin(owner, Phase.SEARCH, minutes)
+        return True
 
-    def _search_done(self, owner: "Agent", t: "Ticket") -> None:
-        if self.swarm_wait_is_queue:
-            t.queued_total += self.env.now - t.enqueued_at
+    def search_done(self, owner: "Agent", t: "Ticket") -> None:
+        e = self.engine
+        if e.swarm_wait_is_queue:
+            t.queued_total += e.env.now - t.enqueued_at
         t.state = State.IN_SERVICE
-        self._ask_for_help(owner, t)
+        e._ask_for_help(owner, t)
 
-    def _abandon_search(self, t: "Ticket") -> None:
+    def search_abandoned(self, t: "Ticket") -> None:
         """The customer gives up while the owner searches: the search stops, the owner is free."""
+        e = self.engine
         owner = t.owner
-        now = self.env.now
-        owner.ev.callbacks = []          # cancelled (see ShiftsMixin._stop_activity)
+        now = e.env.now
+        owner.ev.callbacks = []          # cancelled (see Engine._stop_activity)
         owner.ev = None
-        self._charge(t, owner, now - owner.phase_start)
-        self._trace_interval(owner.phase_start, now, t, owner, Phase.SEARCH)
+        e._charge(t, owner, now - owner.phase_start)
+        e._trace_interval(owner.phase_start, now, t, owner, Phase.SEARCH)
 
-    # ---------------------------------------------------------------- fit
-    def _fits(self, t: "Ticket") -> bool:
-        """Whether the next helper found for ``t`` can resolve it (the ticket's k-th fit draw)."""
-        k = t.n_fit
-        t.n_fit += 1
-        u = t.draws.fit.item(t.row, k) if k < SLOTS else self.customers.overflow(Stream.FIT, t.id, k, None)
-        return u < self._fit_p
 
-    def _fitting(self, t: "Ticket", found: list["Agent"]) -> list["Agent"]:
+class HelperFit(Feature):
+    """``frictions.swarm_helper_fit`` (moments: helpers_found, help_taken, helper_asked)."""
+
+    name = "helper_fit"
+    uses = frozenset({"scn", "env", "customers", "trace", "_log", "_end_hold", "_seek_help"})
+
+    @classmethod
+    def wanted(cls, scenario: "Scenario") -> bool:
+        return scenario.frictions.swarm_helper_fit < 1.0
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.p = engine.scn.frictions.swarm_helper_fit
+
+    def helpers_found(self, t: "Ticket", found: list["Agent"]) -> list["Agent"]:
         """The free helpers found who fit; the others go back to being free, first in line."""
         keep, unfit = [], []
         for helper in found:
@@ -103,16 +108,38 @@ class SwarmFrictionsMixin:
             helper.team.free.appendleft(helper)
         return keep
 
-    def _unfit_held(self, t: "Ticket") -> None:
-        """A helper took a held request and cannot resolve it: the owner stops holding, searches again."""
+    def help_taken(self, helper: "Agent", t: "Ticket") -> bool:
+        """A free agent took the held request for ``t``: False if they cannot resolve it (the
+        owner then stops holding and searches again)."""
+        if self._fits(t):
+            return True
+        self._trace_unfit(t, helper)
+        e = self.engine
         owner = t.owner
-        self._end_hold(t, owner)
+        e._end_hold(t, owner)
         t.queue = owner.target
         owner.target = None
         t.state = State.IN_SERVICE
-        self._seek_help(owner, t)
+        e._seek_help(owner, t)
+        return False
+
+    def helper_asked(self, t: "Ticket", agent: "Agent") -> bool:
+        """Whether a busy agent asked to interrupt their work for ``t`` can resolve it."""
+        if self._fits(t):
+            return True
+        self._trace_unfit(t, agent)        # asked, cannot resolve it: stays on their own work
+        return False
+
+    def _fits(self, t: "Ticket") -> bool:
+        """Whether the next helper found for ``t`` can resolve it (the ticket's k-th fit draw)."""
+        k = t.n_fit
+        t.n_fit += 1
+        u = (t.draws.fit.item(t.row, k) if k < SLOTS else
+             self.engine.customers.overflow(Stream.FIT, t.id, k, None))
+        return u < self.p
 
     def _trace_unfit(self, t: "Ticket", helper: "Agent") -> None:
-        if self.trace is not None:
-            now = self.env.now
-            self._log(now, now, t.id, HELPER_UNFIT, helper)
+        e = self.engine
+        if e.trace is not None:
+            now = e.env.now
+            e._log(now, now, t.id, HELPER_UNFIT, helper)
