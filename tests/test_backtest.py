@@ -109,3 +109,44 @@ def test_status_example_backtests_with_its_mapping(tmp_path, capsys):
     assert "waited for the customer" in printed          # the model has no customer waits
     row = next(x for x in printed.splitlines() if x.startswith("arrivals_per_day"))
     assert row.rstrip().endswith("yes")
+
+
+def test_backtest_runs_on_the_run_path_one_trace_at_a_time(own, monkeypatch):
+    """The simulated logs come from sim.execution tasks (trace kept, no result tables), the
+    same runs simulate(trace=True) makes: identical event logs, replication by replication."""
+    import sim.runner
+    from sim.eventlog.backtest import simulate_logs
+
+    scenario, _, _ = own
+    want = simulate(scenario.replace(horizon={"days": 2.0, "warmup_days": 1.0}), policies=["tiered"],
+                    replications=2, seed=5, trace=True)
+    expected = list(events_frame(want).groupby("case:replication", sort=True))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the backtest went round the run path through simulate()")
+
+    monkeypatch.setattr(sim.runner, "simulate", refuse)
+    checked = []
+    got = list(simulate_logs(scenario, "tiered", 2, 1.0, 1.0, seed=5,
+                             check=lambda scn, reps: checked.append((scn.horizon.days, reps))))
+    assert checked == [(2.0, 2)] and len(got) == 2
+    for (rep, frame), (_, sim_frame) in zip(expected, got):
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), sim_frame.reset_index(drop=True),
+                                      check_dtype=False, check_categorical=False)
+
+
+def test_a_backtest_too_big_to_run_is_refused_before_any_run(own, capsys, monkeypatch):
+    import sim.execution
+
+    _, path, spath = own
+
+    def started(*args, **kwargs):
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(sim.execution, "iter_execute", started)
+    assert main(["backtest", str(spath), str(path), "--replications", "100000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "this run is too big" in err[0] and "--force" in err[0], err
+    assert main(["backtest", str(spath), str(path), "--seed", "-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--seed" in err[0], err

@@ -534,6 +534,50 @@ def test_a_hook_that_never_returns_is_stopped_by_task_timeout(tmp_path, capsys):
     one_error_line(capsys.readouterr().err)
 
 
+def test_sensitivity_stops_a_hook_that_never_returns_and_counts_it_failed(tmp_path, capsys):
+    # owner: hardening (sim/sensitivity on the run path, --task-timeout)
+    from sim.policies import registry
+    from sim.policies.tiered import Tiered
+
+    class SpinsToo(Tiered):
+        name = "hardening_spins_sens"
+        summary = "never returns from a hook"
+
+        def route(self, ticket):
+            while True:
+                pass
+
+    registry.register(SpinsToo)
+    try:
+        path = write_scenario(tmp_path / "s.yaml", tiny())
+        with time_limit(120):
+            code = main(["sensitivity", str(path), "--policy", SpinsToo.name, "--workers", "1",
+                         "--param", "frictions.swarm_coordination=0:1", "--task-timeout", "1",
+                         "--out", str(tmp_path / "sens")])
+    finally:
+        registry.unregister(SpinsToo.name)
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "run(s) failed" in err and "Traceback" not in err, err
+
+
+def test_sweep_tasks_are_run_path_tasks(tmp_path):
+    from sim.execution import RunTask
+    from sim.sweep import load_sweep
+    from sim.sweep.execute import pending_tasks
+    from sim.sweep.store import Layout
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "t", "replications": 2, "seed": 1,
+             "vary": {"arrivals.per_hour": [8, 9]}, "policies": ["tiered", "swarming"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    plan = load_sweep(tmp_path / "sweep.yaml")
+    tasks = list(pending_tasks(plan, Layout(tmp_path / "out"), tickets=False))
+    assert len(tasks) == 8 and all(type(t) is RunTask for t in tasks)
+    assert tasks[0].key == (0, "tiered", 0) and tasks[-1].key == (1, "swarming", 1)
+    assert {t.seed for t in tasks if t.key[0] == 1} == {plan.points[1].scenario.seed}
+
+
 # ====================================================================== fuzz: mutations
 EVIL = [None, True, False, "10", " 5 ", "", "\x00", "=X", "x" * 300, -1, 0, 0.5, 1e-300, 1e300,
         -1e300, 2**63, float("nan"), float("inf"), [], {}, [1, 2], {"dist": "fixed", "value": 1},

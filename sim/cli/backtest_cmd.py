@@ -29,6 +29,8 @@ def add_parser(sub) -> None:
                    help="only log cases of this supportsim policy (case ids policy/rN/tN)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="write DIR/backtest.csv and DIR/resolution_ecdf.png")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the work estimate is above the refusal limit (docs/safety.md)")
     p.set_defaults(func=run)
 
 
@@ -37,6 +39,7 @@ def run(args) -> int:
     from ..eventlog.reader import LogError
     from ..scenario import load_scenario
     from . import UserError
+    from .common import check_workload
 
     scenario = load_scenario(args.scenario)
     try:
@@ -46,7 +49,12 @@ def run(args) -> int:
                       replications=args.replications, confidence=args.confidence,
                       policy_filter=args.log_policy, case_filter=args.cases,
                       max_teams=args.max_teams or None, allow_partial=args.allow_partial,
-                      seed=args.seed)
+                      seed=args.seed,
+                      # the simulated horizon is the log's window plus a warm-up: known only
+                      # once the log is read, so the estimate is made then, before any run
+                      check=lambda scn, reps: check_workload(
+                          scn, 1, reps, force=args.force, events=True, keep_tickets=False,
+                          where=str(args.scenario)))
         w = bt.window
         print(f"log window {w.start:%Y-%m-%d %H:%M} to {w.end:%Y-%m-%d %H:%M} UTC "
               f"({w.days:.1f} days, {w.tickets} tickets; "

@@ -50,6 +50,8 @@ def add_parser(sub) -> None:
                    help="output directory (default: results/sensitivity/<scenario name>)")
     p.add_argument("--force", action="store_true",
                    help="run even when one evaluation's work estimate is above the refusal limit (docs/safety.md)")
+    p.add_argument("--task-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop a run that takes longer than this and count it as failed (default: no limit)")
     p.set_defaults(func=run)
 
 
@@ -58,7 +60,8 @@ def run(args) -> int:
     from ..scenario import load_scenario, read_text
     from ..sensitivity import ParamError, parse_param
     from ..sensitivity.comments import assumption_comments
-    from ..sensitivity.run import DEFAULT_TOLERANCE, run_sensitivity
+    from ..scenario import scenario_from_dict
+    from ..sensitivity.run import DEFAULT_TOLERANCE, _horizon, run_sensitivity
     from . import UserError
     from .display import progress_bar
 
@@ -88,7 +91,10 @@ def run(args) -> int:
 
     n_policies = len({args.baseline, *(args.policies or scn.policy_names())})
     reps = args.replications or scn.replications
-    check_workload(scn, n_policies, reps, force=args.force, keep_tickets=False, where=str(path))
+    # one evaluation as it will run: with --days, over that horizon (not the file's)
+    evaluated = scn if args.days is None else scenario_from_dict(
+        _horizon(scn.to_dict(), args.days), source=str(path))
+    check_workload(evaluated, n_policies, reps, force=args.force, keep_tickets=False, where=str(path))
     try:
         with OutputDir(out, "--out", "supportsim sensitivity") as output, \
                 progress_bar("sensitivity") as advance:
@@ -97,7 +103,7 @@ def run(args) -> int:
                 replications=args.replications, tolerance=args.tolerance or DEFAULT_TOLERANCE,
                 days=args.days, workers=args.workers, scheduler=args.scheduler, out=out,
                 progress=advance, assumption_comments=assumption_comments(read_text(path)),
-                output=output)
+                output=output, task_timeout=args.task_timeout)
             output.commit({"software": "supportsim", "kind": "sensitivity", "scenario": scn.name})
     except ParamError as exc:
         raise UserError(str(exc)) from None

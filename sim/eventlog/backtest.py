@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -209,13 +209,23 @@ def log_has_durations(prep: Prepared) -> bool:
 # --------------------------------------------------------------------------- simulating
 def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: float,
                   warmup_days: float, seed: Optional[int] = None,
-                  window_start: Optional[pd.Timestamp] = None):
+                  window_start: Optional[pd.Timestamp] = None,
+                  check: Optional[Callable[["Scenario", int], None]] = None):
     """One simulated event log per replication (all tickets, warm-up included).
 
     ``window_start``: the calendar time the measured window opens, so hour-of-day and weekday
-    profiles and shifts line up with the log's (the scenario's own UTC offset is kept)."""
-    from ..runner import simulate
-    from .export import iter_run_events
+    profiles and shifts line up with the log's (the scenario's own UTC offset is kept).
+
+    The runs go through the one run path (:mod:`sim.execution`), in this process and one
+    replication at a time: each task keeps only its activity trace (``trace=True, raw=True,
+    measure=False``: no result tables, no metric row, neither is used here), so at most one
+    run's trace is in memory.  The same tasks ``simulate(..., trace=True)`` makes, so the
+    same traces.  ``check(scenario, replications)``, when given, is called with the scenario
+    actually simulated before anything runs (the CLI's work estimate)."""
+    from ..execution import InProcess, RunTask, iter_execute
+    from ..policies import registry
+    from ..policies.base import PolicyError
+    from .export import run_events, scenario_start
 
     changes: dict = {"horizon": {"days": warmup_days + days, "warmup_days": warmup_days}}
     if window_start is not None:
@@ -224,9 +234,21 @@ def simulate_logs(scenario: "Scenario", policy: str, replications: int, days: fl
         begin = (window_start - pd.Timedelta(days=warmup_days)).tz_convert(tz)
         changes["start"] = begin.to_pydatetime()
     scn = scenario.replace(**changes)
-    result = simulate(scn, policies=[policy], replications=replications, seed=seed, trace=True)
-    for frame in iter_run_events(result.traces or [], scn, result.seed):
-        yield scn, frame
+    seed = scn.seed if seed is None else int(seed)
+    if seed < 0:
+        raise LogError(f"--seed: must be >= 0, got {seed}")
+    if check is not None:
+        check(scn, replications)
+    tasks = (RunTask(key=r, scenario=scn, policy=policy, replication=r, seed=seed,
+                     policy_cls=registry.get(policy), trace=True, raw=True, measure=False)
+             for r in range(replications))
+    start = scenario_start(scn)
+    for rec in iter_execute(tasks, InProcess(), expected=replications):
+        if not rec.ok:          # as simulate raises it: the policy's own error when it survived
+            if isinstance(rec.exception, Exception):
+                raise rec.exception
+            raise PolicyError(rec.error or "run failed") from rec.exception
+        yield scn, run_events(rec.run.trace, scn, seed, start)
 
 
 def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] = None,
@@ -234,8 +256,12 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
              confidence: float = CONFIDENCE_LEVEL, policy_filter: Optional[str] = None,
              case_filter: Optional[str] = None, max_teams: Optional[int] = 10,
              allow_partial: bool = False, seed: Optional[int] = None,
-             warmup_days: Optional[float] = None) -> Backtest:
-    """Simulate ``scenario`` under ``policy`` over the log's arrival window and compare."""
+             warmup_days: Optional[float] = None,
+             check: Optional[Callable[["Scenario", int], None]] = None) -> Backtest:
+    """Simulate ``scenario`` under ``policy`` over the log's arrival window and compare.
+
+    ``check(scenario, replications)``: called with the scenario to be simulated (the log's
+    window plus the warm-up) before any run starts; the CLI's work estimate raises there."""
     if not 0.5 <= confidence < 1:
         raise LogError(f"--confidence: must be at least 0.5 and below 1, got {confidence}")
     reps = int(replications if replications is not None else scenario.replications)
@@ -278,7 +304,7 @@ def backtest(scenario: "Scenario", log: str | Path, mapping: Optional[Mapping] =
     obs = measure(prep, win.start, win.end, tier_of, agents, z, util, net)
     sims: list[dict[str, float]] = []
     sim_res: list[np.ndarray] = []
-    for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed, win.start):
+    for scn, frame in simulate_logs(scenario, policy, reps, sim_days, warm, seed, win.start, check):
         w0 = _sim_start(scn) + pd.Timedelta(days=warm)
         w1 = w0 + pd.Timedelta(days=win.days)
         sp = prepare(f"<simulated {policy}>", Mapping(), max_teams=None, frame=frame,

@@ -28,7 +28,7 @@ from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, unstable_at, unstable_note, unstable_policies,
                        verdict_metrics)
-from .execute import Done, Task, run_tasks, session
+from .execute import RunRecord, RunTask, run_tasks, session, task as evaluation_task
 from .params import Param, ParamError, apply_value, base_value, check_param, default_params
 from .result import PlainWriter, SensitivityResult, fingerprint
 
@@ -87,14 +87,16 @@ class _Store:
                 if writer is not None:
                     writer.adopt(f)               # kept: this analysis reuses it
 
-    def add(self, done: Done, task: Task) -> None:
-        if done.metrics is None:
+    def add(self, done: RunRecord, task: RunTask) -> None:
+        """A finished run: its metric row (numbers only, as floats), or why it failed."""
+        if done.metrics is None or done.error is not None:
             self.errors[done.key] = done.error or "failed"
             return
-        self.metrics[done.key] = done.metrics
+        metrics = {k: float(v) for k, v in done.metrics.items() if isinstance(v, (int, float))}
+        self.metrics[done.key] = metrics
         if self.dir is not None and self.writer is not None:
             rec = {"policy": task.policy, "replication": task.replication, "seed": task.seed,
-                   "metrics": {k: (None if math.isnan(v) else v) for k, v in done.metrics.items()}}
+                   "metrics": {k: (None if math.isnan(v) else v) for k, v in metrics.items()}}
             text = json.dumps(rec, sort_keys=True)
             self.writer.write(f"runs/{done.key}.json", lambda p: p.write_text(text, encoding="utf-8"))
 
@@ -118,7 +120,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
                     workers: Optional[int] = None, scheduler: Optional[str] = None,
                     out: Optional[str | Path] = None, progress: Optional[Progress] = None,
                     quick: bool = False, assumption_comments: Sequence[str] = (),
-                    seed: Optional[int] = None, output: Any = None) -> SensitivityResult:
+                    seed: Optional[int] = None, output: Any = None,
+                    task_timeout: Optional[float] = None) -> SensitivityResult:
     """Tornado and flip points of ``policies`` against ``baseline`` on ``scenario``.
 
     ``params`` default to the contested assumptions (:func:`default_params`; the ones
@@ -127,6 +130,8 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
     quick analysis); ``tolerance`` is a fraction of each parameter's range.  With ``out``
     the runs and the tables are saved there, and a second call resumes; ``output`` is the
     CLI's open :class:`sim.outputs.OutputDir` of ``out`` (files join its manifest).
+    ``task_timeout``: seconds one run may take; a run past it is stopped and counted as
+    failed (``result.failed_runs``), like any failed run.
     """
     from ..policies import registry
 
@@ -182,23 +187,23 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         return {(pol, r): (_run_key(pol, r, seed, d), scn) for pol in run_policies for r in range(reps)}
 
     def evaluate(points: list[tuple[Param, float]]) -> None:
-        tasks: dict[str, Task] = {}
+        tasks: dict[str, RunTask] = {}
         for p, v in points:
             for (pol, r), (key, scn) in keys_at(p, v).items():
                 if key not in store.metrics and key not in store.errors and key not in tasks:
-                    tasks[key] = Task(key, scn, pol, r, seed)
+                    tasks[key] = evaluation_task(key, scn, pol, r, seed)
         counter["total"] += len(tasks)
         if progress:
             progress(counter["done"], counter["total"])
 
-        def on_record(done: Done) -> None:
+        def on_record(done: RunRecord) -> None:
             store.add(done, tasks[done.key])
             counter["done"] += 1
             if progress:
                 progress(counter["done"], counter["total"])
 
         run_tasks(list(tasks.values()), on_record, workers=workers, scheduler=scheduler,
-                  backend=backend_box[0])
+                  backend=backend_box[0], timeout=task_timeout)
 
     evaluated = {p.path: Evaluated(p, centres[p.path]) for p in params}
     point_rows: list[pd.DataFrame] = []

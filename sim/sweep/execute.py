@@ -18,13 +18,13 @@ from typing import Callable, Iterator, Optional
 import yaml
 
 from .._version import __version__
-from ..execution import Backend, RunRecord, backend_for, iter_execute
+from ..execution import Backend, RunRecord, RunTask, backend_for, iter_execute
 from ..scenario import ScenarioError
 from .expand import SweepPlan
 from ..outputs.cells import comment_line
 from ..outputs.directory import foreign_entries
 from .store import Layout, atomic_write, remove_stale_temporaries, shelve_outside_plan, write_json, write_table
-from .tasks import Task, run_task_of, runs_table, tickets_table
+from .tasks import runs_table, sweep_task, tickets_table
 
 __all__ = ["SweepOutcome", "run_sweep", "pending_tasks", "prepare_directory"]
 
@@ -132,8 +132,8 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
     return layout, tickets
 
 
-def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[Task]:
-    """Tasks not yet complete in DIR, in a fixed order (generated lazily)."""
+def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[RunTask]:
+    """Run tasks not yet complete in DIR, in a fixed order (generated lazily)."""
     from ..policies import registry
 
     classes = {policy: registry.get(policy) for policy in plan.policies}
@@ -141,8 +141,7 @@ def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[Ta
         for policy in plan.policies:
             for rep in range(plan.replications):
                 if not layout.is_done(point.index, policy, rep, tickets):
-                    yield Task(point=point.index, policy=policy, replication=rep, scenario=point.scenario,
-                               params=point.params, tickets=tickets, policy_cls=classes[policy])
+                    yield sweep_task(point.index, point.scenario, policy, rep, tickets, classes[policy])
 
 
 def count_done(plan: SweepPlan, layout: Layout, tickets: bool) -> int:
@@ -239,7 +238,7 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
 
     try:
         if todo > 0:
-            tasks = (run_task_of(t) for t in pending_tasks(plan, layout, tickets))
+            tasks = pending_tasks(plan, layout, tickets)
             if todo == 1 and backend.name == "process pool":
                 backend = InProcess()      # one run: no pool to start
             for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=batch_size,

@@ -1,14 +1,15 @@
 """One unit of sweep work: (point, policy, replication) -> a run task, and its record -> rows.
 
-The run itself goes through the one execution path (:mod:`sim.execution`):
-the worker returns a :class:`~sim.execution.RunRecord` whose ``metrics`` is
-the full per-replication metric row ``run`` computes for the point's scenario
-(service level, SLA, customer cost, total cost, reopens, payroll ...), and the
-coordinator turns it into the point's one-row Parquet table here.
+A sweep task *is* a :class:`~sim.execution.RunTask` (no sweep-specific mirror of it):
+its key is ``(point, policy, replication)`` and its seed the point's own.  The run
+goes through the one execution path (:mod:`sim.execution`): the worker returns a
+:class:`~sim.execution.RunRecord` whose ``metrics`` is the full per-replication metric
+row ``run`` computes for the point's scenario (service level, SLA, customer cost, total
+cost, reopens, payroll ...), and the coordinator turns it into the point's one-row
+Parquet table here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional
 
 import pyarrow as pa
@@ -16,29 +17,18 @@ import pyarrow as pa
 from ..execution import RunRecord, RunTask
 from ..scenario import Scenario
 
-__all__ = ["Task", "run_task_of", "runs_table", "tickets_table"]
+__all__ = ["sweep_task", "runs_table", "tickets_table"]
 
 
-@dataclass(frozen=True)
-class Task:
-    point: int
-    policy: str
-    replication: int
-    scenario: Scenario          # the point's scenario (its seed keys the replication)
-    params: dict[str, Any]      # varied path -> value, copied into the row
-    tickets: bool = False
-    policy_cls: Optional[type] = None   # sent along (by reference) so workers need not look the name up
+def sweep_task(point: int, scenario: Scenario, policy: str, replication: int, tickets: bool = False,
+               policy_cls: Optional[type] = None) -> RunTask:
+    """The run of ``policy``, replication ``replication``, at sweep point ``point``.
 
-    @property
-    def key(self) -> tuple[int, str, int]:
-        return (self.point, self.policy, self.replication)
-
-
-def run_task_of(task: Task) -> RunTask:
-    """The execution task for a sweep task (the point's own seed keys its replications)."""
-    return RunTask(key=task.key, scenario=task.scenario, policy=task.policy,
-                   replication=task.replication, seed=task.scenario.seed,
-                   policy_cls=task.policy_cls, tickets=task.tickets)
+    ``scenario`` is the point's (its seed keys the replications, so every point meets its
+    own - or, with common random numbers, the shared - customers); ``policy_cls`` is sent
+    along by reference so workers need not look the name up."""
+    return RunTask(key=(point, policy, replication), scenario=scenario, policy=policy,
+                   replication=replication, seed=scenario.seed, policy_cls=policy_cls, tickets=tickets)
 
 
 #: column signature -> the schema pandas gives such a row (with its pandas metadata)
