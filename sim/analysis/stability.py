@@ -158,11 +158,16 @@ def _by_policy(backlog: pd.DataFrame):
     if not isinstance(col.dtype, pd.CategoricalDtype):
         yield from backlog.groupby("policy", observed=True)
         return
-    codes = col.cat.codes.to_numpy()
+    cat = col.array             # the Categorical itself: .codes without building a Series
+    codes = np.asarray(cat.codes)
     arrays = {c: backlog[c].to_numpy() for c in ("replication", "time_min", "waiting")}
-    for code in np.unique(codes[codes >= 0]):
+    present = np.unique(codes[codes >= 0])
+    if len(present) == 1 and bool((codes == present[0]).all()):
+        yield cat.categories[present[0]], arrays      # one policy: every row, no copies
+        return
+    for code in present:
         mask = codes == code
-        yield col.cat.categories[code], {c: v[mask] for c, v in arrays.items()}
+        yield cat.categories[code], {c: v[mask] for c, v in arrays.items()}
 
 
 def _by_replication(g: Any):
@@ -186,14 +191,14 @@ def _mean_utilisation(teams: pd.DataFrame):
     """
     pol = teams["policy"]
     if isinstance(pol.dtype, pd.CategoricalDtype):
-        codes = pol.cat.codes.to_numpy()
-        names = [str(x) for x in teams["team"].to_numpy()]
+        codes = np.asarray(pol.array.codes)
+        names = [str(x) for x in teams["team"].tolist()]
         util = teams["utilisation"].to_numpy(dtype=float)
         groups: dict[tuple[int, str], list[float]] = {}
         for c, name, u in zip(codes.tolist(), names, util.tolist()):
             groups.setdefault((c, name), []).append(u)
         if all(len(v) <= 2 for v in groups.values()) and all(c >= 0 for c, _ in groups):
-            cats = pol.cat.categories
+            cats = pol.array.categories
             for (c, name) in sorted(groups):
                 total, n = 0.0, 0
                 for u in groups[(c, name)]:
