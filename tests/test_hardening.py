@@ -561,6 +561,36 @@ def test_sensitivity_stops_a_hook_that_never_returns_and_counts_it_failed(tmp_pa
     assert "run(s) failed" in err and "Traceback" not in err, err
 
 
+@pytest.mark.parametrize("change, expected", [
+    ({"vary": {"arrivals.per_hour": list(range(1, 101)), "teams[L1].agents": list(range(1, 102))}},
+     "the grid has 10,100 points (100 x 101); a sweep may have at most 10,000"),
+    ({"replications": 10**12}, "replications: Input should be less than or equal to 100000"),
+    ({"seed": 10**30}, "seed: Input should be less than or equal to 9223372036854775807"),
+])
+def test_a_sweep_too_big_to_expand_is_one_line_at_once(tmp_path, capsys, change, expected):
+    import time
+
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "big", "replications": 1, "seed": 1,
+             "vary": {"arrivals.per_hour": [8, 9]}, "policies": ["tiered"], **change}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    t0 = time.perf_counter()
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert time.perf_counter() - t0 < 20           # refused before expanding 10,100 points
+    assert expected in one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_of_many_bad_points_stops_checking_after_fifty(tmp_path, capsys):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "bad", "replications": 1, "seed": 1,
+             "vary": {"teams[L1].agents": [0] * 5000}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "out")]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("error")]
+    assert len(err) <= 52 and "stopped checking after 50 bad points (of 5,000)" in err[-1], err[-2:]
+
+
 def test_sweep_tasks_are_run_path_tasks(tmp_path):
     from sim.execution import RunTask
     from sim.sweep import load_sweep

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..scenario import ScenarioError, _format_pydantic, parse_yaml, read_text
+from ..scenario import MAX_REPLICATIONS, MAX_SEED, ScenarioError, _format_pydantic, parse_yaml, read_text
 
 __all__ = ["SweepSpec", "ReportSpec", "load_sweep_spec", "sweep_spec_from_dict"]
 
@@ -49,8 +49,11 @@ class SweepSpec(_Model):
     base: str = Field(min_length=1, description="scenario file, relative to the sweep file")
     name: Optional[str] = Field(default=None, min_length=1, description="default: the sweep file's stem")
     description: str = ""
-    replications: Optional[int] = Field(default=None, ge=1, description="default: the base scenario's")
-    seed: Optional[int] = Field(default=None, ge=0, description="default: the base scenario's seed")
+    # the same bounds as the scenario's own keys (docs/scenario.md "Limits"): checked once here,
+    # not once per point
+    replications: Optional[int] = Field(default=None, ge=1, le=MAX_REPLICATIONS,
+                                        description="default: the base scenario's")
+    seed: Optional[int] = Field(default=None, ge=0, le=MAX_SEED, description="default: the base scenario's seed")
     set: dict[str, Any] = Field(default_factory=dict, description="fixed overrides for every point")
     vary: dict[str, list[Any]] = Field(default_factory=dict, description="path -> values; full grid")
     zip: list[dict[str, list[Any]]] = Field(default_factory=list, description="groups moving together")
