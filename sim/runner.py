@@ -8,7 +8,7 @@ import numpy as np
 from .engine import RunResult
 from .policies import registry
 from .results import (SimulationResult, backlog_frame, interruptions_frame, learned_frame,
-                      teams_frame, tickets_frame)
+                      team_columns, teams_frame, tickets_frame)
 from .scenario import Scenario, ScenarioError, scenario_warnings
 
 ProgressFn = Callable[[int, int], None]
@@ -54,7 +54,7 @@ def simulate(scenario: Scenario, policies: Optional[Iterable[str]] = None,
         backlog=backlog_frame(runs, names), warnings=warnings,
         learned=learned_frame(runs, names) if scenario.learning is not None else None,
         interruptions=interruptions_frame(runs, names) if any(r.interruptions for r in runs) else None)
-    result.warnings.extend(stability_warnings(result))
+    result.warnings.extend(_stability(runs, names, scenario, result))
     if trace:
         result.traces = [run.trace for run in runs]
     return result
@@ -89,6 +89,36 @@ def _execute(scenario: Scenario, tasks, seed: int, workers: Optional[int],
     finally:
         backend.close()
     return runs
+
+
+def _stability(runs: list[RunResult], names: list[str], scenario: Scenario,
+               result: SimulationResult) -> list[str]:
+    """The stability warnings of ``result``, from the runs' columns the tables were built from
+    (reading the pandas tables back cost ~1 ms of a small run: issue 16); the same findings."""
+    from .analysis.stability import findings_of, mean_utilisation
+
+    codes: list[int] = []
+    teams: list[str] = []
+    util: list[float] = []
+    for run in runs:
+        own = team_columns(run, scenario)
+        codes.extend([names.index(run.policy)] * len(own["team"]))
+        teams.extend(own["team"])
+        util.extend(float(u) for u in own["utilisation"])
+    pairs = mean_utilisation(codes, teams, util, names) if codes else []
+    if pairs is None:           # three or more replications: pandas' mean, from the table
+        return stability_warnings(result)
+    groups = []
+    for name in names:          # backlog_frame's rows of each policy, in its order
+        mine = [run for run in runs if run.policy == name and len(run.backlog["time_min"])]
+        if not mine:
+            continue
+        cols = {"replication": [np.full(len(r.backlog["time_min"]), r.replication, dtype=np.int32) for r in mine],
+                "time_min": [np.frombuffer(r.backlog["time_min"], dtype="d") for r in mine],
+                "waiting": [np.frombuffer(r.backlog["waiting"], dtype=r.backlog["waiting"].typecode)
+                            for r in mine]}
+        groups.append((name, {k: v[0] if len(v) == 1 else np.concatenate(v) for k, v in cols.items()}))
+    return [f.message for f in findings_of(pairs, groups, scenario)]
 
 
 def _raise(rec) -> None:

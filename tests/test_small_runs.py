@@ -134,3 +134,20 @@ def test_group_sums_are_pandas_grouped_sums():
                               "v": [v for g in groups for v in g]})
         expected = frame.groupby(["policy", "replication"], sort=False)["v"].sum().tolist()
         assert M.group_sums(groups) == expected
+
+
+@pytest.mark.parametrize("reps", [1, 2, 3])
+def test_simulate_reads_stability_off_the_runs_as_off_the_tables(reps):
+    from sim import simulate
+    from sim.analysis.stability import stability_warnings
+    from sim.scenario import scenario_warnings
+
+    # overloaded (utilisation and growing backlog findings) and a calm one
+    for per_hour in (30, 8):
+        scn = scenario_from_dict(three_tier_dict(horizon={"days": 3.0, "warmup_days": 0.2},
+                                                 arrivals={"per_hour": per_hour}), "load")
+        result = simulate(scn, replications=reps)
+        expected = scenario_warnings(scn) + stability_warnings(result)
+        assert result.warnings == expected
+        if per_hour == 30:
+            assert any("utilised" in w for w in expected) and any("keeps growing" in w for w in expected)

@@ -13,14 +13,15 @@ text.  Pure functions of the result tables (teams, backlog) and the scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .metrics import t_interval
 
-__all__ = ["Finding", "stability_findings", "stability_warnings", "stability_flags",
+__all__ = ["Finding", "stability_findings", "stability_warnings", "stability_flags", "findings_of",
+           "mean_utilisation",
            "backlog_growth", "UTILISATION_LIMIT", "GROWTH_MIN_TICKETS", "GROWTH_MIN_SHARE",
            "UTILISATION", "BACKLOG_GROWTH"]
 
@@ -57,22 +58,35 @@ class Finding:
 def stability_findings(teams: pd.DataFrame, backlog: pd.DataFrame, scenario: Any,
                        util_limit: float = UTILISATION_LIMIT) -> list[Finding]:
     """Every stability finding of a result's tables: utilisation first, then backlog growth."""
+    util = _mean_utilisation(teams) if teams is not None and len(teams) else ()
+    groups = _by_policy(backlog) if backlog is not None and len(backlog) else ()
+    return findings_of(util, groups, scenario, util_limit)
+
+
+def findings_of(utilisation: Iterable[tuple[tuple[Any, Any], float]], backlog: Iterable[tuple[Any, Any]],
+                scenario: Any, util_limit: float = UTILISATION_LIMIT) -> list[Finding]:
+    """The findings from what :func:`stability_findings` reads off the tables.
+
+    ``utilisation``: ((policy, team), mean utilisation) in ``groupby(["policy", "team"])``
+    order (:func:`mean_utilisation`); ``backlog``: (policy, its ``replication``,
+    ``time_min`` and ``waiting`` columns) per policy with samples, in the policies' order.
+    A caller holding the runs' columns (``simulate``) passes them without building and
+    reading back pandas tables (~1 ms of a small run's fixed cost: issue 16).
+    """
     out: list[Finding] = []
-    if teams is not None and len(teams):
-        for (policy, team), u in _mean_utilisation(teams):
-            if u >= util_limit:
-                out.append(Finding(str(policy), str(team), UTILISATION, float(u), util_limit, (
-                    f"unstable under {policy}: team {team} is {u:.0%} utilised "
-                    f"(>= {util_limit:.0%}); its queue may not settle within the horizon")))
-    if backlog is not None and len(backlog):
-        cycle = getattr(scenario, "cycle_min", None) if scenario is not None else None
-        for policy, g in _by_policy(backlog):
-            growth = _growth(g, cycle)
-            if growth is not None:
-                slope, threshold = growth
-                out.append(Finding(str(policy), None, BACKLOG_GROWTH, slope, threshold, (
-                    f"unstable under {policy}: the backlog keeps growing "
-                    f"(about {slope:.1f} tickets/day over the second half of the horizon)")))
+    for (policy, team), u in utilisation:
+        if u >= util_limit:
+            out.append(Finding(str(policy), str(team), UTILISATION, float(u), util_limit, (
+                f"unstable under {policy}: team {team} is {u:.0%} utilised "
+                f"(>= {util_limit:.0%}); its queue may not settle within the horizon")))
+    cycle = getattr(scenario, "cycle_min", None) if scenario is not None else None
+    for policy, g in backlog:
+        growth = _growth(g, cycle)
+        if growth is not None:
+            slope, threshold = growth
+            out.append(Finding(str(policy), None, BACKLOG_GROWTH, slope, threshold, (
+                f"unstable under {policy}: the backlog keeps growing "
+                f"(about {slope:.1f} tickets/day over the second half of the horizon)")))
     return out
 
 
@@ -183,28 +197,39 @@ def _by_replication(g: Any):
 
 
 def _mean_utilisation(teams: pd.DataFrame):
-    """((policy, team), mean utilisation) as ``groupby(["policy", "team"]).mean()`` yields them.
-
-    With at most two replications per (policy, team) - every small run - the mean is computed
-    here: pandas' compensated sum equals the plain sum ``0.0 + a + b`` for up to two values, so
-    the result is the same float, without a groupby (~1 ms).  Otherwise pandas computes it.
-    """
+    """((policy, team), mean utilisation) as ``groupby(["policy", "team"]).mean()`` yields them."""
     pol = teams["policy"]
     if isinstance(pol.dtype, pd.CategoricalDtype):
-        codes = np.asarray(pol.array.codes)
-        names = [str(x) for x in teams["team"].tolist()]
-        util = teams["utilisation"].to_numpy(dtype=float)
-        groups: dict[tuple[int, str], list[float]] = {}
-        for c, name, u in zip(codes.tolist(), names, util.tolist()):
-            groups.setdefault((c, name), []).append(u)
-        if all(len(v) <= 2 for v in groups.values()) and all(c >= 0 for c, _ in groups):
-            cats = pol.array.categories
-            for (c, name) in sorted(groups):
-                total, n = 0.0, 0
-                for u in groups[(c, name)]:
-                    if u == u:                  # NaN is skipped, as by pandas
-                        total = total + u
-                        n += 1
-                yield (cats[c], name), (total / n if n else float("nan"))
+        found = mean_utilisation(np.asarray(pol.array.codes).tolist(),
+                                 [str(x) for x in teams["team"].tolist()],
+                                 teams["utilisation"].to_numpy(dtype=float).tolist(), pol.array.categories)
+        if found is not None:
+            yield from found
             return
     yield from teams.groupby(["policy", "team"], observed=True)["utilisation"].mean().items()
+
+
+def mean_utilisation(codes: Sequence[int], teams: Sequence[str], util: Sequence[float],
+                     policies: Sequence[Any]) -> Optional[list[tuple[tuple[Any, str], float]]]:
+    """((policy, team), mean) of a teams table's rows given as columns (``codes`` into
+    ``policies``), as ``groupby(["policy", "team"]).mean()`` gives them; ``None`` when some
+    (policy, team) has more than two rows (then only pandas' own summation is known to match).
+
+    With at most two replications per (policy, team) - every small run - pandas' sum (a
+    compensated loop, or ``numpy.add.reduceat``) equals the plain sum ``0.0 + a + b``, so
+    the mean is the same float, without a groupby (~1 ms).
+    """
+    groups: dict[tuple[int, str], list[float]] = {}
+    for c, name, u in zip(codes, teams, util):
+        groups.setdefault((c, name), []).append(u)
+    if not all(len(v) <= 2 for v in groups.values()) or not all(c >= 0 for c, _ in groups):
+        return None
+    out = []
+    for (c, name) in sorted(groups):
+        total, n = 0.0, 0
+        for u in groups[(c, name)]:
+            if u == u:                  # NaN is skipped, as by pandas
+                total = total + u
+                n += 1
+        out.append(((policies[c], name), (total / n if n else float("nan"))))
+    return out
