@@ -755,6 +755,26 @@ def test_calibrate_never_overwrites_a_file_it_did_not_write(tmp_path, capsys):
     assert "# tuned by hand" in fresh.read_text()
 
 
+def test_calibrate_reads_a_timestamp_with_nul_bytes_as_unreadable(tmp_path, capsys):
+    # a NUL inside a timestamp's UTC offset hid the offset from the layout check; pandas still
+    # found it and the naive/aware mix raised a TypeError (a traceback) in the reader
+    from sim import simulate
+    from sim.eventlog import events_frame
+
+    res = simulate(scenario_from_dict(three_tier_dict(horizon={"days": 3, "warmup_days": 0})),
+                   policies=["tiered"], replications=1, seed=3, trace=True)
+    log = events_frame(res)
+    worked = log.index[log["start_timestamp"].notna()][:3]
+    text = log.astype({"start_timestamp": str, "time:timestamp": str})
+    text.loc[worked, "start_timestamp"] = [v.replace("+", "+\x00\x00") for v in text.loc[worked, "start_timestamp"]]
+    path = tmp_path / "log.csv"
+    text.to_csv(path, index=False)
+    assert "\x00" in path.read_text(encoding="utf-8")
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "c.yaml")]) == 0, capsys.readouterr().err
+    assert "Traceback" not in capsys.readouterr().err
+    load_scenario(tmp_path / "c.yaml")
+
+
 def test_staff_never_writes_into_a_folder_that_is_not_its_own(tmp_path, capsys):
     # owner: hardening (the check) + staffing (sim/cli/staff_cmd.py)
     folder = tmp_path / "mine"

@@ -391,9 +391,22 @@ def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
     if not bad.any():
         return parsed
     # other layouts ("05.01.2026 08:00", ...): pandas' own guess per value
-    retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=True)
     unit = "datetime64[us, UTC]" if utc else "datetime64[us]"
-    return pd.concat([parsed[~bad].astype(unit), retry.astype(unit)]).reindex(text.index)
+    try:
+        retry = pd.to_datetime(text[bad], utc=utc, format="mixed", errors="coerce", dayfirst=True)
+        retry = retry.astype(unit)
+    except (TypeError, ValueError):
+        # text read as naive in which pandas still finds a UTC offset (an offset our layout
+        # check did not see: "...+\x00\x0000:00"): such a value is no local time, so it is
+        # unreadable (NaT, counted by the caller) rather than silently shifted
+        retry = pd.Series([_naive_or_nat(v) for v in text[bad]], index=text[bad].index, dtype=unit)
+    return pd.concat([parsed[~bad].astype(unit), retry]).reindex(text.index)
+
+
+def _naive_or_nat(value: Any) -> Any:
+    """One value as a naive timestamp, or NaT when it does not parse or carries an offset."""
+    t = pd.to_datetime(value, format="mixed", errors="coerce", dayfirst=True)
+    return pd.NaT if t is pd.NaT or getattr(t, "tzinfo", None) is not None else t
 
 
 def normalise(raw: pd.DataFrame, mapping: Mapping, report: Report, source: str) -> pd.DataFrame:
