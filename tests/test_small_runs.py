@@ -151,3 +151,26 @@ def test_simulate_reads_stability_off_the_runs_as_off_the_tables(reps):
         assert result.warnings == expected
         if per_hour == 30:
             assert any("utilised" in w for w in expected) and any("keeps growing" in w for w in expected)
+
+
+def test_mean_utilisation_is_pandas_groupby_mean_with_many_replications():
+    from sim.analysis.stability import mean_utilisation
+
+    rng = np.random.default_rng(11)
+    for k in range(150):
+        policies = ["tiered", "swarming", "skill_routing"][: int(rng.integers(1, 4))]
+        teams = ["L1", "L2", "L3", "A"][: int(rng.integers(1, 5))]
+        reps = int(rng.integers(1, 12))
+        rows = [(p, r, t) for p in policies for r in range(reps) for t in teams]
+        util = list(rng.random(len(rows)) * 10 ** rng.uniform(-1, 1))
+        if k % 5 == 0:
+            util[int(rng.integers(len(util)))] = np.nan
+        frame = pd.DataFrame({"policy": pd.Categorical([p for p, _, _ in rows], categories=policies),
+                              "replication": [r for _, r, _ in rows], "team": [t for _, _, t in rows],
+                              "utilisation": util})
+        expected = list(frame.groupby(["policy", "team"], observed=True)["utilisation"].mean().items())
+        got = mean_utilisation([policies.index(p) for p, _, _ in rows], [t for _, _, t in rows], util, policies)
+        assert got is not None
+        assert [key for key, _ in got] == [key for key, _ in expected]
+        for (_, a), (_, b) in zip(got, expected):
+            assert a == b or (math.isnan(a) and math.isnan(b))

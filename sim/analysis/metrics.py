@@ -40,7 +40,7 @@ __all__ = ["replication_metrics", "group_metrics", "summarize", "t_interval", "M
            "ticket_targets", "metric_label", "is_share_metric", "ticket_metric",
            "replication_metric", "TICKET_METRICS", "REPLICATION_METRICS", "TicketGroup",
            "Replications", "paid_minutes", "payroll_frame", "metric_rows", "target_flags",
-           "pandas_mean", "pandas_sum", "group_sums"]
+           "pandas_mean", "pandas_sum", "group_sums", "group_means"]
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and Student-t confidence half-width of independent observations."""
@@ -612,6 +612,46 @@ def group_sums(groups: Sequence[Sequence[float]]) -> Optional[list[float]]:
         starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
         return [float(x) for x in np.add.reduceat(flat, starts)] if len(flat) else []
     return [_kahan(g) for g in groups]
+
+
+def group_means(ids: Sequence[int], values: Sequence[float], ngroups: int) -> Optional[list[float]]:
+    """``frame.groupby(keys)[column].mean()`` of a float column, given each row's group number
+    (``ids``: 0 .. ``ngroups`` - 1 in the groups' sorted order) in row order; ``None`` if this
+    pandas averages some other way.  Like :func:`group_sums`: ``numpy.add.reduceat`` divided
+    by the group sizes when the ids never decrease and no value is NaN (pandas 3), else the
+    compensated loop divided by the count of non-NaN values."""
+    mode = _groupby_sum_mode()
+    if mode is None or _groupby_mean_mode() != mode:
+        return None
+    vals = np.asarray(values, dtype=float)
+    monotonic = all(a <= b for a, b in zip(ids, ids[1:]))
+    if mode == "reduceat" and monotonic and not np.isnan(vals).any() and len(set(ids)) == ngroups:
+        starts = [i for i in range(len(ids)) if i == 0 or ids[i] != ids[i - 1]]
+        sizes = np.diff(np.asarray(starts + [len(ids)])).astype(np.float64)
+        return [float(x) for x in np.add.reduceat(vals, starts) / sizes]
+    groups: list[list[float]] = [[] for _ in range(ngroups)]
+    for i, v in zip(ids, vals.tolist()):
+        groups[i].append(v)
+    out = []
+    for g in groups:
+        n = sum(1 for v in g if v == v)
+        out.append(_kahan(g) / n if n else float("nan"))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _groupby_mean_mode() -> Optional[str]:
+    """How this pandas averages a group of floats (see :func:`_groupby_sum_mode`)."""
+    values = [124.32766527017557, 1983.1546199621519, 105.46332022675865, 174.5373409740189]
+    by_reduceat = float(np.add.reduceat(np.array(values), [0])[0] / np.float64(4))
+    by_kahan = _kahan(values) / 4
+    sorted_rows = pd.DataFrame({"k": [0] * 4, "v": values})
+    mixed = pd.DataFrame({"k": [0, 1] * 4, "v": [x for v in values for x in (v, 1.0)]})
+    got = float(sorted_rows.groupby("k")["v"].mean().iloc[0])
+    got_mixed = float(mixed.groupby("k")["v"].mean().iloc[0])
+    if got_mixed != by_kahan:
+        return None
+    return "reduceat" if got == by_reduceat else "kahan" if got == by_kahan else None
 
 
 def _kahan(values: Sequence[float]) -> float:

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from .metrics import t_interval
+from .metrics import group_means, t_interval
 
 __all__ = ["Finding", "stability_findings", "stability_warnings", "stability_flags", "findings_of",
            "mean_utilisation",
@@ -213,23 +213,32 @@ def mean_utilisation(codes: Sequence[int], teams: Sequence[str], util: Sequence[
                      policies: Sequence[Any]) -> Optional[list[tuple[tuple[Any, str], float]]]:
     """((policy, team), mean) of a teams table's rows given as columns (``codes`` into
     ``policies``), as ``groupby(["policy", "team"]).mean()`` gives them; ``None`` when some
-    (policy, team) has more than two rows (then only pandas' own summation is known to match).
+    (policy, team) has more rows and this pandas averages in a way not known here.
 
     With at most two replications per (policy, team) - every small run - pandas' sum (a
     compensated loop, or ``numpy.add.reduceat``) equals the plain sum ``0.0 + a + b``, so
-    the mean is the same float, without a groupby (~1 ms).
+    the mean is the same float, without a groupby (~1 ms); with more, its summation is
+    followed exactly (:func:`sim.analysis.metrics.group_means`).
     """
     groups: dict[tuple[int, str], list[float]] = {}
     for c, name, u in zip(codes, teams, util):
         groups.setdefault((c, name), []).append(u)
-    if not all(len(v) <= 2 for v in groups.values()) or not all(c >= 0 for c, _ in groups):
+    if not all(c >= 0 for c, _ in groups):
         return None
-    out = []
-    for (c, name) in sorted(groups):
-        total, n = 0.0, 0
-        for u in groups[(c, name)]:
-            if u == u:                  # NaN is skipped, as by pandas
-                total = total + u
-                n += 1
-        out.append(((policies[c], name), (total / n if n else float("nan"))))
-    return out
+    keys = sorted(groups)
+    if all(len(v) <= 2 for v in groups.values()):
+        out = []
+        for (c, name) in keys:
+            total, n = 0.0, 0
+            for u in groups[(c, name)]:
+                if u == u:                  # NaN is skipped, as by pandas
+                    total = total + u
+                    n += 1
+            out.append(((policies[c], name), (total / n if n else float("nan"))))
+        return out
+    # more replications: pandas' own summation, followed exactly (None if not known)
+    number = {key: i for i, key in enumerate(keys)}
+    means = group_means([number[(c, name)] for c, name in zip(codes, teams)], list(util), len(keys))
+    if means is None:
+        return None
+    return [((policies[c], name), m) for (c, name), m in zip(keys, means)]
