@@ -330,6 +330,50 @@ def test_a_malformed_meta_json_is_one_line(tmp_path, capsys, meta):
     one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.parametrize("damage, words", [
+    ({"meta.json": "[" * 100_000 + "]" * 100_000}, "nested too deeply"),
+    ({"meta": {"replications": -5}}, "replications must be 1 to 100,000, got -5"),
+    ({"meta": {"seed": 10**400}}, "seed must be 0 to"),
+    ({"meta": {"policies": ["tiered", "nope"]}}, "policy 'nope' has no rows in teams.csv"),
+    ({"teams.csv": "a,b\n1\n"}, "teams.csv lacks column(s) policy, replication, team"),
+])
+def test_a_damaged_result_directory_is_one_line_from_report(tmp_path, capsys, damage, words):
+    """report DIR reads files anyone may have edited: each damage is one line naming the file,
+    never a RecursionError or a KeyError from deep inside the analysis, nor a report that prints
+    "over -5 replications"."""
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    res = tmp_path / "res"
+    assert main(["run", str(scn), "--out", str(res), "--no-report", "--policy", "tiered"]) == 0
+    capsys.readouterr()
+    for name, text in damage.items():
+        if name == "meta":
+            meta = json.loads((res / "meta.json").read_text())
+            meta.update(text)
+            (res / "meta.json").write_text(json.dumps(meta))
+        else:
+            (res / name).write_text(text)
+    assert main(["report", str(res), "--out", str(tmp_path / "rep")]) == 2
+    assert words in one_error_line(capsys.readouterr().err)
+    if "meta.json" in damage:         # a later run into it: refused in one line as well
+        assert main(["run", str(scn), "--out", str(res), "--no-report"]) == 2
+        assert "holds no supportsim result" in one_error_line(capsys.readouterr().err)
+
+
+def test_a_deeply_nested_sweep_manifest_is_one_line(tmp_path, capsys):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "n", "replications": 1, "seed": 1,
+             "vary": {"arrivals.per_hour": [8]}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]) == 0
+    capsys.readouterr()
+    (out / "sweep.json").write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and "unreadable manifest" in errors[0] and "Traceback" not in err, err
+
+
 # ========================================================================= 4. injection
 def test_names_never_become_spreadsheet_formulas_and_read_back_unchanged(tmp_path):
     evil = '=HYPERLINK("http://evil.example","x")'

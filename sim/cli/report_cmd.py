@@ -51,6 +51,15 @@ def run(args) -> int:
         raise
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"{d}: cannot read saved results: {exc}") from None
+    except RecursionError:          # sim.load_result's own json.loads on a deeply nested file
+        raise UserError(f"{d}: cannot read saved results: {d / 'meta.json'}: nested too deeply "
+                        "for a supportsim meta.json") from None
+    problem = _missing_columns(result)
+    if problem:
+        raise UserError(f"{d}: cannot read saved results: {d / problem}")
+    problem = _inconsistent_meta(result)
+    if problem:
+        raise UserError(f"{d}: cannot read saved results: {d / 'meta.json'}: {problem}")
     target = args.out if args.out is not None else d      # next to the results by default
     own = target.resolve() == d.resolve()     # a results directory's report is its own results'
     _check_same_run(target, result, force=getattr(args, "force", False) or own,
@@ -67,13 +76,12 @@ def _load_recorded_plugins(d: Path) -> None:
     already known (built-in, installed, or given with ``--plugin`` again) is
     left alone; each one loaded is said on stderr, since loading runs its code.
     """
-    import json
-
+    from ..outputs.jsonfile import read_json
     from ..policies import registry
     from . import UserError
 
     try:
-        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        meta = read_json(d / "meta.json")
     except (OSError, ValueError):
         return          # load_result says what is wrong with meta.json
     origins = meta.get("plugins") if isinstance(meta, dict) else None
@@ -87,6 +95,40 @@ def _load_recorded_plugins(d: Path) -> None:
         if isinstance(origin, dict) and origin.get("policy") not in before and origin.get("plugin"):
             print(f"loaded plug-in {origin['policy']!r} recorded in {d / 'meta.json'}: "
                   f"--plugin {origin['plugin']}", file=sys.stderr)
+
+
+def _missing_columns(result: Any) -> Optional[str]:
+    """``"teams.csv lacks ..."`` when a saved table lacks a column every result has (the
+    catalogue's columns without a ``when``): a hand-edited or truncated table is one line
+    here, not a ``KeyError`` deep inside the analysis."""
+    from ..schema import TABLES
+
+    for name, frame in (("tickets", result.tickets), ("teams", result.teams), ("backlog", result.backlog)):
+        spec = TABLES[name]
+        missing = [c.name for c in spec.columns if c.when is None and c.name not in frame.columns]
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            return f"{spec.file} lacks column(s) {shown} - not a table supportsim wrote"
+    return None
+
+
+def _inconsistent_meta(result: Any) -> Optional[str]:
+    """What in ``meta.json`` cannot describe the saved tables (the report would print it as
+    fact: "over -5 replications", a policy with no rows), or None."""
+    from ..scenario import MAX_REPLICATIONS, MAX_SEED
+
+    if not 1 <= result.replications <= MAX_REPLICATIONS:
+        return f"replications must be 1 to {MAX_REPLICATIONS:,}, got {result.replications}"
+    if not 0 <= result.seed <= MAX_SEED:
+        return f"seed must be 0 to {MAX_SEED}, got {str(result.seed)[:30]}"
+    names = [p for p in result.policies]
+    if not names or not all(isinstance(p, str) and p for p in names):
+        return "policies must be a non-empty list of policy names"
+    present = {str(p) for p in result.teams["policy"].unique()}
+    absent = [p for p in names if p not in present]
+    if absent:
+        return f"policy {absent[0]!r} has no rows in teams.csv"
+    return None
 
 
 def _check_same_run(target: Path, result: Any, force: bool, flag: str) -> None:

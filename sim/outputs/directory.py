@@ -65,10 +65,10 @@ def sha256_of(path: Path) -> str:
 
 
 def _load_json(path: Path) -> Any:
+    from .jsonfile import read_json
+
     try:
-        if path.stat().st_size > 50_000_000:
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_json(path)          # bounded: size, nesting (never a RecursionError)
     except (OSError, ValueError):
         return None
 

@@ -23,6 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from .jsonfile import loads_bounded
+
 __all__ = ["DirectoryLock", "DirectoryBusy", "LOCK_NAME"]
 
 LOCK_NAME = ".supportsim.lock"
@@ -125,7 +127,7 @@ class DirectoryLock:
 def _read_holder(fd: int) -> dict[str, Any]:
     try:
         raw = os.pread(fd, 4096, 0) if hasattr(os, "pread") else b""
-        data = json.loads(raw.decode("utf-8", "replace") or "{}")
+        data = loads_bounded(raw.decode("utf-8", "replace") or "{}", "lock holder")
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -60,7 +59,15 @@ def load_staffing(directory: str | os.PathLike) -> Optional[StaffingResults]:
         return None
     from ..outputs.cells import csv_unescape_frame    # staffing.csv escapes formula-like names
 
-    return StaffingResults(d, json.loads(files[0].read_text(encoding="utf-8")),
+    from ..outputs.jsonfile import read_json
+
+    try:
+        manifest = read_json(files[0])
+    except ValueError:
+        return None                 # not a staffing manifest supportsim could have written
+    if not isinstance(manifest, dict):
+        return None
+    return StaffingResults(d, manifest,
                            csv_unescape_frame(pd.read_csv(files[1])),
                            csv_unescape_frame(pd.read_csv(files[2])), pd.read_parquet(files[3]))
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..atomic import atomic_write
 from ..outputs.cells import csv_safe_frame, csv_unescape_frame   # names: no spreadsheet formulas
+from ..outputs.jsonfile import read_json
 from .params import Param
 
 __all__ = ["SensitivityResult", "fingerprint", "load_sensitivity", "SENSITIVITY_DIR"]
@@ -127,7 +128,7 @@ def load_sensitivity(directory: str | os.PathLike, expect: Optional[str] = None)
     if not meta_path.is_file():
         return None
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta = read_json(meta_path)
         if not isinstance(meta, dict) or meta.get("kind") != "sensitivity":
             return None
         if expect is not None and meta.get("fingerprint") != expect:

@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import pandas as pd
 
+from ..outputs.jsonfile import read_json
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
 from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, unstable_at, unstable_note, unstable_policies,
@@ -79,7 +80,7 @@ class _Store:
         if self.dir is not None and self.dir.is_dir():
             for f in sorted(self.dir.glob("*.json")):
                 try:
-                    rec = json.loads(f.read_text(encoding="utf-8"))
+                    rec = read_json(f)
                     self.metrics[f.stem] = {k: (math.nan if v is None else float(v))
                                             for k, v in rec["metrics"].items()}
                 except (OSError, ValueError, KeyError, TypeError, AttributeError):

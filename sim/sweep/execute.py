@@ -99,13 +99,13 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
     """
     layout = Layout(out)
     if layout.manifest.exists():
-        import json
+        from ..outputs.jsonfile import read_json
 
         try:
-            old = json.loads(layout.manifest.read_text(encoding="utf-8"))
-        except ValueError:
+            old = read_json(layout.manifest)
+            old_fp = {int(p["index"]): dict(p.get("fingerprints", {})) for p in old.get("points", [])}
+        except (ValueError, TypeError, KeyError, AttributeError):
             raise ScenarioError([f"{layout.manifest}: unreadable manifest; use another --out"]) from None
-        old_fp = {int(p["index"]): p.get("fingerprints", {}) for p in old.get("points", [])}
         for point in plan.points:
             prev = old_fp.get(point.index, {})
             for policy, fp in point.fingerprints.items():
