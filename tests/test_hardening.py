@@ -635,6 +635,35 @@ def test_a_sweep_of_many_bad_points_stops_checking_after_fifty(tmp_path, capsys)
     assert len(err) <= 52 and "stopped checking after 50 bad points (of 5,000)" in err[-1], err[-2:]
 
 
+def test_staff_stops_a_hook_that_never_returns_in_one_line(tmp_path, capsys):
+    # owner: hardening (staff --task-timeout; the search itself: sim/staffing)
+    from sim.policies import registry
+    from sim.policies.tiered import Tiered
+
+    class SpinsLate(Tiered):
+        name = "hardening_spins_staff"
+        summary = "never returns from a hook"
+
+        def route(self, ticket):
+            while True:
+                pass
+
+    registry.register(SpinsLate)
+    try:
+        path = write_scenario(tmp_path / "s.yaml", tiny())
+        with time_limit(120):
+            code = main(["staff", str(path), "--policy", SpinsLate.name, "--workers", "1",
+                         "--target", "resolution_mean_min<=600", "--task-timeout", "1",
+                         "--out", str(tmp_path / "st")])
+    finally:
+        registry.unregister(SpinsLate.name)
+    assert code == 1
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and "took longer than 1 s (--task-timeout)" in errors[0], err
+    assert "Traceback" not in err
+
+
 def test_sweep_tasks_are_run_path_tasks(tmp_path):
     from sim.execution import RunTask
     from sim.sweep import load_sweep

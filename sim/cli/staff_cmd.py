@@ -48,23 +48,30 @@ def add_parser(sub) -> None:
                    help="results directory (default: results/staffing/<scenario-name>)")
     p.add_argument("--force", action="store_true",
                    help="run even when one evaluation round is above the size limit (docs/safety.md)")
+    p.add_argument("--task-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop a run that takes longer than this; the search then stops with one "
+                        "line, its finished evaluations kept (default: no limit)")
     p.set_defaults(func=run)
 
 
-def _known_metrics(scn) -> list[str]:
+def _known_metrics(scn, timeout=None) -> list[str]:
     """The summary.csv metrics this scenario produces (a one-day probe run), payroll included."""
-    from ..staffing.runs import probe_metrics
+    from ..policies import PolicyError
+    from ..staffing.runs import RunFailed, probe_metrics
 
-    return probe_metrics(scn, scn.policy_names()[0])
+    try:
+        return probe_metrics(scn, scn.policy_names()[0], timeout=timeout)
+    except RunFailed as exc:        # the policy itself fails (or passes --task-timeout): exit 1
+        raise PolicyError(f"the probe run of {exc}") from None
 
 
-def parse_targets(texts: list[str], scn) -> list:
+def parse_targets(texts: list[str], scn, timeout=None) -> list:
     from ..staffing.targets import TargetError, parse_target
     from . import UserError
 
     if not texts:
         raise UserError("--target: give at least one, e.g. --target resolution_mean_min<=60")
-    known = _known_metrics(scn)
+    known = _known_metrics(scn, timeout)
     try:
         return [parse_target(t, known) for t in texts]
     except TargetError as exc:
@@ -84,7 +91,7 @@ def run(args) -> int:
 
     path = resolve_scenario_path(args.scenario)
     scn = load_scenario(path)
-    targets = parse_targets(args.targets, scn)
+    targets = parse_targets(args.targets, scn, args.task_timeout)
     if args.max_utilisation > 1:
         raise UserError(f"--max-utilisation: must be at most 1, got {args.max_utilisation:g}")
     teams = None
@@ -106,7 +113,7 @@ def run(args) -> int:
     opts = Options(targets=targets, max_utilisation=args.max_utilisation, teams=teams,
                    min_agents=args.min_agents, max_agents=args.max_agents,
                    replications=args.replications, seed=args.seed, workers=args.workers,
-                   scheduler=args.scheduler)
+                   scheduler=args.scheduler, task_timeout=args.task_timeout)
     print(f"staff {scn.name}: targets {', '.join(map(str, targets))}; utilisation <= "
           f"{args.max_utilisation:g} on every team", file=sys.stderr)
     lock = DirectoryLock(out, "supportsim staff")

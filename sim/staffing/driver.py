@@ -52,6 +52,7 @@ class Options:
     seed: Optional[int] = None                 # None: the scenario's
     workers: Optional[int] = None
     scheduler: Optional[str] = None
+    task_timeout: Optional[float] = None       # seconds one run may take (--task-timeout)
 
 
 @dataclass
@@ -268,7 +269,7 @@ def staff(scenario: Scenario, policies: Optional[Sequence[str]], opts: Options,
     log: dict[tuple, Evaluation] = {}
     counter: dict[str, Any] = {"total": 0, "done": 0, "reused": set()}
     outcomes: list[PolicyOutcome] = []
-    with Runner(opts.workers, opts.scheduler) as runner:
+    with Runner(opts.workers, opts.scheduler, opts.task_timeout) as runner:
         for policy in names:
             ev = _Evaluator(scenario, policy, runner, store, constraints, log, counter, progress)
             outcomes.append(_staff_policy(ev, scenario, reps, seed, lower, upper, changeable,

@@ -36,9 +36,11 @@ class Runner:
     or the cluster connection's start-up once.
     """
 
-    def __init__(self, workers: Optional[int] = None, scheduler: Optional[str] = None) -> None:
+    def __init__(self, workers: Optional[int] = None, scheduler: Optional[str] = None,
+                 timeout: Optional[float] = None) -> None:
         self.workers = workers
         self.scheduler = scheduler
+        self.timeout = timeout          # seconds per run: a run past it fails the search (RunFailed)
         self._backend: Any = None
 
     def __enter__(self) -> "Runner":
@@ -63,7 +65,7 @@ class Runner:
         by_key: dict[Any, Job] = dict(enumerate(jobs))
         tasks = [RunTask(key=i, scenario=j.scenario, policy=j.policy, replication=j.replication,
                          seed=j.seed, policy_cls=registry.get(j.policy)) for i, j in by_key.items()]
-        for rec in iter_execute(tasks, self._backend):
+        for rec in iter_execute(tasks, self._backend, timeout=self.timeout):
             job = by_key[rec.key]
             if not rec.ok:
                 agents = ", ".join(f"{t.name}={t.agents}" for t in job.scenario.teams)
@@ -72,12 +74,13 @@ class Runner:
             on_done(job, complete_payroll(dict(rec.metrics or {}), job.scenario))
 
 
-def probe_metrics(scenario: Scenario, policy: str) -> list[str]:
+def probe_metrics(scenario: Scenario, policy: str, timeout: Optional[float] = None) -> list[str]:
     """The metric names a run of ``scenario`` reports (a one-day run of one replication)."""
     from ..execution import RunTask, run_task
 
     probe = scenario.replace(horizon={"days": min(1.0, scenario.horizon.days), "warmup_days": 0.0})
-    rec = run_task(RunTask(key=0, scenario=probe, policy=policy, replication=0, seed=scenario.seed))
+    rec = run_task(RunTask(key=0, scenario=probe, policy=policy, replication=0, seed=scenario.seed),
+                   timeout=timeout)
     if not rec.ok:
         raise RunFailed(f"{policy}: {rec.error}")
     return sorted(complete_payroll(dict(rec.metrics or {}), probe))
