@@ -664,6 +664,21 @@ def test_staff_stops_a_hook_that_never_returns_in_one_line(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_sensitivity_estimates_the_horizon_it_will_run(tmp_path, capsys, monkeypatch):
+    # --days replaces the file's half day by 3000 days: the estimate must see 3000 days
+    import sim.sensitivity.run
+
+    def started(*args, **kwargs):
+        raise AssertionError("the analysis started")
+
+    monkeypatch.setattr(sim.sensitivity.run, "run_sensitivity", started)
+    path = write_scenario(tmp_path / "s.yaml", tiny())
+    assert main(["sensitivity", str(path), "--days", "3000", "--replications", "1000",
+                 "--out", str(tmp_path / "sens")]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "this run is too big" in line and "864,000 per run" in line, line
+
+
 def test_sweep_tasks_are_run_path_tasks(tmp_path):
     from sim.execution import RunTask
     from sim.sweep import load_sweep
