@@ -721,97 +721,77 @@ def _fast_path_applies() -> bool:
 
 def metric_rows(tickets: Sequence[dict[str, np.ndarray]], teams: Sequence[dict[str, Sequence[Any]]],
                 scenario: Any) -> Optional[list[Optional[dict[str, Any]]]]:
-    """Each run's row of ``replication_metrics(<all these runs' tables>, scenario)``, without tables.
+    """Each run's row of ``replication_metrics(<its tables>, scenario)``, without building them.
 
     ``tickets[i]``: run *i*'s ticket-table columns as arrays (``sim.results.ticket_columns``:
     ``segment`` and ``outcome`` as codes into the scenario's segments and :data:`OUTCOMES`);
-    ``teams[i]``: its team-table columns (``sim.results.team_columns``).  The runs are
-    distinct (policy, replication)s of one scenario, measured *together* as ``run`` measures
-    them: a metric is in every row when the tables of all of them call for it.  Returns, per
-    run, the metric row without ``policy``/``replication`` (plain ints and floats, in the
-    columns' order), ``None`` for a run with no measured ticket, or ``None`` for the whole
-    call when a metric registered elsewhere needs the real tables (then use
+    ``teams[i]``: its team-table columns (``sim.results.team_columns``).  Every run is measured
+    on its own tables, so a metric whose presence depends on the tickets (interruptions) is
+    in a run's row exactly when that run's table calls for it - whatever else a batch holds,
+    so a record never depends on how tasks were batched.  Returns, per run, the metric row
+    without ``policy``/``replication`` (plain ints and floats, in the columns' order),
+    ``None`` for a run with no measured ticket, or ``None`` for the whole call when a metric
+    registered elsewhere (or this pandas' summation) needs the real tables (then use
     :func:`replication_metrics`).
     """
     if scenario is None or not _fast_path_applies():
         return None
+    rows: list[Optional[dict[str, Any]]] = []
+    for cols, tm in zip(tickets, teams):
+        row = _metric_row(cols, tm, scenario)
+        if row is False:
+            return None
+        rows.append(row)   # type: ignore[arg-type]
+    return rows
+
+
+def _metric_row(cols: dict[str, np.ndarray], tm: dict[str, Sequence[Any]], scenario: Any) -> Any:
+    """One run's row (see :func:`metric_rows`); ``None`` without tickets, ``False`` when the
+    fast path cannot follow pandas here."""
     from ..schema import OUTCOMES
 
-    whole = _Columns(tickets)
+    n = len(cols["ticket_id"])
+    if n == 0:
+        return None
+    table = _Columns([cols], n)
     chosen = [(name, e.fn) for name, e in TICKET_METRICS.items()
-              if all(c in whole.columns for c in e.needs)
-              and (e.present is None or e.present(whole, scenario))]
-    resolved_code, abandoned_code, open_code = (OUTCOMES.index(RESOLVED), OUTCOMES.index(ABANDONED),
-                                                OUTCOMES.index(OPEN))
-    seg_names = [s.name for s in scenario.segments]
-    rows: list[Optional[dict[str, Any]]] = []
-    resolved: list[int] = []
-    for cols in tickets:
-        n = len(cols["ticket_id"])
-        if n == 0:
-            rows.append(None)
-            continue
-        outcome = cols["outcome"]
-        data = dict(cols)
-        data["_resolved"] = outcome == resolved_code
-        data["_abandoned"] = outcome == abandoned_code
-        data["_open"] = outcome == open_code
-        flags = target_flags(cols["segment"], seg_names, data["_open"], cols["arrival_min"],
-                             cols["first_response_min"], cols["resolution_min"], scenario)
-        group = TicketGroup(_Columns([data], n), _Columns([flags], n))
-        rows.append({name: fn(group) for name, fn in chosen})
-        resolved.append(group.n_resolved)
-    measured = [r for r in rows if r is not None]
-    if not measured:
-        return rows
-    # utilisation per team, as the pivot table gives it: one value per (run, team), a team's
-    # column only when some run of these has a value for it, columns in sorted team order
-    util: list[dict[str, float]] = []
-    for tm in teams:
-        util.append({str(name): float(u) for name, u in zip(tm.get("team", ()), tm.get("utilisation", ()))})
-    seen = sorted({name for u in util for name, v in u.items() if v == v})
-    # payroll: paid agent-hours x wage per team (payroll_frame's arithmetic), summed per run as
-    # its groupby().sum() sums them; absent when a team is not in the scenario
-    wage = {tm.name: float(tm.cost_per_hour) for tm in scenario.teams}
-    all_names = [str(x) for tm in teams for x in tm.get("team", ())]
-    pays: Optional[list[float]] = None
-    if all_names and set(all_names).issubset(wage):
-        costs: list[list[float]] = []
-        for tm in teams:
-            if "on_shift_min" in tm:
-                paid = [float(on) + (0.0 if over is None or over != over else float(over))
-                        for on, over in zip(tm["on_shift_min"], tm["overtime_min"])]
-            else:
-                paid = [float(np.float64(a) * np.float64(w)) for a, w in zip(tm["agents"], tm["window_min"])]
-            costs.append([p / 60.0 * wage[str(x)] for p, x in zip(paid, tm["team"])])
-        sums = group_sums([c for c in costs if c])
+              if all(c in table.columns for c in e.needs)
+              and (e.present is None or e.present(table, scenario))]
+    outcome = cols["outcome"]
+    data = dict(cols)
+    data["_resolved"] = outcome == OUTCOMES.index(RESOLVED)
+    data["_abandoned"] = outcome == OUTCOMES.index(ABANDONED)
+    data["_open"] = outcome == OUTCOMES.index(OPEN)
+    flags = target_flags(cols["segment"], [s.name for s in scenario.segments], data["_open"],
+                         cols["arrival_min"], cols["first_response_min"], cols["resolution_min"], scenario)
+    group = TicketGroup(_Columns([data], n), _Columns([flags], n))
+    row: dict[str, Any] = {name: fn(group) for name, fn in chosen}
+    # utilisation per team, as the pivot table gives it: a team's column when it has a value,
+    # columns in sorted team order
+    util = {str(name): float(u) for name, u in zip(tm.get("team", ()), tm.get("utilisation", ()))}
+    for name in sorted(name for name, v in util.items() if v == v):
+        row[f"{UTILISATION_PREFIX}{name}"] = util[name]
+    # payroll: paid agent-hours x wage per team (payroll_frame's arithmetic), summed as its
+    # groupby().sum() sums them; absent when a team is not in the scenario
+    wage = {team.name: float(team.cost_per_hour) for team in scenario.teams}
+    names = [str(x) for x in tm.get("team", ())]
+    present = {name: e.present is None or e.present(table, scenario) for name, e in REPLICATION_METRICS.items()}
+    if present["payroll"] and names and set(names).issubset(wage):
+        if "on_shift_min" in tm:
+            paid = [float(on) + (0.0 if over is None or over != over else float(over))
+                    for on, over in zip(tm["on_shift_min"], tm["overtime_min"])]
+        else:
+            paid = [float(np.float64(a) * np.float64(w)) for a, w in zip(tm["agents"], tm["window_min"])]
+        sums = group_sums([[p / 60.0 * wage[x] for p, x in zip(paid, names)]])
         if sums is None:        # a pandas whose grouped sum is not known here: ask it
-            return None
-        it = iter(sums)
-        pays = [next(it) if c else np.nan for c in costs]
-    present = {name: e.present is None or e.present(whole, scenario) for name, e in REPLICATION_METRICS.items()}
-    k = 0
-    for i, row in enumerate(rows):
-        if row is None:
-            continue
-        for name in seen:
-            row[f"{UTILISATION_PREFIX}{name}"] = util[i].get(name, np.nan) if i < len(util) else np.nan
-        if present["payroll"] and pays is not None:
-            pay = pays[i]
-            row["payroll"] = pay
-            if present["payroll_per_resolved"]:
-                n_res = float(resolved[k])
-                row["payroll_per_resolved"] = pay / n_res if n_res > 0 else np.nan
-        k += 1
-    # one type per column, as a DataFrame of these rows would give it (ints stay ints only
-    # when every row has an int there)
-    keys = list(measured[0])
-    ints = {key for key in keys if all(isinstance(r[key], (int, np.integer)) and not isinstance(r[key], bool)
-                                      for r in measured)}
-    for r in measured:
-        for key in keys:
-            r[key] = int(r[key]) if key in ints else float(r[key])
-    return rows
+            return False
+        row["payroll"] = pay = sums[0]
+        if present["payroll_per_resolved"]:
+            n_res = float(group.n_resolved)
+            row["payroll_per_resolved"] = pay / n_res if n_res > 0 else np.nan
+    # the types a one-row DataFrame gives back: an int stays an int (tickets), the rest floats
+    return {k: int(v) if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else float(v)
+            for k, v in row.items()}
 
 
 def group_metrics(tickets: pd.DataFrame, by: str, scenario: Any = None) -> pd.DataFrame:

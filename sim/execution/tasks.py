@@ -68,8 +68,10 @@ class RunRecord:
 
     ``metrics``: exactly the per-replication metric row ``run`` computes for
     that scenario (``sim.analysis.replication_metrics(tickets, teams,
-    scenario)``), without the ``policy``/``replication`` identity columns;
-    ``{"tickets": 0}`` when nothing was measured.  ``error`` is one line
+    scenario)``) on this run's tables, without the ``policy``/``replication``
+    identity columns; ``{"tickets": 0}`` when nothing was measured.  (A metric
+    present only because of other runs' tickets - interruptions under another
+    policy - is in ``run``'s table of all runs, with 0, and not here.)  ``error`` is one line
     (``"Type: message"``); ``status`` says ``ok``, ``failed``, ``timeout``
     or ``not_run`` (the backend stopped before the task started, e.g. no live
     Dask worker: nothing about the task is known and it may simply be retried).
@@ -142,10 +144,10 @@ HOLD_TICKETS = 200_000
 def run_batch(tasks: list[RunTask], timeout: Optional[float] = None) -> list[RunRecord]:
     """Several tasks in one round trip (what a worker receives: cheap when runs are very short).
 
-    Runs of the same scenario object in a batch are *measured together*, as ``run``
-    measures its replications (a metric is in every row when the runs' tables call
-    for it), so the metric rows are the same; each row is computed straight from its
-    run's columns (:func:`fast_metric_rows`), without building pandas tables.
+    Every run is measured on its own (a record never depends on how tasks were
+    batched: a metric that depends on the tickets, like interruptions, is in a run's
+    row when that run's tickets call for it), straight from its columns
+    (:func:`fast_metric_rows`), without building pandas tables.
     """
     with _relaxed_gc():
         if len(tasks) <= 1 or sum(t.measure for t in tasks) <= 1:
@@ -221,18 +223,13 @@ def _measure_group(group: list[tuple[RunTask, RunRecord, Any]], timeout: Optiona
         _guarded(lambda: _finish(task, rec, run), rec, task, timeout, "measuring the run")
     else:
         runs = [run for _, _, run in group]
-        names = list(dict.fromkeys(t.policy for t, _, _ in group))
 
         def measure() -> dict:
-            from ..analysis import replication_metrics
-
-            fast = fast_metric_rows(runs, scn)
-            if fast is not None:
-                return {(run.policy, run.replication): row for run, row in zip(runs, fast)
-                        if row is not None}
-            frame = replication_metrics(tickets_frame(runs, scn, names), teams_frame(runs, scn, names), scn)
-            return {(str(row.pop("policy")), int(row.pop("replication"))): row
-                    for row in frame.to_dict("records")}
+            rows = fast_metric_rows(runs, scn)
+            if rows is None:        # a metric registered elsewhere: each run's own tables
+                rows = [metric_row(tickets_frame([r], scn, [r.policy]), teams_frame([r], scn, [r.policy]), scn)
+                        for r in runs]
+            return {(run.policy, run.replication): row for run, row in zip(runs, rows) if row is not None}
 
         rows = _guarded(measure, probe, group[0][0], timeout and timeout * len(group),
                         "measuring the runs")
