@@ -741,7 +741,7 @@ def metric_rows(tickets: Sequence[dict[str, np.ndarray]], teams: Sequence[dict[s
         row = _metric_row(cols, tm, scenario)
         if row is False:
             return None
-        rows.append(row)   # type: ignore[arg-type]
+        rows.append(row)
     return rows
 
 
