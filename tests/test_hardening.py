@@ -863,6 +863,22 @@ def test_calibrate_reads_a_timestamp_with_nul_bytes_as_unreadable(tmp_path, caps
     load_scenario(tmp_path / "c.yaml")
 
 
+@pytest.mark.parametrize("text, words", [
+    ("x: " + "[" * 20_000 + "]" * 20_000 + "\n", "nested more than 64 levels deep"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{k}: &{k} [{', '.join([f'*{p}'] * 10)}]\n" for p, k in zip("abcdef", "bcdefg")),
+     "more than 1,000,000 values once aliases"),
+    ("columns: {case: a}\ncolumns: {case: b}\n", "appears twice"),
+])
+def test_a_mapping_file_is_read_as_boundedly_as_a_scenario(tmp_path, capsys, text, words):
+    log = tmp_path / "log.csv"
+    log.write_text("case:concept:name,concept:name,time:timestamp\nA,created,2026-01-05T00:00Z\n")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(text)
+    assert main(["calibrate", str(log), "--mapping", str(mapping), "--out", str(tmp_path / "c.yaml")]) == 2
+    assert words in one_error_line(capsys.readouterr().err)
+
+
 def test_staff_never_writes_into_a_folder_that_is_not_its_own(tmp_path, capsys):
     # owner: hardening (the check) + staffing (sim/cli/staff_cmd.py)
     folder = tmp_path / "mine"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import pandas as pd
-import yaml
 
 from . import vocabulary as V
 from .safe import comment_text, uncsv_cell
@@ -120,12 +119,16 @@ class Mapping:
         self.statuses[norm_status(name)] = cls
 
     def _apply_yaml(self, path: Path) -> None:
+        # read like a scenario: bounded size, nesting and alias expansion (a deeply nested
+        # mapping file was a RecursionError traceback), errors as one line with a line number
+        from ..scenario import ScenarioError, parse_yaml, read_text
+
+        if not path.exists():
+            raise LogError(f"{path}: mapping file not found")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise LogError(f"{path}: mapping file not found") from None
-        except (yaml.YAMLError, OSError, UnicodeDecodeError) as exc:
-            raise LogError(f"{path}: cannot read mapping ({exc.__class__.__name__})") from None
+            data = parse_yaml(read_text(path), str(path)) or {}
+        except ScenarioError as exc:
+            raise LogError(exc.problems[0].replace("scenarios are small", "mappings are small")) from None
         if not isinstance(data, dict):
             raise LogError(f"{path}: top level must be a mapping with columns/activities/timezone")
         unknown = set(data) - {"columns", "activities", "timezone", "statuses", "groups"}
