@@ -359,6 +359,22 @@ def test_a_damaged_result_directory_is_one_line_from_report(tmp_path, capsys, da
         assert "holds no supportsim result" in one_error_line(capsys.readouterr().err)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_meta_json_that_never_ends_is_refused_not_read(tmp_path, capsys):
+    scn = write_scenario(tmp_path / "s.yaml", tiny())
+    res = tmp_path / "res"
+    assert main(["run", str(scn), "--out", str(res), "--no-report", "--policy", "tiered"]) == 0
+    capsys.readouterr()
+    (res / "meta.json").unlink()
+    (res / "meta.json").symlink_to("/dev/zero")
+    with time_limit(60):
+        assert main(["report", str(res), "--out", str(tmp_path / "rep")]) == 2
+    assert "not a regular file" in one_error_line(capsys.readouterr().err)
+    with time_limit(60):            # a later run reads at most 50 MB of it, then refuses
+        assert main(["run", str(scn), "--out", str(res), "--no-report"]) == 2
+    assert "holds no supportsim result" in one_error_line(capsys.readouterr().err)
+
+
 def test_a_deeply_nested_sweep_manifest_is_one_line(tmp_path, capsys):
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
     sweep = {"base": "base.yaml", "name": "n", "replications": 1, "seed": 1,

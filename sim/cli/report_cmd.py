@@ -39,6 +39,8 @@ def run(args) -> int:
     if not (d / "meta.json").exists():
         raise UserError(f"{d}: not a complete supportsim results directory (no meta.json); "
                         f"re-run with: run SCENARIO --out {d}")
+    if not (d / "meta.json").is_file():       # a FIFO or /dev/zero would be read forever
+        raise UserError(f"{d / 'meta.json'}: not a regular file; supportsim writes meta.json as one")
     if args.out is not None:
         writable_dir(args.out, "--out")
     _load_recorded_plugins(d)
