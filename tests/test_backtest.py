@@ -150,3 +150,34 @@ def test_a_backtest_too_big_to_run_is_refused_before_any_run(own, capsys, monkey
     assert main(["backtest", str(spath), str(path), "--seed", "-1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--seed" in err[0], err
+
+
+def test_backtest_files_come_from_the_one_atomic_writer(own, tmp_path, capsys):
+    """The umask decides their mode like every other supportsim file (they were chmod 0644
+    whatever the umask), and a killed write leaves a temporary sim.atomic recognises."""
+    import os
+    import stat
+
+    import sim.atomic
+
+    _, path, spath = own
+    seen = []
+    real = sim.atomic.atomic_write
+
+    def spy(target, write):
+        seen.append(Path(target).name)
+        return real(target, write)
+
+    old = os.umask(0o077)
+    try:
+        sim.atomic.atomic_write, saved = spy, sim.atomic.atomic_write
+        try:
+            assert main(["backtest", str(spath), str(path), "--replications", "2",
+                         "--out", str(tmp_path / "bt")]) == 0
+        finally:
+            sim.atomic.atomic_write = saved
+    finally:
+        os.umask(old)
+    assert seen == ["backtest.csv", "resolution_ecdf.png"]
+    for name in seen:
+        assert stat.S_IMODE((tmp_path / "bt" / name).stat().st_mode) == 0o600

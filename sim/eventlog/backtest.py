@@ -374,10 +374,9 @@ def _num(x: float) -> str:
 
 def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     """``out/backtest.csv`` and ``out/resolution_ecdf.png``, each atomically; refuses to
-    replace a file of that name that supportsim did not write."""
-    import os
-    import tempfile
-
+    replace a file of that name that supportsim did not write.  Written by the one atomic
+    writer (:mod:`sim.atomic`: the umask's mode, fsynced, a recognisable temporary)."""
+    from ..atomic import atomic_write
     from .safe import csv_safe_frame
 
     check_outputs(out)
@@ -385,13 +384,14 @@ def write_outputs(bt: Backtest, out: Path) -> list[Path]:
     csv_path, png_path = out / CSV_NAME, out / ECDF_NAME
     frame = csv_safe_frame(bt.frame())        # every text cell (KPI names carry team names)
     written = []
-    fd, tmp = tempfile.mkstemp(prefix=f".{CSV_NAME}.", suffix=".tmp", dir=out)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(f"# {_MARK}: policy {bt.policy}, {bt.replications} replications, "
-                 f"{bt.confidence * 100:.4g}% CI\n")
-        frame.to_csv(fh, index=False)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, csv_path)
+
+    def write_csv(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(f"# {_MARK}: policy {bt.policy}, {bt.replications} replications, "
+                     f"{bt.confidence * 100:.4g}% CI\n")
+            frame.to_csv(fh, index=False)
+
+    atomic_write(csv_path, write_csv)
     written.append(csv_path)
     written.append(_ecdf_png(bt, png_path))
     return written
@@ -417,10 +417,9 @@ def _ours(path: Path) -> bool:
 
 
 def _ecdf_png(bt: Backtest, path: Path) -> Path:
-    import os
-    import tempfile
-
     import matplotlib
+
+    from ..atomic import atomic_write
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -439,10 +438,8 @@ def _ecdf_png(bt: Backtest, path: Path) -> Path:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, format="png", metadata={"Software": _MARK})
-    plt.close(fig)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": _MARK}))
+    finally:
+        plt.close(fig)
     return path
