@@ -30,8 +30,10 @@ engine's own methods.  Switched off, a feature is not created and its moments co
 empty check, so results stay bit-identical.
 
 Speed (issue 16, ``docs/performance.md``): each agent and the arrival stream
-reuse one SimPy ``Timeout`` (rescheduled with ``Environment.schedule``), hooks
-see one reused ticket view, a finished ticket's row is read in one C call and
+reuse one SimPy ``Timeout`` (rescheduled the way ``Environment.schedule`` does it),
+:class:`Calendar` runs SimPy's event loop without a method call per event, hooks
+see one reused ticket view, a policy that routes by kind alone is asked once per
+kind (``Policy.route_by_kind``), a finished ticket's row is read in one C call and
 converted in batches (:mod:`sim.models.recorder`), and the commonest paths
 (a new ticket its first agent resolves, a plain resolved finish) are inlined.
 
@@ -162,11 +164,10 @@ class Engine:
         self.seed = seed
         self.env = env = Calendar()
         # SimPy is the calendar.  Each agent's activities reuse one Timeout event, rescheduled
-        # with the public Environment.schedule (what Timeout() itself calls), so an activity
-        # costs one heap push and no event allocation (issue 16); the arrival stream too.
-        self._schedule = env.schedule
-        # Environment.schedule written out where it runs once per activity (the same
-        # (time, priority, id, event) entry on SimPy's own heap, ids from SimPy's own counter)
+        # as Environment.schedule (what Timeout() itself calls) does it, written out where it
+        # runs once per activity: the same (time, priority, id, event) entry on SimPy's own
+        # heap, ids from SimPy's own counter, so an activity costs one heap push and no event
+        # allocation (issue 16); the arrival stream too.
         self._heap = env._queue
         self._eid = env._eid
         self.horizon = scenario.horizon_min

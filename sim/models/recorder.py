@@ -14,12 +14,8 @@ from __future__ import annotations
 
 from array import array
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .tickets import Ticket
 
 BATCH = 4096
 
