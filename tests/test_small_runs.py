@@ -193,3 +193,19 @@ def test_mean_utilisation_is_pandas_groupby_mean_with_many_replications():
         assert [key for key, _ in got] == [key for key, _ in expected]
         for (_, a), (_, b) in zip(got, expected):
             assert a == b or (math.isnan(a) and math.isnan(b))
+
+
+def test_batches_running_in_threads_leave_the_collector_as_they_found_it():
+    """The collector's thresholds are process-wide; a Dask worker runs batches in threads."""
+    import gc
+    import threading
+
+    scn = scenario_from_dict(three_tier_dict(horizon={"days": 0.3, "warmup_days": 0.0}), "gc")
+    tasks = [RunTask(key=r, scenario=scn, policy="tiered", replication=r, seed=scn.seed) for r in range(4)]
+    before = gc.get_threshold()
+    threads = [threading.Thread(target=run_batch, args=(tasks,)) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert gc.get_threshold() == before

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import pickle
+import threading
 import time
 import traceback as tb
 from dataclasses import dataclass, field
@@ -156,19 +157,33 @@ def run_batch(tasks: list[RunTask], timeout: Optional[float] = None) -> list[Run
         return _run_batch(tasks, timeout)
 
 
+_gc_lock = threading.Lock()
+_gc_batches = 0                                   # batches running in this process (Dask: threads)
+_gc_saved: tuple[int, int, int] = (700, 10, 10)   # the thresholds before the first of them
+
+
 @contextlib.contextmanager
 def _relaxed_gc(gen0: int = 50_000) -> Iterator[None]:
     """Collect cyclic garbage less often for a whole batch, not only inside each run.
 
     The engine relaxes the collector while its event loop runs and restores it after; a
     batch of short runs then paid a collection of the run's leftovers right after every
-    run (5 times fewer collections with this, measured on batches of one-day runs)."""
-    old = gc.get_threshold()
-    gc.set_threshold(max(gen0, old[0]), max(old[1], 20), max(old[2], 100))
+    run (5 times fewer collections with this, measured on batches of one-day runs).  The
+    thresholds are process-wide: batches running at once in threads (a Dask worker) share
+    one relaxation, and the last to finish restores what the first found."""
+    global _gc_batches, _gc_saved
+    with _gc_lock:
+        if _gc_batches == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(max(gen0, _gc_saved[0]), max(_gc_saved[1], 20), max(_gc_saved[2], 100))
+        _gc_batches += 1
     try:
         yield
     finally:
-        gc.set_threshold(*old)
+        with _gc_lock:
+            _gc_batches -= 1
+            if _gc_batches == 0:
+                gc.set_threshold(*_gc_saved)
 
 
 def _run_batch(tasks: list[RunTask], timeout: Optional[float]) -> list[RunRecord]:
