@@ -695,6 +695,25 @@ def test_sensitivity_estimates_the_horizon_it_will_run(tmp_path, capsys, monkeyp
     assert "this run is too big" in line and "864,000 per run" in line, line
 
 
+def test_a_damaged_sweep_run_file_is_one_line_saying_how_to_redo_it(tmp_path, capsys):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "d", "replications": 1, "seed": 1,
+             "vary": {"arrivals.per_hour": [8, 9]}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["sweep", str(tmp_path / "sweep.yaml"), "--out", str(out), "--workers", "1"]
+    assert main(argv) == 0
+    damaged = sorted((out / "runs").rglob("*.parquet"))[0]
+    damaged.write_bytes(b"garbage")
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and "unreadable run file" in errors[0] and "Traceback" not in err, err
+    damaged.unlink()
+    assert main(argv) == 0 and damaged.is_file()      # the run was redone
+
+
 def test_sweep_tasks_are_run_path_tasks(tmp_path):
     from sim.execution import RunTask
     from sim.sweep import load_sweep

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..analysis import summarize
+from ..scenario import ScenarioError
 from ..schema import CONFIDENCE_LEVEL
 from .expand import Point, SweepPlan
 from .store import Layout, write_table
@@ -27,6 +28,16 @@ __all__ = ["read_runs", "read_point_runs", "summary_frame", "write_summary", "ME
 META_COLUMNS = ("point", "policy", "replication", "seed", "arrivals")
 
 
+def _read_run(path: Path) -> pd.DataFrame:
+    """One run's row; a damaged file (edited, truncated by a disk error) is one line saying
+    how to redo that run, not an Arrow traceback after the whole sweep has run."""
+    try:
+        return pq.read_table(path).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ScenarioError([f"{path}: unreadable run file ({exc.__class__.__name__}); delete it and "
+                             "re-run the same sweep command to redo that run"]) from None
+
+
 def read_point_runs(layout: Layout, plan: SweepPlan, point: Point) -> pd.DataFrame:
     """Per-run rows of one point (completed tasks only), with ``point`` and ``policy`` columns."""
     frames = []
@@ -34,7 +45,7 @@ def read_point_runs(layout: Layout, plan: SweepPlan, point: Point) -> pd.DataFra
         for rep in range(plan.replications):
             path = layout.runs_file(point.index, policy, rep)
             if path.exists():
-                df = pq.read_table(path).to_pandas()
+                df = _read_run(path)
                 df.insert(0, "policy", policy)
                 df.insert(0, "point", point.index)
                 frames.append(df)
