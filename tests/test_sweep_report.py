@@ -187,3 +187,11 @@ def test_sweep_prints_the_win_counts_of_the_regime_map(overhead_sweep, capsys):
     for line, (metric, g) in zip(lines, csv.groupby("metric", sort=False)):
         counts = dict(part.rsplit(" ", 1) for part in line.split("(points): ", 1)[1].split(", "))
         assert {k: int(v) for k, v in counts.items()} == g["winner"].replace("", "no data").value_counts().to_dict()
+
+
+def test_a_regime_cell_names_money_as_cost_from_the_catalogue():
+    from sim.sweep.report import _cell_text
+
+    for metric, word in (("sla_penalty", "cost"), ("payroll", "cost"), ("cost_per_resolved", "cost"),
+                         ("resolution_mean_min", "time"), ("wait_mean_min", "wait_mean_min")):
+        assert _cell_text({"metric": metric, "winner": ""}) == f"{word}: n/a"

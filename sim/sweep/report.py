@@ -135,8 +135,10 @@ def _margin_text(rec: dict, short: bool = False) -> str:
 
 def _cell_text(rec: dict, with_metric: bool = True) -> str:
     """One regime cell in words: winner and margin, or why there is none; unstable policies."""
-    name = {"resolution_mean_min": "time"}.get(rec["metric"], "cost" if "cost" in str(rec["metric"])
-                                               or "payroll" in str(rec["metric"]) else rec["metric"])
+    from ..report.format import metric_kind
+
+    metric = str(rec["metric"])     # the cell's short word: money is "cost", as the catalogue says
+    name = "time" if metric == "resolution_mean_min" else "cost" if metric_kind(metric) == "money" else metric
     w = rec["winner"]
     if w == NONE_STABLE:
         text = "none stable"
