@@ -6,8 +6,9 @@ streaming one small Parquet file per task into a results directory;
 ``write_summary`` and ``write_report`` turn that directory into
 ``sweep_summary.parquet`` and a report with the regime map.
 
-The report (matplotlib, seaborn) is imported only when used, so process-pool
-and Dask workers, which import :mod:`sim.sweep.tasks`, stay light.
+The report (matplotlib, seaborn) is imported only when used.  A sweep task is a
+:class:`sim.execution.RunTask` (:mod:`sim.sweep.tasks` builds them and turns their
+records into rows), so process-pool and Dask workers import only the run path.
 """
 from .expand import Axis, Point, SweepPlan, load_sweep, plan_sweep, point_seed
 from .execute import SweepOutcome, run_sweep
