@@ -275,6 +275,14 @@ def _can_reopen(tickets: pd.DataFrame, scenario: Any) -> bool:
 
 
 def _was_interrupted(tickets: pd.DataFrame, scenario: Any) -> bool:
+    """Whether interruptions are part of this comparison: a policy of the scenario is set to
+    interrupt helpers (``helper_mode: interrupt``), or the tickets show interruptions (a plug-in
+    may interrupt without a parameter saying so).  Deciding from the scenario first gives every
+    run of it the same metric set - ``run``'s table of all runs and a sweep's run measured
+    alone (issue 11.2): 0.0 for a policy that never interrupts, not a missing value."""
+    if scenario is not None and any(isinstance(params, dict) and params.get("helper_mode") == "interrupt"
+                                    for params in (scenario.policies or {}).values()):
+        return True
     return bool(tickets["interruptions"].any())
 
 
