@@ -714,6 +714,24 @@ def test_a_damaged_sweep_run_file_is_one_line_saying_how_to_redo_it(tmp_path, ca
     assert main(argv) == 0 and damaged.is_file()      # the run was redone
 
 
+def test_parameter_paths_with_control_characters_or_equals_signs(tmp_path, capsys):
+    from sim.sensitivity import ParamError, parse_param
+
+    for text in ("frictions.swarm\ncoordination=0:1", "teams[L\x01].agents=1:2"):
+        with pytest.raises(ParamError) as info:
+            parse_param(text)
+        assert "\n" not in str(info.value) and "\x01" not in str(info.value)
+        assert "control characters are not allowed" in str(info.value)
+    p = parse_param("teams[=HYPERLINK].agents=1:2")       # a name may hold '='; the range never does
+    assert (p.path, p.low, p.high) == ("teams[=HYPERLINK].agents", 1.0, 2.0)
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(tiny()), encoding="utf-8")
+    sweep = {"base": "base.yaml", "name": "p", "replications": 1, "seed": 1,
+             "vary": {"frictions.swarm\ncoordination": [0.1]}, "policies": ["tiered"]}
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(sweep), encoding="utf-8")
+    assert main(["sweep", str(tmp_path / "sweep.yaml"), "--out", str(tmp_path / "out")]) == 2
+    assert "'frictions.swarm\\ncoordination'" in one_error_line(capsys.readouterr().err)
+
+
 def test_sweep_tasks_are_run_path_tasks(tmp_path):
     from sim.execution import RunTask
     from sim.sweep import load_sweep

@@ -91,8 +91,11 @@ class Param:
 
 def parse_param(text: str) -> Param:
     """``PATH=LO:HI`` or ``PATH=xLO:xHI`` -> :class:`Param`; :class:`ParamError` (one line) otherwise."""
-    path, sep, rng = str(text).partition("=")
+    # the range never holds '=', a name in the path may (teams[=x].agents): split at the last one
+    path, sep, rng = str(text).rpartition("=")
     path = path.strip()
+    if not str(text).isprintable():     # a newline would split the error line, NUL hides text
+        raise ParamError(f"--param {text!r}: control characters are not allowed in a parameter")
     if not sep or not path:
         raise ParamError(f"--param {text!r}: expected PATH=LO:HI (e.g. frictions.swarm_coordination=0:1) "
                          "or PATH=xLO:xHI for multiples of the scenario's value")

@@ -50,7 +50,8 @@ def parse_path(text: str) -> tuple[Step, ...]:
     try:
         return _parse(text)
     except PathError as exc:
-        raise PathError(f"{text}: {exc}") from None
+        shown = text if text.isprintable() else repr(text)     # one line, visible characters
+        raise PathError(f"{shown}: {exc}") from None
 
 
 def _parse(text: str) -> tuple[Step, ...]:
