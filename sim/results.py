@@ -201,12 +201,11 @@ _META_TYPES = {"seed": int, "replications": int, "policies": list}
 
 def _read_meta(path: Path) -> dict[str, Any]:
     """``meta.json`` as a checked mapping: a hand-edited or foreign file is one clear line."""
-    if path.stat().st_size > 10_000_000:
-        raise ValueError(f"{path}: too large for a supportsim meta.json")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    from .outputs.jsonfile import read_json
+
+    if not path.is_file():          # a FIFO or a link to a device would be read forever
+        raise ValueError(f"{path}: not a regular file (is this a supportsim result?)")
+    meta = read_json(path, max_bytes=10_000_000)   # bounded: size, UTF-8, nesting depth
     if not isinstance(meta, dict):
         raise ValueError(f"{path}: must be a JSON object written by supportsim, got "
                          f"{type(meta).__name__}")
@@ -218,6 +217,9 @@ def _read_meta(path: Path) -> dict[str, Any]:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError(f"{path}: '{key}' must be {'a list' if kind is list else 'a whole number'}"
                              f" (is this a supportsim result?)")
+    if meta["replications"] < 1 or meta["seed"] < 0:
+        raise ValueError(f"{path}: 'replications' must be >= 1 and 'seed' >= 0 "
+                         f"(got {meta['replications']} and {meta['seed']})")
     if not meta["policies"] or not all(isinstance(p, str) for p in meta["policies"]):
         raise ValueError(f"{path}: 'policies' must be a non-empty list of policy names")
     warnings = meta.get("warnings", [])

@@ -970,3 +970,21 @@ def test_a_sweep_refuses_when_its_points_together_are_too_big(tmp_path, capsys, 
     assert "this run is too big" in line and "more than 50 million simulated tickets" in line
     assert "--force" in line and "6000 runs" in line
     assert not out.exists()           # nothing ran, nothing written
+
+
+def test_load_result_refuses_damaged_meta_from_python_too(tmp_path):
+    """sim.load_result (the Python API, not only `report DIR`): one clear ValueError, no hang."""
+    import os
+
+    from sim import load_result
+
+    meta = tmp_path / "meta.json"
+    for text, says in (("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+                       ('{"seed": 1, "replications": -5, "policies": ["tiered"]}', "'replications' must be >= 1")):
+        meta.write_text(text)
+        with pytest.raises(ValueError, match=says):
+            load_result(tmp_path)
+    meta.unlink()
+    os.mkfifo(meta)                       # reading it would block forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_result(tmp_path)
