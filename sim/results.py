@@ -217,9 +217,13 @@ def _read_meta(path: Path) -> dict[str, Any]:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ValueError(f"{path}: '{key}' must be {'a list' if kind is list else 'a whole number'}"
                              f" (is this a supportsim result?)")
-    if meta["replications"] < 1 or meta["seed"] < 0:
-        raise ValueError(f"{path}: 'replications' must be >= 1 and 'seed' >= 0 "
-                         f"(got {meta['replications']} and {meta['seed']})")
+    from .scenario import MAX_REPLICATIONS, MAX_SEED
+
+    if not 1 <= meta["replications"] <= MAX_REPLICATIONS:
+        raise ValueError(f"{path}: replications must be 1 to {MAX_REPLICATIONS:,}, "
+                         f"got {meta['replications']}")
+    if not 0 <= meta["seed"] <= MAX_SEED:
+        raise ValueError(f"{path}: seed must be 0 to {MAX_SEED}, got {str(meta['seed'])[:30]}")
     if not meta["policies"] or not all(isinstance(p, str) for p in meta["policies"]):
         raise ValueError(f"{path}: 'policies' must be a non-empty list of policy names")
     warnings = meta.get("warnings", [])

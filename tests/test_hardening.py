@@ -980,7 +980,7 @@ def test_load_result_refuses_damaged_meta_from_python_too(tmp_path):
 
     meta = tmp_path / "meta.json"
     for text, says in (("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-                       ('{"seed": 1, "replications": -5, "policies": ["tiered"]}', "'replications' must be >= 1")):
+                       ('{"seed": 1, "replications": -5, "policies": ["tiered"]}', "replications must be 1 to")):
         meta.write_text(text)
         with pytest.raises(ValueError, match=says):
             load_result(tmp_path)
@@ -988,3 +988,24 @@ def test_load_result_refuses_damaged_meta_from_python_too(tmp_path):
     os.mkfifo(meta)                       # reading it would block forever
     with pytest.raises(ValueError, match="not a regular file"):
         load_result(tmp_path)
+
+
+def test_sensitivity_estimates_every_evaluation_not_one(tmp_path, capsys, monkeypatch):
+    # one evaluation (100 days x 200 replications x the policies) is within the refusal limit,
+    # the evaluations the analysis expects (ends, centre, bisection rounds per parameter) are not
+    import sim.sensitivity.run
+    from sim.workload import REFUSE, estimate_work
+
+    def started(*args, **kwargs):
+        raise AssertionError("the analysis started")
+
+    monkeypatch.setattr(sim.sensitivity.run, "run_sensitivity", started)
+    data = tiny()
+    path = write_scenario(tmp_path / "s.yaml", data)
+    one = estimate_work(scenario_from_dict({**data, "horizon": {"days": 100, "warmup_days": 0}}), 0, 200)
+    assert one.tickets < REFUSE.tickets                  # the case: one evaluation would pass
+    assert main(["sensitivity", str(path), "--days", "100", "--replications", "200",
+                 "--out", str(tmp_path / "sens")]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "this run is too big" in line and "--force" in line, line
+    assert not (tmp_path / "sens").exists()

@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
                    help="output directory (default: results/sensitivity/<scenario name>)")
     p.add_argument("--force", action="store_true",
-                   help="run even when one evaluation's work estimate is above the refusal limit (docs/safety.md)")
+                   help="run even when the analysis's work estimate (every evaluation it expects) is above the refusal limit (docs/safety.md)")
     p.add_argument("--task-timeout", type=positive_float, default=None, metavar="SECONDS",
                    help="stop a run that takes longer than this and count it as failed (default: no limit)")
     p.set_defaults(func=run)
@@ -87,14 +87,20 @@ def run(args) -> int:
         raise UserError(f"--metrics: unknown metric {bad[0]!r}; see docs/outputs.md for the metric names")
     out = args.out if args.out is not None else Path("results") / "sensitivity" / slug(scn.name)
     from ..outputs import OutputDir
-    from .common import check_workload
+    from .common import report_workload
 
     n_policies = len({args.baseline, *(args.policies or scn.policy_names())})
     reps = args.replications or scn.replications
-    # one evaluation as it will run: with --days, over that horizon (not the file's)
+    # one evaluation as it will run: with --days, over that horizon (not the file's) ...
     evaluated = scn if args.days is None else scenario_from_dict(
         _horizon(scn.to_dict(), args.days), source=str(path))
-    check_workload(evaluated, n_policies, reps, force=args.force, keep_tickets=False, where=str(path))
+    # ... times the evaluations the analysis expects: each parameter's ends and centre, then
+    # one bisection midpoint per round (a flip bracket each; more brackets can add more)
+    try:
+        estimate = _plan_estimate(evaluated, params, args, n_policies, reps)
+    except ParamError as exc:            # a bad --param is its own one line, before any estimate
+        raise UserError(str(exc)) from None
+    report_workload(estimate, force=args.force, where=str(path))
     try:
         with OutputDir(out, "--out", "supportsim sensitivity") as output, \
                 progress_bar("sensitivity") as advance:
@@ -119,3 +125,24 @@ def run(args) -> int:
     print(f"flip points: {out / 'flips.csv'}\ntornado:     {out / 'tornado.csv'}\nfigures:     "
           f"{out / 'tornado.png'}, {out / 'flip_lines.png'}")
     return 0
+
+
+def _plan_estimate(evaluated, params, args, n_policies: int, reps: int):
+    """The work of the whole analysis (:func:`sim.workload.estimate_plan` over its evaluations)."""
+    import math
+
+    from ..sensitivity.params import check_param, default_params
+    from ..sensitivity.run import DEFAULT_TOLERANCE
+    from ..workload import estimate_plan
+
+    compared = [p for p in dict.fromkeys(args.policies or evaluated.policy_names()) if p != args.baseline]
+    data = evaluated.to_dict()
+    if params is None:
+        params = default_params(data, compared, args.baseline)[0]
+    else:
+        for p in params:                 # ParamError (one line) for a path the scenario lacks
+            check_param(data, p)
+    tolerance = args.tolerance or DEFAULT_TOLERANCE
+    rounds = math.ceil(math.log2(1 / tolerance)) + 2 if 0 < tolerance < 1 else 0
+    evaluations = max(1, len(params) * (3 + rounds))
+    return estimate_plan([(evaluated, n_policies, reps)] * evaluations, keep_tickets=False)
