@@ -32,6 +32,7 @@ from .groups import DEFAULT_MAX_TEAMS, dense_tiers
 from .prepare import prepare
 from .reader import LogError, Mapping, Report
 from .render import render_yaml
+from ..schema import CONFIDENCE_TEXT, CONFIDENCE_Z
 
 DEFAULT_SHIFT_HOURS = 8.0
 DEFAULT_MAX_ISSUES = 12
@@ -92,11 +93,11 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     span_h = window.hours
     if window.dense:
         rate = len(arr) / span_h
-        half = 1.96 * rate / math.sqrt(max(len(arr), 1))
+        half = CONFIDENCE_Z * rate / math.sqrt(max(len(arr), 1))
     else:
         rate = (n - 1) / span_h
-        half = 1.96 * rate / math.sqrt(n - 1)
-    report.add(len(arr), f"tickets; arrival rate {rate:.3f}/hour (95% CI {rate - half:.3f}-"
+        half = CONFIDENCE_Z * rate / math.sqrt(n - 1)
+    report.add(len(arr), f"tickets; arrival rate {rate:.3f}/hour ({CONFIDENCE_TEXT} CI {rate - half:.3f}-"
                f"{rate + half:.3f}) over {span_h / 24:.1f} days "
                f"({'dense window' if window.dense else 'first to last creation'}: "
                f"{window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC)")
@@ -325,8 +326,8 @@ def calibrate(path: str | Path, mapping: Optional[Mapping] = None, name: Optiona
     done = cases[cases["outcome"] == "resolved"]
     if len(done):
         h = done["handoffs"].to_numpy(float)
-        half_h = 1.96 * h.std(ddof=1) / math.sqrt(len(h)) if len(h) > 1 else math.nan
-        report.add(None, f"handoffs per resolved ticket {h.mean():.3f} (95% CI "
+        half_h = CONFIDENCE_Z * h.std(ddof=1) / math.sqrt(len(h)) if len(h) > 1 else math.nan
+        report.add(None, f"handoffs per resolved ticket {h.mean():.3f} ({CONFIDENCE_TEXT} CI "
                    f"{h.mean() - half_h:.3f}-{h.mean() + half_h:.3f}); escalated share " +
                    ", ".join(f"{i}: {(done.loc[done['issue'] == i, 'handoffs'] > 0).mean():.1%}"
                              for i in issue_counts if (done["issue"] == i).any()))

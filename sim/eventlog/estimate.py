@@ -13,6 +13,7 @@ import pandas as pd
 
 from .fit import fit_durations
 from .reader import Report
+from ..schema import CONFIDENCE_Z
 
 SEP = " | "             # between separate notes of one YAML comment (assumptions go first)
 TARGET_UTILISATION = 0.8
@@ -58,7 +59,7 @@ def reopens(cases: pd.DataFrame, issue: str, entry: dict, report: Report, note: 
     entry["reopen_delay"] = {"dist": "exponential", "mean": round4(mean_delay)}
     delay = fit_durations(obs[~np.isnan(obs[:, 0]), 0])
     n_res = len(obs)
-    half = 1.96 * math.sqrt(p * (1 - p) / max(n_res, 1))
+    half = CONFIDENCE_Z * math.sqrt(p * (1 - p) / max(n_res, 1))
     # where did re-contacts go: back to the team that resolved it, or to the entry team?
     back = entry_ = 0
     for routes in cases["reopen_routes"]:

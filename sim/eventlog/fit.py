@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+from ..schema import CONFIDENCE_TEXT, CONFIDENCE_Z
 
 FIXED_CV = 0.01    # below this relative spread a duration is treated as constant
 MIN_FIT_SAMPLES = 3   # fewer observations: the sample mean as a fixed duration (an assumption)
@@ -52,14 +53,14 @@ class FitResult:
     @property
     def mean_ci(self) -> tuple[float, float]:
         """95 % confidence interval of the mean (normal approximation)."""
-        half = 1.96 * self.sample_sd / math.sqrt(self.n) if self.n > 1 else math.inf
+        half = CONFIDENCE_Z * self.sample_sd / math.sqrt(self.n) if self.n > 1 else math.inf
         return self.sample_mean - half, self.sample_mean + half
 
     def describe(self) -> str:
         lo, hi = self.mean_ci
         alts = ", ".join(f"{c.dist} AIC {c.aic:.1f}" for c in self.candidates if c is not self.best)
         ks = f", KS {self.best.ks:.3f}" if not math.isnan(self.best.ks) else ""
-        return (f"n={self.n}, mean {self.sample_mean:.2f} (95% CI {lo:.2f}-{hi:.2f}) -> "
+        return (f"n={self.n}, mean {self.sample_mean:.2f} ({CONFIDENCE_TEXT} CI {lo:.2f}-{hi:.2f}) -> "
                 f"{_spec_text(self.best.spec)}{ks}" + (f"; also tried {alts}" if alts else ""))
 
 

@@ -12,11 +12,13 @@ Pure data: imports nothing from ``sim``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal, Optional
 
 __all__ = ["Metric", "METRICS", "metric_info", "metric_label", "is_share_metric", "KINDS",
            "UTILISATION_PREFIX", "verdict_metrics", "METRIC_LABELS", "known_metric",
-           "is_utilisation", "utilisation_team", "CONFIDENCE_LEVEL"]
+           "is_utilisation", "utilisation_team", "CONFIDENCE_LEVEL",
+           "CONFIDENCE_Z", "CONFIDENCE_TEXT"]
 
 Kind = Literal["share", "time", "count", "money", "ratio"]
 Better = Optional[Literal["lower", "higher"]]
@@ -28,6 +30,11 @@ UTILISATION_PREFIX = "utilisation_"
 #: staffing targets): the analysis computes its intervals at this level and the text that says
 #: "95 %" is written from it
 CONFIDENCE_LEVEL = 0.95
+#: the two-sided standard-normal quantile of that level (1.95996... for 95 %), for the
+#: large-sample intervals of ``calibrate`` (rates, shares, means of a log's tickets)
+CONFIDENCE_Z = NormalDist().inv_cdf(0.5 + CONFIDENCE_LEVEL / 2)
+#: the level as the text says it ("95%")
+CONFIDENCE_TEXT = f"{CONFIDENCE_LEVEL * 100:g}%"
 
 
 @dataclass(frozen=True)
