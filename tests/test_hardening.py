@@ -1009,3 +1009,12 @@ def test_sensitivity_estimates_every_evaluation_not_one(tmp_path, capsys, monkey
     line = one_error_line(capsys.readouterr().err)
     assert "this run is too big" in line and "--force" in line, line
     assert not (tmp_path / "sens").exists()
+
+
+def test_control_characters_in_names_never_split_the_error_line(tmp_path, capsys):
+    """A newline, NUL or escape in a path (or anything an error quotes) is shown escaped."""
+    for name in ("two\nlines.yaml", "nul\x00.yaml", "esc\x1b[2J.yaml"):
+        assert main(["validate", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "\x1b" not in err and "\x00" not in err, repr(err)
+        assert ("file not found" in err) or ("NUL character" in err), err

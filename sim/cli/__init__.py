@@ -58,11 +58,26 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(message: object) -> str:
+    """``message`` as one line: control characters (a newline in a file name from the command
+    line or a log, a NUL, an escape sequence) shown escaped, so an error stays the one line it
+    is meant to be and cannot write to the terminal."""
+    text = str(message)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else
+                   (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["run", *argv]   # the main job: default scenario, all its policies
+    if any("\x00" in a for a in argv):     # only a Python caller can pass one (not a shell)
+        print("error: command line: an argument holds a NUL character, which no file name or "
+              "value can", file=sys.stderr)
+        return EXIT_BAD_INPUT
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -75,17 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         plugins.load(args)
         return int(args.func(args) or 0)
     except PluginError as exc:      # a --plugin or installed plug-in that cannot be loaded
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except PolicyError as exc:      # a policy's decision the engine cannot carry out
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     except ScenarioError as exc:
         for line in exc.problems:
-            print(f"error: {line}", file=sys.stderr)
+            print(f"error: {one_line(line)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (UserError, UnsafeOutput) as exc:   # UnsafeOutput: a directory that is not ours
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:         # output piped into e.g. `head`, which stopped reading
         try:
@@ -95,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except OSError as exc:          # the machine refused a read or write we could not foresee
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {one_line(f'{where}{exc.strerror or exc}')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
