@@ -424,19 +424,11 @@ class Engine:
         heappush(self._heap, (now + (b.arrival[r] - now), NORMAL, next(self._eid), event))
         if self.trace is not None:
             self._log(now, now, tid, CREATED)
-        # self._enqueue(t, self._route(t)), with the route hook and a free agent inlined;
-        # a policy that routes by kind alone is asked once per kind (Policy.route_by_kind)
+        # self._enqueue(t, self._route(t)), with a free agent inlined; a policy that routes
+        # by kind alone is asked once per kind (Policy.route_by_kind)
         q = self._entry[t.kind_ix]
         if q is None:
-            view = self._ticket_view
-            retarget(view, t)
-            try:
-                qname = self._route_hook(view)
-            except Exception as exc:
-                raise PolicyError(self._where(t, f"route() raised {type(exc).__name__}: {exc}")) from exc
-            q = self.queues.get(qname) if qname.__class__ is str else None
-            if q is None:
-                self._bad_route(t, qname)
+            q = self._route(t)
             if self._route_by_kind:
                 self._entry[t.kind_ix] = q
         t.queue = q

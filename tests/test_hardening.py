@@ -48,6 +48,27 @@ def write_scenario(path: Path, data: dict) -> Path:
     return path
 
 
+@contextmanager
+def spinning_policy(name: str):
+    """A registered policy whose route() never returns (for --task-timeout), unregistered after."""
+    from sim.policies import registry
+    from sim.policies.tiered import Tiered
+
+    class Spins(Tiered):
+        summary = "never returns from a hook"
+
+        def route(self, ticket):
+            while True:
+                pass
+
+    Spins.name = name
+    registry.register(Spins)
+    try:
+        yield Spins
+    finally:
+        registry.unregister(name)
+
+
 def one_error_line(err: str) -> str:
     lines = [ln for ln in err.strip().splitlines() if not ln.startswith("warning:")]
     assert len(lines) == 1, err
@@ -571,51 +592,23 @@ def test_a_sweep_never_writes_into_a_folder_that_is_not_a_sweep(tmp_path, capsys
 
 def test_a_hook_that_never_returns_is_stopped_by_task_timeout(tmp_path, capsys):
     # owner: run-path (sim/execution deadline); the CLI line: hardening
-    from sim.policies import registry
-    from sim.policies.tiered import Tiered
-
-    class Spins(Tiered):
-        name = "hardening_spins"
-        summary = "never returns from a hook"
-
-        def route(self, ticket):
-            while True:
-                pass
-
-    registry.register(Spins)
-    try:
+    with spinning_policy("hardening_spins") as spins:
         path = write_scenario(tmp_path / "s.yaml", tiny())
         with time_limit(60):
-            code = main(["run", str(path), "--policy", Spins.name, "--no-report", "--workers", "1",
+            code = main(["run", str(path), "--policy", spins.name, "--no-report", "--workers", "1",
                          "--task-timeout", "1"])
-    finally:
-        registry.unregister(Spins.name)
     assert code == 1
     one_error_line(capsys.readouterr().err)
 
 
 def test_sensitivity_stops_a_hook_that_never_returns_and_counts_it_failed(tmp_path, capsys):
     # owner: hardening (sim/sensitivity on the run path, --task-timeout)
-    from sim.policies import registry
-    from sim.policies.tiered import Tiered
-
-    class SpinsToo(Tiered):
-        name = "hardening_spins_sens"
-        summary = "never returns from a hook"
-
-        def route(self, ticket):
-            while True:
-                pass
-
-    registry.register(SpinsToo)
-    try:
+    with spinning_policy("hardening_spins_sens") as spins:
         path = write_scenario(tmp_path / "s.yaml", tiny())
         with time_limit(120):
-            code = main(["sensitivity", str(path), "--policy", SpinsToo.name, "--workers", "1",
+            code = main(["sensitivity", str(path), "--policy", spins.name, "--workers", "1",
                          "--param", "frictions.swarm_coordination=0:1", "--task-timeout", "1",
                          "--out", str(tmp_path / "sens")])
-    finally:
-        registry.unregister(SpinsToo.name)
     assert code == 0
     err = capsys.readouterr().err
     assert "run(s) failed" in err and "Traceback" not in err, err
@@ -653,26 +646,12 @@ def test_a_sweep_of_many_bad_points_stops_checking_after_fifty(tmp_path, capsys)
 
 def test_staff_stops_a_hook_that_never_returns_in_one_line(tmp_path, capsys):
     # owner: hardening (staff --task-timeout; the search itself: sim/staffing)
-    from sim.policies import registry
-    from sim.policies.tiered import Tiered
-
-    class SpinsLate(Tiered):
-        name = "hardening_spins_staff"
-        summary = "never returns from a hook"
-
-        def route(self, ticket):
-            while True:
-                pass
-
-    registry.register(SpinsLate)
-    try:
+    with spinning_policy("hardening_spins_staff") as spins:
         path = write_scenario(tmp_path / "s.yaml", tiny())
         with time_limit(120):
-            code = main(["staff", str(path), "--policy", SpinsLate.name, "--workers", "1",
+            code = main(["staff", str(path), "--policy", spins.name, "--workers", "1",
                          "--target", "resolution_mean_min<=600", "--task-timeout", "1",
                          "--out", str(tmp_path / "st")])
-    finally:
-        registry.unregister(SpinsLate.name)
     assert code == 1
     err = capsys.readouterr().err
     errors = [ln for ln in err.splitlines() if ln.startswith("error")]

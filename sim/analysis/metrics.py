@@ -572,6 +572,15 @@ class _Col:
         return bool(self.values.any())
 
 
+def _nan_as_zero(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` with NaN replaced by 0 (a copy only when there is one), and the NaN mask."""
+    mask = np.isnan(a)
+    if mask.any():
+        a = a.copy()
+        np.putmask(a, mask, 0)
+    return a, mask
+
+
 def pandas_mean(a: np.ndarray) -> Any:
     """``pd.Series(a).mean()`` for a 1-D numpy array, computed as pandas does (nanops.nanmean):
     NaN replaced by 0 and summed, divided by the count of the others."""
@@ -579,10 +588,7 @@ def pandas_mean(a: np.ndarray) -> Any:
         return np.nan
     kind = a.dtype.kind
     if kind == "f":
-        mask = np.isnan(a)
-        if mask.any():
-            a = a.copy()
-            np.putmask(a, mask, 0)
+        a, mask = _nan_as_zero(a)
         count = a.dtype.type(mask.size - mask.sum())
         total = a.sum(dtype=a.dtype)
     else:
@@ -595,11 +601,7 @@ def pandas_sum(a: np.ndarray) -> Any:
     """``pd.Series(a).sum()`` for a 1-D numpy array, as pandas computes it (nanops.nansum)."""
     kind = a.dtype.kind
     if kind == "f":
-        mask = np.isnan(a)
-        if mask.any():
-            a = a.copy()
-            np.putmask(a, mask, 0)
-        return a.sum(dtype=a.dtype)
+        return _nan_as_zero(a)[0].sum(dtype=a.dtype)
     return a.sum(dtype=np.uint64 if kind == "u" else np.int64)
 
 
