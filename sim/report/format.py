@@ -28,7 +28,7 @@ from typing import Any, Optional
 from ..schema import CONFIDENCE_LEVEL, is_utilisation, known_metric, metric_info
 
 __all__ = ["DEFAULT_CURRENCY", "currency_of", "metric_kind", "is_share", "is_money", "label",
-           "fmt_number", "fmt_value", "fmt_half", "fmt_money", "fmt_pct", "fmt_rel", "fmt_pp", "describe_dist",
+           "fmt_number", "fmt_value", "fmt_half", "fmt_money", "fmt_pct", "fmt_rel", "pct_digits", "shows_zero", "fmt_pp", "describe_dist",
            "human_name", "describe_params", "MINUS", "fmt_level"]
 
 DEFAULT_CURRENCY = "EUR"
@@ -171,15 +171,38 @@ def fmt_money(x: float, currency: str, digits: Optional[int] = None) -> str:
     return f"{pre}{fmt_number(x, digits)}{suf}"
 
 
+def shows_zero(x: float, digits: int) -> bool:
+    """True when ``x`` prints as zero with ``digits`` decimals (``0.04`` at 1 decimal: "0.0").
+
+    A margin that prints as zero is no margin to the reader: the wording must say
+    "tie", never "ahead by 0.0 %" (docs/report.md, "Formatting").
+    """
+    return x is not None and not math.isnan(x) and float(f"{abs(x):.{max(0, digits)}f}") == 0.0
+
+
+def pct_digits(rel: float, half: float = math.nan) -> int:
+    """Decimals of a relative change shown as a percentage.
+
+    With an interval: the half-width's precision.  Without one (or no spread):
+    0 above 10 %, 1 above 1 %, else 2 — and, when that would print a non-zero
+    change as "0.00", enough decimals to show its first significant digit, so
+    a real (if tiny) difference is never printed as zero.
+    """
+    if half is not None and not math.isnan(half) and half > 0:
+        return _digits_for(half * 100)
+    v = abs(rel) * 100 if rel is not None and not math.isnan(rel) else 0.0
+    d = 0 if v >= 10 else 1 if v >= 1 else 2
+    if v > 0 and shows_zero(v, d):
+        d = _digits_for(v)
+    return d
+
+
 def fmt_pct(x: float, half: float = math.nan) -> str:
     """|x| as a percentage: 0.312 -> '31 %', 0.043 -> '4.3 %'; with ``half``, to its precision."""
     if x is None or math.isnan(x):
         return "?"
     v = abs(x) * 100
-    if half is not None and not math.isnan(half) and half > 0:
-        d = _digits_for(half * 100)
-    else:
-        d = 0 if v >= 10 else 1 if v >= 1 else 2
+    d = pct_digits(x, half)
     return f"{v:.{d}f} %"
 
 

@@ -8,17 +8,18 @@ mean: "tiered; next skill routing, 32 % dearer (±4 %)".
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Optional
 
 import pandas as pd
 
 from ..analysis.pairwise import best_policies, pairwise_differences
-from .format import MINUS, fmt_level, fmt_rel, label
+from .format import MINUS, fmt_level, fmt_rel, label, pct_digits, shows_zero
 
 if TYPE_CHECKING:     # content imports this module; Table lives there
     from .content import Table
 
-__all__ = ["TIME_METRIC", "COST_METRIC", "wins_table", "pair_matrices", "win_text"]
+__all__ = ["TIME_METRIC", "COST_METRIC", "wins_table", "pair_matrices", "win_text", "tie_text", "margin_is_tie"]
 
 TIME_METRIC = "resolution_mean_min"
 COST_METRIC = "cost_per_resolved"
@@ -29,21 +30,53 @@ def _plain(name: Optional[str]) -> str:
     return "-" if name is None else str(name).replace("_", " ")
 
 
+def _margin_digits(rel: float, low: float, high: float) -> int:
+    """Decimals the margin is shown with: its interval's precision (:func:`pct_digits`)."""
+    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
+    return pct_digits(rel, half)
+
+
 def _pct_interval(rel: float, low: float, high: float) -> str:
     """'32 % (±4 %)' — or a range where the interval was cut at a possible value."""
-    from .format import _digits_for
-
     if math.isnan(rel):
         return "?"
     half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
-    d = _digits_for(half * 100) if not math.isnan(half) and half > 0 else (0 if abs(rel) >= 0.1 else 1)
+    d = _margin_digits(rel, low, high)
     body = f"{abs(rel) * 100:.{d}f} %"
     if math.isnan(half) or half == 0:
         return body
+    return f"{body} {_spread(rel, low, high, d)}"
+
+
+def _spread(rel: float, low: float, high: float, d: int) -> str:
+    """'(±4 %)', or '(−1 to 3 %)' where the interval was cut at a possible value."""
+    half = (high - low) / 2
     if abs((rel - low) - (high - rel)) > 1e-12:       # cut at a bound: show the range
         lo, hi = low * 100, high * 100
-        return f"{body} ({lo:.{d}f} to {hi:.{d}f} %)".replace("-", MINUS)
-    return f"{body} (±{half * 100:.{d}f} %)"
+        return f"({lo:.{d}f} to {hi:.{d}f} %)".replace("-", MINUS)
+    return f"(±{half * 100:.{d}f} %)"
+
+
+def tie_text(best: str, runner: str, metric: str, rel: float, low: float, high: float) -> str:
+    """'tiered and tiered skip tie on mean resolution time (±0.4 %)': a lead that prints as zero.
+
+    Said instead of "ahead by 0.0 %" whenever the margin rounds to zero at the
+    precision it is shown with (:func:`sim.report.format.shows_zero`).
+    """
+    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
+    if math.isnan(half):
+        spread = ""
+    elif half == 0:
+        spread = " (the same in every replication)"
+    else:
+        spread = " " + _spread(rel, low, high, _margin_digits(rel, low, high)).replace("(", "(within ", 1)
+    name = re.sub(r" \([^()]*\)$", "", label(metric))     # the unit is not needed to say "tie"
+    return f"{_plain(best)} and {_plain(runner)} tie on {name}{spread}"
+
+
+def margin_is_tie(rel: float, low: float, high: float) -> bool:
+    """True when the lead ``rel`` prints as zero at the precision the report shows it with."""
+    return not math.isnan(rel) and shows_zero(rel * 100, _margin_digits(rel, low, high))
 
 
 def win_text(rec: dict, metric: str) -> str:
@@ -61,7 +94,10 @@ def win_text(rec: dict, metric: str) -> str:
     worse = _WORSE.get(metric, "worse")
     if rec.get("better") == "higher" and metric not in _WORSE:
         worse = "lower"
-    margin = _pct_interval(float(rec["margin_rel"]), float(rec["rel_low"]), float(rec["rel_high"]))
+    rel, low, high = float(rec["margin_rel"]), float(rec["rel_low"]), float(rec["rel_high"])
+    if margin_is_tie(rel, low, high):
+        return f"no clear winner: {tie_text(str(best), str(runner), metric, rel, low, high)}"
+    margin = _pct_interval(rel, low, high)
     if reason == "clear":
         return f"{_plain(best)}; next {_plain(runner)}, {margin} {worse}"
     return f"no clear winner: {_plain(best)} ahead of {_plain(runner)} by {margin}"

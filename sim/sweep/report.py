@@ -112,25 +112,64 @@ def win_counts(regime: pd.DataFrame, plan: SweepPlan) -> dict[str, list[tuple[st
     return out
 
 
-def _margin_text(rec: dict, short: bool = False) -> str:
-    """'+12 % (±3 %)' relative to the winner's mean; percentage points for shares."""
-    rel, lo, hi = (float(rec.get(k, math.nan)) for k in ("margin_rel", "rel_low", "rel_high"))
+def _margin_numbers(rec: dict) -> tuple[float, float, int, str]:
+    """(value, half-width, decimals, unit) of a point's margin as the report shows it.
+
+    Relative to the best policy's mean in per cent (``%``), or the gap itself in
+    percentage points for shares (``pp``).  The decimals follow the interval
+    (:func:`sim.report.format.pct_digits`); a *clear* lead is shown with enough
+    of them never to print as zero, since its interval excludes zero.
+    """
+    from ..report.format import _digits_for, pct_digits, shows_zero
+
     metric = str(rec["metric"])
     if is_share(metric):
         m, a, b = (float(rec.get(k, math.nan)) * 100 for k in ("margin", "ci_low", "ci_high"))
-        if math.isnan(m):
-            return ""
         half = (b - a) / 2
         d = 1 if math.isnan(half) or half >= 1 else 2
-        return f"{m:.{d}f} pp" if short or math.isnan(half) else f"{m:.{d}f} pp (±{half:.{d}f})"
-    if math.isnan(rel):
+        unit = "pp"
+    else:
+        rel, lo, hi = (float(rec.get(k, math.nan)) for k in ("margin_rel", "rel_low", "rel_high"))
+        half = (hi - lo) * 50 if not (math.isnan(lo) or math.isnan(hi)) else math.nan
+        m = rel * 100
+        d = pct_digits(rel, half / 100)
+        unit = "%"
+    if rec.get("reason") == "clear" and m and not math.isnan(m) and shows_zero(m, d):
+        d = _digits_for(m)
+    return m, half, d, unit
+
+
+def _margin_is_tie(rec: dict) -> bool:
+    """True when the margin prints as zero at the precision shown: the cell says "tie", not "by 0 %"."""
+    from ..report.format import shows_zero
+
+    m, _, d, _ = _margin_numbers(rec)
+    return shows_zero(m, d)
+
+
+def _margin_text(rec: dict, short: bool = False) -> str:
+    """'+12 % (±3 %)' relative to the winner's mean; percentage points for shares."""
+    m, half, d, unit = _margin_numbers(rec)
+    if math.isnan(m):
         return ""
-    half = (hi - lo) / 2 if not (math.isnan(lo) or math.isnan(hi)) else math.nan
-    d = 0 if math.isnan(half) or half >= 0.1 or abs(rel) >= 0.1 else 1
-    body = f"{rel * 100:.{d}f} %".replace("-", MINUS)
+    if unit == "pp":
+        return f"{m:.{d}f} pp" if short or math.isnan(half) else f"{m:.{d}f} pp (±{half:.{d}f})"
+    body = f"{m:.{d}f} %".replace("-", MINUS)
     if short or math.isnan(half):
         return body
-    return f"{body} (±{half * 100:.{d}f} %)"
+    return f"{body} (±{half:.{d}f} %)"
+
+
+def _tie_text(rec: dict) -> str:
+    """'tiered and tiered skip tie (within ±3 %)'."""
+    m, half, d, unit = _margin_numbers(rec)
+    if math.isnan(half):
+        spread = ""
+    elif half == 0:
+        spread = " (the same in every replication)"
+    else:
+        spread = f" (within ±{half:.{d}f}{' pp' if unit == 'pp' else ' %'})"
+    return f"{_plain(rec['best'])} and {_plain(rec['runner_up'])} tie{spread}"
 
 
 def _cell_text(rec: dict, with_metric: bool = True) -> str:
@@ -144,8 +183,11 @@ def _cell_text(rec: dict, with_metric: bool = True) -> str:
         text = "none stable"
     elif w == NO_CLEAR_WINNER:
         margin = _margin_text(rec)
-        text = (f"no clear winner: {_plain(rec['best'])} ahead by {margin}" if margin and rec.get("best")
-                else "no clear winner")
+        if margin and rec.get("best") and rec.get("runner_up") and _margin_is_tie(rec):
+            text = f"no clear winner: {_tie_text(rec)}"
+        else:
+            text = (f"no clear winner: {_plain(rec['best'])} ahead by {margin}" if margin and rec.get("best")
+                    else "no clear winner")
     elif not w:
         text = "n/a"
     elif rec.get("runner_up"):
