@@ -461,7 +461,17 @@ class Engine:
                 else:
                     self._take(agent, t, now)
                 return
-        self._enqueue(t, q)
+        # self._enqueue(t, q) when nobody is free, inlined (two calls fewer for most tickets
+        # of a busy queue): the ticket waits
+        t.state = _QUEUED
+        t.enqueued_at = now
+        t.visit = 1
+        q.levels[t.priority].append(t)      # q.push(t)
+        q.size += 1
+        if self.trace is not None:
+            self._log(now, now, tid, QUEUED, detail=q.name)
+        if t.patience != _INF:
+            self._arm_patience(t)
 
     def _route(self, t: Ticket) -> TicketQueue:
         """The queue the policy sends a new (or returning) ticket to."""

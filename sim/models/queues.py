@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class TicketQueue:
-    __slots__ = ("name", "levels", "size", "teams", "is_help")
+    __slots__ = ("name", "levels", "size", "teams", "is_help", "want")
 
     def __init__(self, name: str, n_levels: int, teams: list["TeamRuntime"], is_help: bool = False):
         self.name = name
@@ -26,6 +26,8 @@ class TicketQueue:
         self.size = 0
         self.teams = teams          # served by these teams, in the order they are offered work
         self.is_help = is_help      # swarm help requests rather than new work
+        #: the state a ticket still waiting here is in (others are stale entries: gone)
+        self.want = State.AWAIT_HELP if is_help else State.QUEUED
 
     def __len__(self) -> int:
         return self.size
@@ -38,7 +40,7 @@ class TicketQueue:
         """Remove and return the next live ticket, or None."""
         if not self.size:
             return None
-        want = State.AWAIT_HELP if self.is_help else State.QUEUED
+        want = self.want
         for level in self.levels:
             while level:
                 t = level.popleft()

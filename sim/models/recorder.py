@@ -68,11 +68,15 @@ class TicketRecorder:
         lo, hi = self._n, self._n + m
         if hi > self._cap:
             self._grow(max(hi, self._cap + self._cap // 2))
-        values = list(zip(*done))       # the transposition in C (0.2 us a row; np.fromiter
-        done.clear()                    # into a record dtype measured 0.6-0.9)
+        # one conversion of the whole batch to doubles (C), then one cast per column: every
+        # value is a double or an integer far below 2**53, so the casts are exact.  (0.5 us a
+        # row; transposing with zip(*rows) and converting each column's tuple 0.75; np.fromiter
+        # into a record dtype 0.6-0.9.)
+        table = np.array(done, dtype=np.float64)
+        done.clear()
         store = self._store
-        for name, vals in zip(_NAMES, values):
-            store[name][lo:hi] = vals
+        for j, name in enumerate(_NAMES):
+            store[name][lo:hi] = table[:, j]
         # first response = first touch - arrival, the same IEEE subtraction the engine did
         store["first_response_min"][lo:hi] -= store["arrival_min"][lo:hi]
         self._n = hi
