@@ -97,6 +97,7 @@ def flip_sentences(sens: Any) -> list[str]:
         note = str(row.get("note", "") or "")
         overloaded = str(row.get("unstable", "") or "").strip()     # typed: who is unstable there
         caveat = f" Caveat: {note}." if overloaded and note else ""
+        caveat += _several_changes(sens, path, row)
         if holds_now:
             out.append(f"{pol} {_compare('stays', metric, True, base)} while {name} {op} {flip} {where}.{caveat}")
         else:
@@ -113,6 +114,25 @@ def flip_sentences(sens: Any) -> list[str]:
         out.append(f"{_nice(pol)} {_steady_phrase(items, sens.baseline)}, across every range tested "
                    "(no flip point).")
     return out
+
+
+def _changes(row: Any) -> int:
+    """The row's typed ``sign_changes`` (0 when the table predates it or leaves it empty)."""
+    n = row.get("sign_changes", 0)
+    return 0 if _is_nan(n) or n is None or n == "" else int(n)
+
+
+def _several_changes(sens: Any, path: str, row: Any) -> str:
+    """' Not a clean threshold: ...' when the difference changes sign more than once over the range."""
+    n = _changes(row)
+    if n <= 1:
+        return ""
+    p = sens.param(path)
+    span = (f" between {_fmt(sens, path, p.low)} and {_fmt(sens, path, p.high)}" if p is not None
+            else " over the range tested")
+    return (f" Not a clean threshold: the verdict changes sign {n} times{span}, so this flip point is only "
+            "the change nearest this scenario's value (the two policies are close there, and noise decides "
+            "the sign).")
 
 
 def _steady_phrase(items: list[tuple[str, bool]], baseline: str) -> str:
@@ -222,7 +242,8 @@ def assumptions_section(result: Any, analysis: Any = None) -> AssumptionsSection
         p = sens.param(r["parameter"])
         rows.append([p.human if p is not None else r["parameter"], p.spec().split("=", 1)[1] if p else "",
                      _fmt(sens, r["parameter"], sens.base_values.get(r["parameter"])), str(r["policy"]),
-                     _label(str(r["metric"])), _fmt(sens, r["parameter"], r["flip_value"]),
+                     _label(str(r["metric"])), _fmt(sens, r["parameter"], r["flip_value"])
+                     + (f" (one of {_changes(r)} sign changes)" if _changes(r) > 1 else ""),
                      f"{_fmt(sens, r['parameter'], r['low'])} – {_fmt(sens, r['parameter'], r['high'])}",
                      f"{r['policy']} ahead {r.get('better_side', '')}"])
     if rows:

@@ -262,6 +262,10 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
                "otherwise"),
         Column("unstable", "string", "", "policies (space-separated) overloaded where the flip is, or "
                "anywhere in the range without a flip (a team at or above 95 % utilisation)"),
+        Column("sign_changes", "int64", "", "how many times the mean paired difference changes sign over "
+               "the values evaluated (0 without a flip, 1 for a clean threshold; more: the flip point is "
+               "the change nearest the scenario's value, one of several, usually noise near an end of "
+               "the range)"),
     ), written_by="sensitivity"),
     TableSpec("points", "points.csv", "sensitivity: every evaluated value, with its paired comparison", (
         Column("parameter", "string", "", "scenario path varied"),

@@ -28,12 +28,16 @@ from ..analysis.pairwise import better_direction, utilisation_unstable
 from ..schema import verdict_metrics as catalogue_verdict_metrics
 from .params import Param
 
-__all__ = ["TORNADO_COLUMNS", "FLIPS_COLUMNS", "POINTS_COLUMNS", "paired_at", "bracket", "next_values",
+__all__ = ["TORNADO_COLUMNS", "FLIPS_COLUMNS", "FLIPS_EXTRA_COLUMNS", "POINTS_COLUMNS", "paired_at", "bracket",
+           "sign_changes", "sign_changes_in_points", "next_values",
            "flip_rows", "tornado_rows", "better_direction", "DEFAULT_METRICS", "unstable_policies",
            "unstable_note", "unstable_at", "UTILISATION_LIMIT"]
 
 TORNADO_COLUMNS = ["parameter", "value", "policy", "metric", "relative_change", "ci_low", "ci_high"]
 FLIPS_COLUMNS = ["parameter", "policy", "baseline", "metric", "flip_value", "low", "high", "direction"]
+#: flips.csv's columns after :data:`FLIPS_COLUMNS`, in order (``sign_changes`` added last, so older
+#: readers of the file see every earlier column where it was)
+FLIPS_EXTRA_COLUMNS = ["better_side", "note", "ahead", "unstable", "sign_changes"]
 POINTS_COLUMNS = ["parameter", "value", "policy", "baseline", "metric", "n", "baseline_mean", "policy_mean",
                   "diff_mean", "diff_low", "diff_high", "relative_change", "ci_low", "ci_high"]
 
@@ -72,13 +76,31 @@ def _sign(x: float) -> int:
     return 1 if x > 0 else -1
 
 
+def _sign_change_pairs(values: dict[float, float]) -> list[tuple[float, float]]:
+    """Adjacent evaluated values (NaN and 0 skipped) whose differences have opposite signs, in order."""
+    xs = sorted(v for v, d in values.items() if _sign(d) != 0)
+    return [(a, b) for a, b in zip(xs, xs[1:]) if _sign(values[a]) * _sign(values[b]) < 0]
+
+
+def sign_changes(values: dict[float, float]) -> int:
+    """How many times the mean paired difference changes sign over the evaluated values.
+
+    ``values`` maps parameter value -> mean paired difference.  One change is a clean
+    threshold; more than one (typically noise near an end of the range, where the two
+    policies are close) means the flip point reported - the change nearest the scenario's
+    value - is one of several, and the verdict is not "A above x, B below".  A count over
+    what was evaluated: changes between two evaluated values that agree in sign are unseen.
+    """
+    return len(_sign_change_pairs(values))
+
+
 def bracket(values: dict[float, float], centre: Optional[float]) -> Optional[tuple[float, float]]:
     """The adjacent pair of evaluated values whose differences have opposite signs, nearest ``centre``.
 
     ``values`` maps parameter value -> mean paired difference (NaN or 0 never brackets).
     """
     xs = sorted(v for v, d in values.items() if _sign(d) != 0)
-    pairs = [(a, b) for a, b in zip(xs, xs[1:]) if _sign(values[a]) * _sign(values[b]) < 0]
+    pairs = _sign_change_pairs(values)
     if not pairs:
         return None
     c = centre if centre is not None else (xs[0] + xs[-1]) / 2
@@ -108,16 +130,19 @@ def next_values(ev: Evaluated, pairs: Iterable[tuple[str, str]], tolerance: floa
 
 
 def flip_rows(ev: Evaluated, pairs: Iterable[tuple[str, str]], baseline: str) -> list[dict]:
-    """One :data:`FLIPS_COLUMNS` row (plus ``better_side``, ``note``, ``ahead``, ``unstable``) per
-    (policy, metric).  ``ahead``: without a flip, the policy ahead over the whole range (empty
-    when there is none); ``unstable`` is filled in by the caller (:func:`unstable_at`).  Code
-    reads those two fields, never ``note``, which is the same facts in words."""
+    """One :data:`FLIPS_COLUMNS` row (plus :data:`FLIPS_EXTRA_COLUMNS`) per (policy, metric).
+
+    ``ahead``: without a flip, the policy ahead over the whole range (empty when there is
+    none); ``unstable`` is filled in by the caller (:func:`unstable_at`); ``sign_changes``:
+    how often the difference changes sign over every value evaluated for the parameter
+    (:func:`sign_changes`; above 1, the flip point is not a clean threshold).  Code reads
+    these typed fields, never ``note``, which is the same facts in words."""
     rows = []
     for policy, metric in pairs:
         s = ev.series(policy, metric)
         row = {"parameter": ev.param.path, "policy": policy, "baseline": baseline, "metric": metric,
                "flip_value": math.nan, "low": ev.param.low, "high": ev.param.high, "direction": "",
-               "better_side": "", "note": "", "ahead": "", "unstable": ""}
+               "better_side": "", "note": "", "ahead": "", "unstable": "", "sign_changes": sign_changes(s)}
         b = bracket(s, ev.centre)
         if b is None:
             signs = {_sign(d) for d in s.values()} - {0}
@@ -203,3 +228,13 @@ def unstable_note(points: pd.DataFrame, flip: dict) -> str:
 
 def _nan_to_none(x: float) -> Optional[float]:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+
+
+def sign_changes_in_points(points: pd.DataFrame, flip: dict) -> int:
+    """:func:`sign_changes` of one flip row's series, read back from ``points.csv``'s rows
+    (its ``diff_mean`` per evaluated value): for a flips.csv written before the column existed."""
+    if not len(points) or not {"parameter", "policy", "metric", "value", "diff_mean"} <= set(points.columns):
+        return 0
+    sel = points[(points["parameter"] == flip["parameter"]) & (points["policy"] == flip["policy"])
+                 & (points["metric"] == flip["metric"])]
+    return sign_changes({float(v): float(d) for v, d in zip(sel["value"], sel["diff_mean"])})

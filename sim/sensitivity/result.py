@@ -6,7 +6,7 @@ Layout of an output directory::
                              parameters (range, scenario value), skipped parameters, tolerance
     DIR/tornado.csv          parameter, value, policy, metric, relative_change, ci_low, ci_high, kind
     DIR/flips.csv            parameter, policy, baseline, metric, flip_value, low, high, direction,
-                             better_side, note, ahead, unstable
+                             better_side, note, ahead, unstable, sign_changes
     DIR/points.csv           every evaluated value (the flip lines)
     DIR/tornado.png, DIR/flip_lines.png
     DIR/runs/<key>.json      one file per finished simulation run (what makes it resumable)
@@ -136,14 +136,15 @@ def load_sensitivity(directory: str | os.PathLike, expect: Optional[str] = None)
         params = [Param(p["path"], float(p["low"]), float(p["high"]), bool(p["relative"]), p.get("label", ""))
                   for p in meta["params"]]
         base = {p["path"]: p.get("scenario_value") for p in meta["params"]}
+        points = csv_unescape_frame(pd.read_csv(d / "points.csv"))
         return SensitivityResult(
             scenario=str(meta["scenario"]), fingerprint=str(meta["fingerprint"]), seed=int(meta["seed"]),
             replications=int(meta["replications"]), horizon_days=float(meta["horizon_days"]),
             policies=list(meta["policies"]), baseline=str(meta["baseline"]), metrics=list(meta["metrics"]),
             params=params, base_values=base, tolerance=float(meta["tolerance"]),
             tornado=csv_unescape_frame(pd.read_csv(d / "tornado.csv")),
-            flips=csv_unescape_frame(_read_flips(d / "flips.csv")),
-            points=csv_unescape_frame(pd.read_csv(d / "points.csv")),
+            flips=csv_unescape_frame(_read_flips(d / "flips.csv", points)),
+            points=points,
             skipped=[(s["path"], s["reason"]) for s in meta.get("skipped", [])],
             quick=bool(meta.get("quick", False)),
             assumption_comments=[str(c) for c in meta.get("assumption_comments", [])],
@@ -152,11 +153,17 @@ def load_sensitivity(directory: str | os.PathLike, expect: Optional[str] = None)
         return None
 
 
-def _read_flips(path: Path) -> pd.DataFrame:
+def _read_flips(path: Path, points: pd.DataFrame) -> pd.DataFrame:
     flips = pd.read_csv(path, dtype={"parameter": str, "policy": str, "baseline": str, "metric": str})
     for col in ("direction", "better_side", "note", "ahead", "unstable"):
         if col in flips.columns:
-            flips[col] = flips[col].fillna("").astype(str)
+            flips[col] = flips[col].astype(object).fillna("").astype(str)
         elif col in ("ahead", "unstable"):     # written before these fields existed: unknown
             flips[col] = ""
+    if "sign_changes" not in flips.columns:    # written before it existed: count it from points.csv
+        from .analysis import sign_changes_in_points
+
+        flips["sign_changes"] = [sign_changes_in_points(points, row)
+                                 for row in flips.to_dict("records")]
+    flips["sign_changes"] = pd.to_numeric(flips["sign_changes"]).fillna(0).astype("int64")
     return flips

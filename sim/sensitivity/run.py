@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..outputs.jsonfile import read_json
 from ..scenario import Scenario, ScenarioError, scenario_from_dict
-from .analysis import (FLIPS_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
+from .analysis import (FLIPS_COLUMNS, FLIPS_EXTRA_COLUMNS, POINTS_COLUMNS, TORNADO_COLUMNS, Evaluated, flip_rows, next_values,
                        paired_at, tornado_rows, unstable_at, unstable_note, unstable_policies,
                        verdict_metrics)
 from .execute import RunRecord, RunTask, run_tasks, session, task as evaluation_task
@@ -275,7 +275,7 @@ def run_sensitivity(scenario: Scenario, *, params: Optional[Sequence[Param]] = N
         if extra:
             row["note"] = f"{row['note']}; {extra}" if row["note"] else extra
             row["unstable"] = " ".join(unstable_at(points, row)[0])
-    flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, "better_side", "note", "ahead", "unstable"])
+    flips_df = pd.DataFrame(flips, columns=[*FLIPS_COLUMNS, *FLIPS_EXTRA_COLUMNS])
     result = SensitivityResult(
         scenario=scenario.name, fingerprint=fingerprint(data0, seed), seed=seed, replications=reps,
         horizon_days=float(data["horizon"]["days"]), policies=compared, baseline=baseline,
