@@ -110,14 +110,17 @@ class Ticket:
             made = _KINDS[key] = type(f"Ticket[{segment}/{issue}]", (cls,), attrs)
         return made
 
-    def __init__(self, tid: int, arrival: float, patience: float, work: float, measured: bool,
-                 draws, row: int) -> None:
+    #: whether the ticket counts in the results: False for arrivals in the warm-up (set by
+    #: the engine then; a class default otherwise, not written per ticket)
+    measured = True
+
+    def __init__(self, tid: int, arrival: float, patience: float, work: float, draws,
+                 row: int) -> None:
         self.id = tid
         self.arrival = arrival
         self.patience = patience
         self.work = work           # work still to do: reduced when work is handed over or
                                    # interrupted part-way, reset to the draw on a reopen
-        self.measured = measured
         self.draws = draws         # the block of pre-drawn uniforms this ticket's draws come from
         self.row = row
 
