@@ -64,7 +64,7 @@ def test_cli_prints_the_table_and_writes_csv_and_ecdf(own, tmp_path, capsys):
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "observed" in printed and "simulated (95% CI)" in printed and "within" in printed
-    frame = pd.read_csv(out / "backtest.csv", comment="#")
+    frame = pd.read_csv(out / "backtest.csv")               # a plain CSV: no options needed
     assert list(frame.columns) == COLUMNS
     assert (out / "resolution_ecdf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(argv) == 0                  # its own files: replaced
@@ -178,6 +178,7 @@ def test_backtest_files_come_from_the_one_atomic_writer(own, tmp_path, capsys):
             sim.atomic.atomic_write = saved
     finally:
         os.umask(old)
-    assert seen == ["backtest.csv", "resolution_ecdf.png"]
-    for name in seen:
+    # the sidecar first (old and new checksums), the files, the sidecar again (the new ones)
+    assert seen == ["backtest.json", "backtest.csv", "resolution_ecdf.png", "backtest.json"]
+    for name in set(seen):
         assert stat.S_IMODE((tmp_path / "bt" / name).stat().st_mode) == 0o600

@@ -28,7 +28,8 @@ def add_parser(sub) -> None:
     p.add_argument("--log-policy", metavar="NAME",
                    help="only log cases of this supportsim policy (case ids policy/rN/tN)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="write DIR/backtest.csv and DIR/resolution_ecdf.png")
+                   help="write DIR/backtest.csv, DIR/resolution_ecdf.png and DIR/backtest.json "
+                        "(the run's facts and the files' checksums)")
     p.add_argument("--force", action="store_true",
                    help="run even when the work estimate is above the refusal limit (docs/safety.md)")
     p.set_defaults(func=run)
@@ -66,7 +67,9 @@ def run(args) -> int:
         for line in table_lines(bt):
             print(line)
         if args.out is not None:
-            for path in write_outputs(bt, args.out):
+            facts = {"scenario": str(args.scenario), "log": str(args.log),
+                     "seed": args.seed if args.seed is not None else scenario.seed}
+            for path in write_outputs(bt, args.out, facts):
                 print(f"written: {path}")
     except LogError as exc:
         raise UserError(str(exc)) from None

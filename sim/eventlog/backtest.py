@@ -27,10 +27,12 @@ tolerance on a perfect model: read a single miss as a hint, several as a finding
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 COLUMNS = ["kpi", "observed", "simulated", "ci_low", "ci_high", "rel_error", "within"]
 CSV_NAME = "backtest.csv"
 ECDF_NAME = "resolution_ecdf.png"
+#: the run's facts and each output's checksum: what makes backtest.csv recognisably ours
+SIDECAR_NAME = "backtest.json"
 _MARK = "supportsim backtest"
 _TIMED = V.INTERVAL_ACTIVITIES
 
@@ -372,54 +376,129 @@ def _num(x: float) -> str:
     return f"{x:.3f}"
 
 
-def write_outputs(bt: Backtest, out: Path) -> list[Path]:
-    """``out/backtest.csv`` and ``out/resolution_ecdf.png``, each atomically; refuses to
-    replace a file of that name that supportsim did not write.  Written by the one atomic
-    writer (:mod:`sim.atomic`: the umask's mode, fsynced, a recognisable temporary)."""
-    from ..atomic import atomic_write
-    from .safe import csv_safe_frame
+def write_outputs(bt: Backtest, out: Path, facts: Optional[dict[str, Any]] = None) -> list[Path]:
+    """``out/backtest.csv``, ``out/resolution_ecdf.png`` and ``out/backtest.json``, each atomically.
+
+    ``backtest.csv`` is a plain CSV (``pandas.read_csv(path)`` with no options); what makes it
+    recognisably supportsim's - and the run's facts (policy, replications, confidence, the
+    window; ``facts`` adds e.g. the scenario and log paths) - lives in the sidecar
+    ``backtest.json``, which records each file's SHA-256.  A file of those names that
+    supportsim did not write is never replaced (:func:`check_outputs`).  The sidecar is written
+    first listing both the old and the new checksums, then the files, then the sidecar again
+    with the new ones only: interrupted anywhere, every file left is still recognised as ours.
+    Written by the one atomic writer (:mod:`sim.atomic`: the umask's mode, fsynced, a
+    recognisable temporary)."""
+    from .. import atomic
 
     check_outputs(out)
     out.mkdir(parents=True, exist_ok=True)
-    csv_path, png_path = out / CSV_NAME, out / ECDF_NAME
-    frame = csv_safe_frame(bt.frame())        # every text cell (KPI names carry team names)
+    data = {CSV_NAME: _csv_bytes(bt), ECDF_NAME: _ecdf_png_bytes(bt)}
+    new = {name: hashlib.sha256(b).hexdigest() for name, b in data.items()}
+    old = {name: _sha256(out / name) for name in data if (out / name).is_file()}
+    sidecar = out / SIDECAR_NAME
+    both = {name: sorted({new[name], *([old[name]] if name in old else [])}) for name in data}
+    atomic.write_text(sidecar, _sidecar_text(bt, both, facts))
     written = []
-
-    def write_csv(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(f"# {_MARK}: policy {bt.policy}, {bt.replications} replications, "
-                     f"{bt.confidence * 100:.4g}% CI\n")
-            frame.to_csv(fh, index=False)
-
-    atomic_write(csv_path, write_csv)
-    written.append(csv_path)
-    written.append(_ecdf_png(bt, png_path))
+    for name, b in data.items():
+        atomic.write_bytes(out / name, b)
+        written.append(out / name)
+    atomic.write_text(sidecar, _sidecar_text(bt, {name: [h] for name, h in new.items()}, facts))
+    written.append(sidecar)
     return written
 
 
+def _csv_bytes(bt: Backtest) -> bytes:
+    from .safe import csv_safe_frame
+
+    frame = csv_safe_frame(bt.frame())        # every text cell (KPI names carry team names)
+    frame["within"] = frame["within"].astype("boolean")      # empty where it cannot be judged
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _sidecar_text(bt: Backtest, hashes: dict[str, list[str]], facts: Optional[dict[str, Any]]) -> str:
+    from .._version import __version__
+
+    w = bt.window
+    doc: dict[str, Any] = {
+        "kind": _MARK, "software": "supportsim", "version": __version__,
+        "policy": bt.policy, "replications": bt.replications, "confidence": bt.confidence,
+        "window": {"start": w.start.isoformat(), "end": w.end.isoformat(), "days": w.days,
+                   "tickets": int(w.tickets), "dense": bool(w.dense), "reason": w.reason},
+        "kpis_within": sum(1 for k in bt.kpis if k.within),
+        "kpis_compared": sum(1 for k in bt.kpis if k.within is not None),
+        "notes": list(bt.notes), **(facts or {}),
+        "files": {name: {"sha256": h} for name, h in hashes.items()},
+    }
+    return json.dumps(doc, indent=2, default=str) + "\n"
+
+
 def check_outputs(out: Path) -> None:
-    """Before simulating: the files a backtest writes must be absent or its own."""
+    """Before simulating: the files a backtest writes must be absent or its own.
+
+    Ours: ``backtest.json`` with supportsim's mark; ``backtest.csv`` and
+    ``resolution_ecdf.png`` whose SHA-256 that sidecar lists; also a ``backtest.csv`` of the
+    older format (its first line ``# supportsim backtest: ...``) and a PNG carrying the mark in
+    its metadata, so an output directory of an earlier version can be written again."""
     if out.exists() and not out.is_dir():
         raise LogError(f"{out}: --out must be a directory, and this is a file")
+    sidecar = out / SIDECAR_NAME
+    listed = _listed_hashes(sidecar)
+    if sidecar.exists() and listed is None:
+        raise LogError(f"{sidecar}: exists and was not written by a supportsim backtest; choose "
+                       "another --out directory (nothing was overwritten)")
     for p in (out / CSV_NAME, out / ECDF_NAME):
-        if p.exists() and not _ours(p):
-            raise LogError(f"{p}: exists and was not written by a supportsim backtest; choose "
-                           "another --out directory (nothing was overwritten)")
+        if p.exists() and not _ours(p, listed or {}):
+            raise LogError(f"{p}: exists and was not written by a supportsim backtest (or was "
+                           f"changed since: its checksum is not in {SIDECAR_NAME}); choose another "
+                           "--out directory (nothing was overwritten)")
 
 
-def _ours(path: Path) -> bool:
+def _listed_hashes(sidecar: Path) -> Optional[dict[str, set[str]]]:
+    """name -> checksums the sidecar lists, or None when it is absent or not ours."""
+    from ..outputs.jsonfile import read_json
+
+    if not sidecar.is_file():
+        return None
     try:
+        doc = read_json(sidecar)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("kind") != _MARK or not isinstance(doc.get("files"), dict):
+        return None
+    out: dict[str, set[str]] = {}
+    for name, entry in doc["files"].items():
+        h = entry.get("sha256") if isinstance(entry, dict) else None
+        out[str(name)] = {str(x) for x in (h if isinstance(h, list) else [h]) if isinstance(x, str)}
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _ours(path: Path, listed: dict[str, set[str]]) -> bool:
+    if not path.is_file():
+        return False
+    try:
+        if _sha256(path) in listed.get(path.name, set()):
+            return True
         with open(path, "rb") as fh:
             head = fh.read(4096)
     except OSError:
         return False
-    return _MARK.encode() in head
+    if path.name == CSV_NAME:                  # the older format: its first line is the mark
+        return head.startswith(f"# {_MARK}".encode())
+    return _MARK.encode() in head              # the figure: the mark in its PNG metadata
 
 
-def _ecdf_png(bt: Backtest, path: Path) -> Path:
+def _ecdf_png_bytes(bt: Backtest) -> bytes:
+    import io
+
     import matplotlib
-
-    from ..atomic import atomic_write
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -438,8 +517,9 @@ def _ecdf_png(bt: Backtest, path: Path) -> Path:
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
+    buf = io.BytesIO()
     try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Software": _MARK}))
+        fig.savefig(buf, format="png", metadata={"Software": _MARK})
     finally:
         plt.close(fig)
-    return path
+    return buf.getvalue()

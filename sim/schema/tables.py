@@ -308,6 +308,23 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
         Column("to_team", "string", "", "on handed_off: the team of the next agent who took it"),
         Column("cost", "float64", "currency", "agent minutes x the team's cost_per_hour / 60"),
     ), written_by="run --out --events"),
+    TableSpec("backtest", "backtest.csv", "one row per KPI both the log and the simulation measure: "
+              "observed against simulated (docs/eventlog.md, \"Backtest\"); a plain CSV, the run's "
+              "facts are in backtest.json", (
+        Column("kpi", "string", "", "arrivals_per_day, resolution_median_min, resolution_p90_min, "
+               "resolution_net_of_waits_median_min / _p90_min, handoffs_per_ticket, abandoned_share, "
+               "reached_tier_<k>, team_share_<team>, utilisation_<team>"),
+        Column("observed", "float64", "the KPI's unit", "measured on the log over its arrival window"),
+        Column("simulated", "float64", "the KPI's unit", "mean over the simulated replications, "
+               "measured the same way"),
+        Column("ci_low", "float64", "the KPI's unit", "lower bound of the simulated mean's interval "
+               "(Student t, --confidence)"),
+        Column("ci_high", "float64", "the KPI's unit", "upper bound of that interval"),
+        Column("rel_error", "float64", "fraction", "(simulated - observed) / |observed|; empty when "
+               "observed is 0"),
+        Column("within", "boolean", "", "|observed - simulated| within the tolerance (the interval "
+               "widened by the observed value's sampling error); empty when either side is missing"),
+    ), written_by="backtest --out"),
 )}
 
 
@@ -327,6 +344,10 @@ FILES: dict[str, tuple[str, str]] = {
     "tickets/point=<i>/policy=<p>/r<k>.parquet": ("sweep --tickets", "per-ticket rows of each task "
                                                  "(columns of tickets.parquet, without policy)"),
     "report/report.md": ("sweep", "the sweep report: regime map and metric-vs-parameter plots"),
+    "resolution_ecdf.png": ("backtest --out", "observed and simulated resolution-time ECDFs, log scale"),
+    "backtest.json": ("backtest --out", "the backtest's facts (policy, replications, confidence, the "
+                      "log's window, scenario, log, seed, notes) and the SHA-256 of backtest.csv and "
+                      "resolution_ecdf.png: what marks those files as supportsim's"),
 }
 
 
