@@ -51,6 +51,14 @@ def line_name(level: int) -> str:
     return f"{level}{suffix} line"
 
 
+def matching_rule(name: str, rules) -> Optional[int]:
+    """Index of the first rule whose regex matches ``name`` (the one :func:`apply_rules` applies)."""
+    for i, (rx, _, _) in enumerate(rules):
+        if rx.search(name):
+            return i
+    return None
+
+
 def apply_rules(name: str, rules) -> tuple[str, Optional[int]]:
     """First matching rule: its team name (template with \\1 or \\g<team>, else the regex's
     ``team`` group, else its first group, else the name) and tier (the rule's, else the
@@ -100,28 +108,37 @@ def copeland(teams: list[str], flow: Counter) -> dict[str, int]:
 
 
 def organise(df: pd.DataFrame, rules, max_teams: Optional[int], roles: dict[str, str],
-             report) -> tuple[pd.DataFrame, dict[str, int]]:
+             report, sources: Optional[list[str]] = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rewrite, hint and merge the log's groups; returns the log with team names and the
-    tier (support line) each team's name or rule states (teams without one are absent)."""
+    tier (support line) each team's name or rule states (teams without one are absent).
+
+    ``sources``: where each rule came from (``--group-pattern``, ``FILE: groups[i]``).  A rule
+    that renames groups of *different* support lines into one team is refused
+    (:func:`check_line_merges`), unless a mapping rule sets that team's tier itself."""
     groups = df["group"].dropna().unique().tolist()
     if not groups:
         return df, {}
     rename: dict[str, str] = {}
     level: dict[str, int] = {}
+    own_line: dict[str, Optional[int]] = {}       # the line each group states on its own
     hinted_by_role = 0
     for g in groups:
         new, tier = apply_rules(g, rules) if rules else (g, None)
         rename[g] = new
+        explicit = rules[matching_rule(g, rules)][2] if rules and matching_rule(g, rules) is not None else None
+        own_line[g] = (tier if explicit is None else None) or tier_hint(g)
         tier = tier or tier_hint(new) or tier_hint(g)
         if tier is None and roles.get(g) is not None:
             tier = tier_hint(roles[g])
             hinted_by_role += tier is not None
+            own_line[g] = own_line[g] or tier
         if tier is not None:
             level[new] = min(level.get(new, tier), tier)
     if rules:
         changed = sum(1 for g in groups if rename[g] != g)
         report.add(changed, f"groups renamed by the rewrite rules ({len(groups)} groups -> "
                    f"{len(set(rename.values()))} teams)")
+        check_line_merges(groups, rename, own_line, level, rules, sources or [], report)
     df = _rename(df, rename)
     teams = df["group"].dropna().unique().tolist()
     if level:
@@ -176,6 +193,58 @@ def organise(df: pd.DataFrame, rules, max_teams: Optional[int], roles: dict[str,
     return df, level
 
 
+def check_line_merges(groups: list[str], rename: dict[str, str], own_line: dict[str, Optional[int]],
+                      level: dict[str, int], rules, sources: list[str], report) -> None:
+    """Refuse a rewrite that merges groups of different support lines into one team.
+
+    Why an error and not a guess: a team is one line in the model - tiered routing starts
+    at tier 1 and escalates upwards - so a team holding a 1st- and a 3rd-line group takes
+    both lines' work at the lowest tier, and every escalation between them vanishes (no
+    handoffs, no tier reached): the calibrated organisation and any policy comparison on it
+    would describe something else.  A mapping-file rule that sets ``tier:`` states the
+    merged team's line on purpose: accepted, with a WARNING line naming what it merged.
+    """
+    members: dict[str, list[str]] = {}
+    for g in groups:
+        members.setdefault(rename[g], []).append(g)
+    refused, accepted = [], []
+    for team, gs in members.items():
+        lines = {own_line[g] for g in gs if own_line.get(g) is not None}
+        if len(gs) < 2 or len(lines) < 2:
+            continue
+        idx = [matching_rule(g, rules) for g in gs]
+        explicit = {rules[i][2] for i in idx if i is not None}
+        whence = sorted({sources[i] if i is not None and i < len(sources) else "the rewrite rules"
+                         for i in idx if i is not None})
+        if None not in explicit and len(explicit) == 1:
+            accepted.append((team, gs, whence))
+        else:
+            refused.append((team, gs, whence))
+
+    def listing(team: str, gs: list[str]) -> str:
+        shown = sorted(gs, key=lambda g: (own_line.get(g) or 0, g))
+        text = ", ".join(f"{g} (line {own_line[g]})" if own_line.get(g) else f"{g} (no line)"
+                         for g in shown[:4])
+        return f"{team} <- {text}" + (f" +{len(shown) - 4} more" if len(shown) > 4 else "")
+
+    for team, gs, whence in accepted:
+        report.add(len(gs), f"WARNING: {', '.join(whence)} merges groups of different support lines "
+                   f"into one team ({listing(team, gs)}); its tier {level.get(team)} is the one the "
+                   "rule sets, and escalations between those groups are not modelled")
+    if refused:
+        from .reader import LogError
+
+        teams = "; ".join(listing(t, gs) for t, gs, _ in refused[:2])
+        more = f" (and {len(refused) - 2} more teams)" if len(refused) > 2 else ""
+        whence = ", ".join(sorted({w for _, _, ws in refused for w in ws}))
+        raise LogError(f"{whence}: merges groups of different support lines into one team: {teams}{more}; "
+                       "a team must be one support line (the model escalates between lines): keep the "
+                       "line in the team's name (e.g. a (?P<team>...) group that includes it), leave "
+                       "merging to --max-teams (it merges small groups within their line), or set the "
+                       "merged team's tier on purpose with a mapping-file rule "
+                       "(groups: [{match: REGEX, team: NAME, tier: N}])")
+
+
 def _place(team: str, score: dict[str, int], level: dict[str, int]) -> int:
     """A group without a hint sits at the line of the hinted teams it outranks by handoffs."""
     below = [level[t] for t in level if t in score and score[t] <= score[team]]
@@ -217,5 +286,5 @@ def role_map(df: pd.DataFrame) -> dict[str, str]:
     return {g: s.value_counts().index[0] for g, s in sub.groupby("group")["role"]}
 
 
-__all__ = ["DEFAULT_MAX_TEAMS", "apply_rules", "dense_tiers", "line_name", "organise",
-           "role_map", "tier_hint"]
+__all__ = ["DEFAULT_MAX_TEAMS", "apply_rules", "check_line_merges", "dense_tiers", "line_name",
+           "matching_rule", "organise", "role_map", "tier_hint"]

@@ -76,7 +76,8 @@ def prepare(path: str | Path, mapping: Optional[Mapping] = None, policy: Optiona
                    "the rest (--allow-partial)")
     if report.cases_dropped:
         report.add(report.cases_dropped, "tickets dropped: every row of theirs was ignored")
-    known, level = organise(known, mapping.group_rules, max_teams, roles, report)
+    known, level = organise(known, mapping.group_rules, max_teams, roles, report,
+                            sources=mapping.group_rule_sources)
     cases = case_table(known, report)
     if len(cases) < 2:
         raise LogError(f"{path}: fewer than two usable tickets; nothing to calibrate from")

@@ -70,6 +70,8 @@ class Mapping:
     statuses: dict[str, str] = field(default_factory=dict)
     #: group rewrite rules, first match wins: (regex, team template or None, tier or None)
     group_rules: list[tuple[Any, Optional[str], Optional[int]]] = field(default_factory=list)
+    #: where each of ``group_rules`` came from (``--group-pattern``, ``FILE: groups[i]``), for messages
+    group_rule_sources: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, yaml_path: Optional[str | Path] = None, pairs: Sequence[str] = (),
@@ -83,6 +85,7 @@ class Mapping:
         m = cls()
         if group_pattern:
             m.group_rules.append(_group_rule(group_pattern, None, None, "--group-pattern"))
+            m.group_rule_sources.append("--group-pattern")
         if yaml_path is not None:
             m._apply_yaml(Path(yaml_path))
         for pair in status_pairs:
@@ -171,6 +174,7 @@ class Mapping:
             team = rule.get("team")
             self.group_rules.append(_group_rule(str(rule["match"]),
                                                 None if team is None else str(team), tier, where))
+            self.group_rule_sources.append(where)
 
     def _check_timezone(self) -> None:
         try:
