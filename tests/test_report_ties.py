@@ -95,3 +95,22 @@ def test_sweep_regime_cells_say_tie():
              "margin": 0.00002, "ci_low": 0.00001, "ci_high": 0.00003, "unstable_policies": ""}
     assert _cell_text(clear) == "abandoned_share: a by 0.002 pp (±0.001)"
     assert _annotation(clear) == "a\nby 0.002 pp"
+
+
+def test_equal_payroll_at_equal_service_is_a_tie_not_a_cheapest_policy(tmp_path):
+    from sim.report.staffing import StaffingResults, _payroll_table
+
+    staffing = pd.DataFrame([{"policy": p, "team": "L1", "agents": 4, "current_agents": 4}
+                             for p in ("tiered", "tiered_skip", "swarming")])
+    summary = pd.DataFrame([
+        {"policy": "tiered", "feasible": True, "payroll_per_hour": 120.0, "payroll_per_resolved": 3.0, "evaluations": 5},
+        {"policy": "tiered_skip", "feasible": True, "payroll_per_hour": 120.0, "payroll_per_resolved": 3.0,
+         "evaluations": 5},
+        {"policy": "swarming", "feasible": True, "payroll_per_hour": 150.0, "payroll_per_resolved": 3.5,
+         "evaluations": 5}])
+    evaluations = pd.DataFrame([{"policy": p, "agents_L1": 4, "replications": 3, "payroll_per_hour": 120.0}
+                                for p in ("tiered", "tiered_skip", "swarming")])
+    table = _payroll_table(StaffingResults(tmp_path, {}, staffing, summary, evaluations))
+    assert table.note.startswith("Cheapest at equal service: tiered and tiered_skip tie at 120.0 per hour")
+    assert "tiered_skip the same; swarming +25.0%" in table.note and "+0.0%" not in table.note
+    assert [r[4] for r in table.rows] == ["the same", "the same", "+25.0%"]

@@ -51,6 +51,12 @@ class StaffingResults:
         return out
 
 
+def _change(rel: float) -> str:
+    """'+12.5%' — or 'the same' when it prints as zero (never '+0.0%': a tie is said as one)."""
+    text = f"{rel:+.1%}"
+    return "the same" if text.strip("+-0.%") == "" else text
+
+
 def load_staffing(directory: str | os.PathLike) -> Optional[StaffingResults]:
     """The staffing results in ``directory``, or None if it holds no complete set."""
     d = Path(directory)
@@ -96,7 +102,7 @@ def _payroll_table(res: StaffingResults) -> Table:
         change = (r.payroll_per_hour / current[r.policy] - 1) if current[r.policy] > 0 else math.nan
         rows.append([str(r.policy), "yes" if r.feasible else "NO (best reached)",
                      _staffing_text(res, r.policy), f"{r.payroll_per_hour:,.1f}",
-                     "-" if math.isnan(change) else f"{change:+.1%}",
+                     "-" if math.isnan(change) else _change(change),
                      fmt_metric("payroll_per_resolved", r.payroll_per_resolved),
                      str(int(r.evaluations))])
         status.append("" if r.feasible else "danger")
@@ -106,11 +112,14 @@ def _payroll_table(res: StaffingResults) -> Table:
         cheapest = feasible.loc[feasible["payroll_per_hour"].idxmin()]
         base = feasible[feasible["policy"] == "tiered"]
         base = base.iloc[0] if len(base) else feasible.iloc[0]
-        versus = "; ".join(f"{r.policy} {r.payroll_per_hour / base['payroll_per_hour'] - 1:+.1%}"
+        versus = "; ".join(f"{r.policy} {_change(r.payroll_per_hour / base['payroll_per_hour'] - 1)}"
                            for r in feasible.itertuples(index=False) if r.policy != base["policy"]
                            and base["payroll_per_hour"] > 0)
-        note = (f"Cheapest at equal service: {cheapest['policy']} at {cheapest['payroll_per_hour']:,.1f} "
-                f"per hour" + (f"; payroll against {base['policy']} at equal service: {versus}" if versus
+        low = f"{cheapest['payroll_per_hour']:,.1f}"
+        tied = [str(r.policy) for r in feasible.itertuples(index=False) if f"{r.payroll_per_hour:,.1f}" == low]
+        head = (f"Cheapest at equal service: {cheapest['policy']} at {low} per hour" if len(tied) < 2 else
+                f"Cheapest at equal service: {' and '.join(tied)} tie at {low} per hour")
+        note = (head + (f"; payroll against {base['policy']} at equal service: {versus}" if versus
                                else "") + ". Payroll is what the agents are paid in the measured window (paid "
                 f"agent-hours x cost per hour; with shifts, shift hours and overtime), not the "
                 f"value of their busy minutes; the change is against "
