@@ -48,6 +48,7 @@ import gc
 import math
 from array import array
 from heapq import heappop, heappush
+from operator import attrgetter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -81,6 +82,7 @@ _QUEUED, _IN_SERVICE, _DONE = State.QUEUED, State.IN_SERVICE, State.DONE
 _RESOLVED = int(Outcome.RESOLVED)   # a plain int: a batch of rows converts faster than IntEnums
 _IDLE, _RESOLVE, _DIAGNOSE, _HANDOFF = Phase.IDLE, Phase.RESOLVE, Phase.DIAGNOSE, Phase.HANDOFF
 _INF = math.inf
+_size = attrgetter("size")   # a queue's live length (TicketQueue.size), read in C
 
 #: per-ticket values of optional features, kept as {ticket_id: value} only for the tickets
 #: concerned (``RunResult.extra``) and joined onto the ticket table; absent means 0
@@ -223,7 +225,10 @@ class Engine:
         # customers
         self.customers = CustomerStream(scenario, replication, seed)
         self._blocks = self.customers.blocks()
-        self.live: dict[int, Ticket] = {}
+        # tickets in the system are not kept in a registry (a dict insert and delete per
+        # ticket): they are where the engine put them - a queue or an agent - and
+        # _open_tickets() finds them there when needed (hourly backlog, the horizon)
+        self._reentries = 0          # tickets that came back (reopens): see reenter()
         self._seg_names = [s.name for s in scenario.segments]
         self._seg_level = [self._level_of[s.priority] for s in scenario.segments]
         self._iss = [(i.name, i.tier, i.skill) for i in scenario.issues]
@@ -389,6 +394,7 @@ class Engine:
         self._arrival_ev = Timeout(env, first)
         self._arrival_ev.callbacks.append(self._arrive)
         if self.backlog_every > 0:
+            self._backlog_cbs = [self._sample_backlog]
             env.timeout(self.warmup).callbacks.append(self._sample_backlog)
         with _relaxed_gc():
             env.run_until(self.horizon)
@@ -423,7 +429,6 @@ class Engine:
             t = self._block_kinds[r](tid, now, b.patience[r], b.work[r], b, r)
             if now < self.warmup:
                 t.measured = False
-            self.live[tid] = t
             # schedule the next arrival: the same event, rescheduled
             r += 1
             if r == self._block_len:
@@ -670,7 +675,6 @@ class Engine:
                 t.state = _DONE
                 t.outcome = _RESOLVED
                 t.end = now = self.env._now
-                del self.live[t.id]
                 if t.measured:
                     self._done.append(_row(t))    # converted at the next block (_next_block)
                 self._release(agent, now)
@@ -952,7 +956,6 @@ class Engine:
         t.end = now
         if self.trace is not None:
             self._log(now, now, t.id, RESOLVED if outcome == _RESOLVED else ABANDONED)
-        del self.live[t.id]
         if outcome == _RESOLVED and self._on_resolved and any(h(t) for h in self._on_resolved):
             return                          # the customer will be back: recorded when it ends
         if t.measured:
@@ -988,15 +991,17 @@ class Engine:
         if len(done) >= BATCH:
             self.recorder.flush()
 
-    def _sample_backlog(self, _event) -> None:
+    def _sample_backlog(self, event) -> None:
         now = self.env._now
-        waiting = (sum(q.size for q in self.queues.values()) + sum(q.size for q in self.help_queues.values())
-                   + sum(q.size for q in self.handover_queues.values()))
+        waiting = (sum(map(_size, self.queues.values())) + sum(map(_size, self.help_queues.values()))
+                   + sum(map(_size, self.handover_queues.values())))
         self.backlog["time_min"].append(now)
         self.backlog["waiting"].append(waiting)
-        self.backlog["in_system"].append(len(self.live))
+        self.backlog["in_system"].append(len(self._open_tickets(ordered=False)))
         if now + self.backlog_every <= self.horizon:
-            self.env.timeout(self.backlog_every).callbacks.append(self._sample_backlog)
+            # the same event again, rescheduled as env.timeout(backlog_every) would schedule one
+            event.callbacks = self._backlog_cbs
+            heappush(self._heap, (now + self.backlog_every, NORMAL, next(self._eid), event))
 
     def _close_horizon(self) -> None:
         """Stop the clock: charge work in progress up to the horizon, record open tickets."""
@@ -1020,7 +1025,7 @@ class Engine:
                         agent.team.overtime_min += now - lo
         for hook in self._on_horizon:            # e.g. resolved, customer not back yet
             hook()
-        for t in list(self.live.values()):
+        for t in self._open_tickets():
             if t.state == State.QUEUED or (self.swarm_wait_is_queue and (
                     t.state == State.AWAIT_HELP or t.state == State.SEARCHING)):
                 t.queued_total += now - t.enqueued_at
@@ -1030,7 +1035,39 @@ class Engine:
                 self._log(now, now, t.id, OPEN)
             if t.measured:
                 self._record(t)
-        self.live.clear()
+
+    def reenter(self, t: Ticket) -> None:
+        """A finished ticket is back in the system (a reopen): it ranks after every ticket
+        that entered before it (the order in which open tickets are reported at the horizon)."""
+        self._reentries += 1
+        t.entered = (self.n_arrivals - 1, 1, self._reentries)
+
+    def _open_tickets(self, ordered: bool = True) -> list[Ticket]:
+        """Every ticket in the system now: waiting in a queue, or with an agent (worked on,
+        held for a helper, searched for, being handed on, or suspended by an interruption).
+
+        ``ordered``: in the order the tickets (last) entered the system - arrival order, a
+        reopened ticket placed where it came back (:meth:`reenter`).
+        """
+        found: dict[int, Ticket] = {}
+        for queues in (self.queues, self.help_queues, self.handover_queues):
+            for q in queues.values():
+                if q.size:
+                    want = q.want
+                    for level in q.levels:
+                        for t in level:
+                            if t.state == want and t.queue is q:
+                                found[t.id] = t
+        for agent in self.agents:
+            if agent.ticket is not None:
+                found[agent.ticket.id] = agent.ticket
+            if agent.suspended is not None:
+                own = agent.suspended[0]
+                found[own.id] = own
+        tickets = list(found.values())
+        if ordered:
+            tickets.sort(key=_entered)
+        return tickets
 
     # ------------------------------------------------------------------ tracing
     def _trace_phase(self, agent: Agent, t: Ticket) -> None:
@@ -1062,6 +1099,11 @@ class Engine:
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:
             self._log(start, end, t.id, Phase.NAMES[phase], agent)
+
+
+def _entered(t: Ticket) -> tuple[int, int, int]:
+    """When ``t`` (last) entered the system, as a sort key (:meth:`Engine.reenter`)."""
+    return (t.id, 0, 0) if t.entered is None else t.entered
 
 
 def _owns(team: TeamRuntime, q: TicketQueue) -> bool:

@@ -29,7 +29,7 @@ class Reopens(Feature):
     """Mechanics of ``issues[].reopen_probability`` (moments: ticket_resolved, horizon)."""
 
     name = "reopens"
-    uses = frozenset({"scn", "env", "customers", "extra", "live", "trace", "_count", "_log",
+    uses = frozenset({"scn", "env", "customers", "extra", "reenter", "trace", "_count", "_log",
                       "_enqueue", "_route", "_record"})
 
     @classmethod
@@ -77,7 +77,7 @@ class Reopens(Feature):
         t.owner = None
         t.needs_repeat = True
         t.work = t.draws.work[t.row]          # the fix failed: the work starts over
-        e.live[t.id] = t
+        e.reenter(t)
         if e.trace is not None:
             e._log(now, now, t.id, REOPENED)
         last = t.queue

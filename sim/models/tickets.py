@@ -74,7 +74,7 @@ class Ticket:
               "enqueued_at", "visit", "needs_repeat", "owner", "helpers_now", "touched", "n_touched", "first_agent",
               "last_team", "hold_start", "queued_total", "first_touch", "end", "outcome",
               "handoffs", "repeats", "agent_min", "cost", "expert_min", "helpers", "n_diag",
-              "n_handoff", "n_repeat", "swarm_req", "n_search", "n_fit")
+              "n_handoff", "n_repeat", "swarm_req", "n_search", "n_fit", "entered")
 
     #: this kind's position in the run's list of kinds (``Engine._entry``: where its new
     #: tickets go, for policies with ``route_by_kind``)
@@ -113,6 +113,9 @@ class Ticket:
     #: whether the ticket counts in the results: False for arrivals in the warm-up (set by
     #: the engine then; a class default otherwise, not written per ticket)
     measured = True
+    #: (arrivals so far - 1, 1, k) once the ticket came back into the system for the k-th
+    #: re-entry of the run (a reopen, Engine.reenter); None: it entered once, on arrival
+    entered: "tuple[int, int, int] | None" = None
 
     def __init__(self, tid: int, arrival: float, patience: float, work: float, draws,
                  row: int) -> None:
