@@ -229,6 +229,7 @@ class Engine:
         # ticket): they are where the engine put them - a queue or an agent - and
         # _open_tickets() finds them there when needed (hourly backlog, the horizon)
         self._reentries = 0          # tickets that came back (reopens): see reenter()
+        self._unrecorded = 0         # tickets that left with no row (yet): warm-up arrivals, reopens
         self._seg_names = [s.name for s in scenario.segments]
         self._seg_level = [self._level_of[s.priority] for s in scenario.segments]
         self._iss = [(i.name, i.tier, i.skill) for i in scenario.issues]
@@ -677,6 +678,8 @@ class Engine:
                 t.end = now = self.env._now
                 if t.measured:
                     self._done.append(_row(t))    # converted at the next block (_next_block)
+                else:
+                    self._unrecorded += 1
                 self._release(agent, now)
             else:
                 self._finish(t, _RESOLVED)
@@ -957,12 +960,15 @@ class Engine:
         if self.trace is not None:
             self._log(now, now, t.id, RESOLVED if outcome == _RESOLVED else ABANDONED)
         if outcome == _RESOLVED and self._on_resolved and any(h(t) for h in self._on_resolved):
-            return                          # the customer will be back: recorded when it ends
+            self._unrecorded += 1           # the customer will be back: recorded when it ends
+            return
         if t.measured:
             done = self._done
             done.append(_row(t))
             if len(done) >= BATCH:
                 self.recorder.flush()
+        else:
+            self._unrecorded += 1
 
     @staticmethod
     def _touch(t: Ticket, aid: int) -> None:
@@ -997,7 +1003,9 @@ class Engine:
                    + sum(map(_size, self.handover_queues.values())))
         self.backlog["time_min"].append(now)
         self.backlog["waiting"].append(waiting)
-        self.backlog["in_system"].append(len(self._open_tickets(ordered=False)))
+        # in the system: every entry (arrivals, returns) less every exit (a row, or none)
+        self.backlog["in_system"].append(self.n_arrivals + self._reentries - self._unrecorded
+                                         - self.recorder.count())
         if now + self.backlog_every <= self.horizon:
             # the same event again, rescheduled as env.timeout(backlog_every) would schedule one
             event.callbacks = self._backlog_cbs
@@ -1042,13 +1050,11 @@ class Engine:
         self._reentries += 1
         t.entered = (self.n_arrivals - 1, 1, self._reentries)
 
-    def _open_tickets(self, ordered: bool = True) -> list[Ticket]:
+    def _open_tickets(self) -> list[Ticket]:
         """Every ticket in the system now: waiting in a queue, or with an agent (worked on,
-        held for a helper, searched for, being handed on, or suspended by an interruption).
-
-        ``ordered``: in the order the tickets (last) entered the system - arrival order, a
-        reopened ticket placed where it came back (:meth:`reenter`).
-        """
+        held for a helper, searched for, being handed on, or suspended by an interruption),
+        in the order they (last) entered the system - arrival order, a reopened ticket placed
+        where it came back (:meth:`reenter`)."""
         found: dict[int, Ticket] = {}
         for queues in (self.queues, self.help_queues, self.handover_queues):
             for q in queues.values():
@@ -1064,10 +1070,7 @@ class Engine:
             if agent.suspended is not None:
                 own = agent.suspended[0]
                 found[own.id] = own
-        tickets = list(found.values())
-        if ordered:
-            tickets.sort(key=_entered)
-        return tickets
+        return sorted(found.values(), key=_entered)
 
     # ------------------------------------------------------------------ tracing
     def _trace_phase(self, agent: Agent, t: Ticket) -> None:

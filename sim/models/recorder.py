@@ -81,6 +81,10 @@ class TicketRecorder:
         store["first_response_min"][lo:hi] -= store["arrival_min"][lo:hi]
         self._n = hi
 
+    def count(self) -> int:
+        """Rows recorded so far (converted or not)."""
+        return self._n + len(self.done)
+
     def _grow(self, cap: int) -> None:
         for name, old in self._store.items():
             new = np.empty(cap, dtype=old.dtype)
