@@ -245,7 +245,9 @@ class Engine:
 
         # expected measured tickets (a size hint: the recorder grows past it if needed)
         per_min = scenario.arrivals.per_hour / 60.0
-        self.recorder = TicketRecorder(int(per_min * (self.horizon - self.warmup) * 1.05) + 64)
+        self.recorder = TicketRecorder(int(per_min * (self.horizon - self.warmup) * 1.05) + 64,
+                                       issue_tiers=[i.tier for i in scenario.issues],
+                                       expected_arrivals=int(per_min * self.horizon * 1.05) + 64)
         self._done = self.recorder.done          # finished tickets: one append each
         self._row = 0
         self._next_block()                       # the first block of customers
@@ -512,6 +514,7 @@ class Engine:
             ix = np.add(np.multiply(b.segment, self._n_iss), b.issue).tolist()
             self._block_kinds = list(map(kinds.__getitem__, ix))
         self.recorder.flush()
+        self.recorder.add_customers(b.start, b.arrival, b.segment, b.issue)
         return b
 
     @property

@@ -2,13 +2,15 @@
 
 Why not one ``array.append`` per column per ticket (16 calls a ticket, 13-16 % of a run's time
 in the issue-16 profile): a finished ticket's row is read in one C-level ``attrgetter`` call
-and appended to a list, and every ``BATCH`` tickets the rows are turned into typed numpy
-columns at once (one transposition, then one conversion per column).  (Keeping the tickets
-themselves and reading them at flush time was 3 x slower: by then they are out of cache.)  At the end the batches are joined and put in
-ticket-id (arrival) order, so the results layer can wrap them in a table without sorting or
-copying (``sim.results.tickets_frame``).  Values are the same floats the engine computed
-(``first_response_min`` is ``first_touch - arrival`` in IEEE double, as before), so results
-stay bit-identical.
+and appended to a list, and at each new block of arrivals the rows are turned into typed
+numpy columns at once (one transposition, then one conversion per column).  (Keeping the
+tickets themselves and reading them at flush time was 3 x slower: by then they are out of
+cache.)  The row holds only what the run decided (12 values): segment, issue type, tier and
+arrival time are the customer's and are looked up by ticket id from the blocks of customers.
+At the end the batches are joined and put in ticket-id (arrival) order, so the results layer
+can wrap them in a table without sorting or copying (``sim.results.tickets_frame``).  Values
+are the same floats the engine computed (``first_response_min`` is ``first_touch - arrival``
+in IEEE double, as before), so results stay bit-identical.
 """
 from __future__ import annotations
 
@@ -27,15 +29,18 @@ TICKET_COLUMNS = {
     "expert_min": "d", "helpers": "i",
 }
 
-# the ticket attribute behind each column (first_response_min derived below)
+# the ticket attribute behind each column the engine records per finished ticket; the other
+# columns follow from the customer stream (DERIVED) and first_response_min from first_touch
 _SOURCE = {
-    "ticket_id": "id", "segment": "segment_idx", "issue": "issue_idx", "tier": "tier",
-    "arrival_min": "arrival", "end_min": "end", "outcome": "outcome", "wait_min": "queued_total",
+    "ticket_id": "id", "end_min": "end", "outcome": "outcome", "wait_min": "queued_total",
     "first_response_min": "first_touch", "handoffs": "handoffs", "repeats": "repeats",
     "agents_touched": "n_touched", "agent_min": "agent_min", "cost": "cost",
     "expert_min": "expert_min", "helpers": "helpers",
 }
-_NAMES = tuple(TICKET_COLUMNS)
+#: columns that are facts of the customer, not of the run: looked up by ticket id from the
+#: blocks of customers (:meth:`TicketRecorder.add_customers`) instead of read per ticket
+DERIVED = ("segment", "issue", "tier", "arrival_min")
+_NAMES = tuple(_SOURCE)
 #: a finished ticket's result row, read in one C call while the ticket is still in cache
 row = attrgetter(*(_SOURCE[n] for n in _NAMES))
 
@@ -47,17 +52,46 @@ class TicketRecorder:
     expected number of tickets, grown by half when exceeded), not into many small chunks:
     large arrays are memory-mapped, so they go back to the operating system when freed
     instead of fragmenting the heap (a 1M-ticket run's peak memory, issue 16).
+
+    A ticket's segment, issue type, tier and arrival time are the customer's, the same under
+    every policy: the engine hands each block of customers over once
+    (:meth:`add_customers`) and the columns are looked up by ticket id at the end, so a
+    finished ticket's row carries only what the run decided (12 values, not 16).
     """
 
-    __slots__ = ("done", "_store", "_n", "_cap")
+    __slots__ = ("done", "_store", "_n", "_cap", "_arrival", "_segment", "_issue", "_tier_of",
+                 "_known")
 
-    def __init__(self, expected: int = 0) -> None:
+    def __init__(self, expected: int = 0, issue_tiers: "list[int] | None" = None,
+                 expected_arrivals: int = 0) -> None:
         #: result rows (``row(ticket)``) not yet converted; the engine appends to it directly
         self.done: list[tuple] = []
         self._cap = max(int(expected), BATCH)
         self._store: dict[str, np.ndarray] = {n: np.empty(self._cap, dtype=TICKET_COLUMNS[n])
                                               for n in _NAMES}
         self._n = 0
+        cap = max(int(expected_arrivals), int(expected), BATCH)
+        self._arrival = np.empty(cap)                           # by ticket id, from 0
+        self._segment = np.empty(cap, dtype=TICKET_COLUMNS["segment"])
+        self._issue = np.empty(cap, dtype=TICKET_COLUMNS["issue"])
+        self._tier_of = np.asarray(issue_tiers if issue_tiers is not None else [0],
+                                   dtype=TICKET_COLUMNS["tier"])
+        self._known = 0                                         # customers handed over
+
+    def add_customers(self, start: int, arrival: list, segment: list, issue: list) -> None:
+        """The next block of customers (ids ``start`` on), in arrival order."""
+        hi = start + len(arrival)
+        if hi > len(self._arrival):
+            cap = max(hi, len(self._arrival) + len(self._arrival) // 2)
+            for name in ("_arrival", "_segment", "_issue"):
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[:self._known] = old[:self._known]
+                setattr(self, name, new)
+        self._arrival[start:hi] = arrival
+        self._segment[start:hi] = segment
+        self._issue[start:hi] = issue
+        self._known = hi
 
     def flush(self) -> None:
         """Convert the pending rows to typed columns (called at each new block of arrivals)."""
@@ -77,7 +111,7 @@ class TicketRecorder:
         for name, vals in zip(_NAMES, values):
             store[name][lo:hi] = vals
         # first response = first touch - arrival, the same IEEE subtraction the engine did
-        store["first_response_min"][lo:hi] -= store["arrival_min"][lo:hi]
+        store["first_response_min"][lo:hi] -= self._arrival[store["ticket_id"][lo:hi]]
         self._n = hi
 
     def count(self) -> int:
@@ -103,16 +137,24 @@ class TicketRecorder:
         order = None
         if n > 1 and not bool((ids[1:] > ids[:-1]).all()):
             order = np.argsort(ids, kind="stable")      # nearly sorted: timsort is near-linear
+        sorted_ids = ids if order is None else ids[order]
         out: dict[str, array] = {}
         for name, code in TICKET_COLUMNS.items():
-            col = store[name][:n]
-            if order is not None:
-                col = col[order]
+            if name in store:
+                col = store[name][:n]
+                if order is not None:
+                    col = col[order]
+            elif name == "tier":
+                col = self._tier_of[self._issue[sorted_ids]]
+            else:
+                col = {"segment": self._segment, "issue": self._issue,
+                       "arrival_min": self._arrival}[name][sorted_ids]
             a = array(code)
             a.frombytes(memoryview(np.ascontiguousarray(col)).cast("B"))
             out[name] = a
             del col
-            if name != "ticket_id":
+            if name != "ticket_id" and name in store:
                 del store[name]
         store.clear()
+        self._arrival = self._segment = self._issue = np.empty(0)
         return out
