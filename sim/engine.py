@@ -69,7 +69,7 @@ from .models.trace import (ABANDONED, CREATED, HELPER_JOINED, OPEN, QUEUED, REPE
 from .models.trace import record as _rec
 from .policies.views import AgentReadView, TeamReadView, TicketReadView, retarget
 from .policies.base import (HELPER_MODES, HandOff, Org, Policy, PolicyError, PolicyParams, QueueSpec,
-                            Swarm, routes_by_kind)
+                            Swarm, decides_by_kind, routes_by_kind)
 from .scenario import Scenario
 
 check_phase_names(Phase.NAMES)
@@ -214,6 +214,7 @@ class Engine:
         self._ticket_view = TicketReadView(None)
         self._route_hook = self.policy.route
         self._route_by_kind = routes_by_kind(policy_cls)
+        self._decide_by_kind = decides_by_kind(policy_cls)
         # callback lists shared by every reused event: SimPy only iterates them (a cancelled
         # activity gets an empty list of its own instead, never a change to these)
         self._phase_cbs = [self._phase_done]
@@ -242,6 +243,9 @@ class Engine:
         self._entry: list[TicketQueue | None] = [None] * (len(scenario.segments) * n_iss)
         self._kind_list = [k for row in self._kinds for k in row]   # index: segment * n_iss + issue
         self._n_iss = n_iss
+        #: each (kind, team)'s checked decision, once asked (policies with decide_by_kind)
+        self._n_teams = len(self.teams)
+        self._decisions: list[tuple | None] = [None] * (len(self._kind_list) * self._n_teams)
 
         # expected measured tickets (a size hint: the recorder grows past it if needed)
         per_min = scenario.arrivals.per_hour / 60.0
@@ -722,6 +726,41 @@ class Engine:
             raise AssertionError(f"unexpected phase {phase}")
 
     def _decide(self, agent: Agent, t: Ticket) -> None:
+        """The agent cannot resolve ``t``: act on the policy's (checked) decision.
+
+        A policy declaring ``decide_by_kind`` is asked once per (ticket kind, team) in a run;
+        its checked answer is reused (:func:`~sim.policies.base.decides_by_kind`).
+        """
+        if self._decide_by_kind:
+            key = t.kind_ix * self._n_teams + agent.team.index
+            d = self._decisions[key]
+            if d is None:
+                d = self._decisions[key] = self._ask_decision(agent, t)
+        else:
+            d = self._ask_decision(agent, t)
+        q = d[0]
+        if q is not None:                       # HandOff(to=q, effort, warm)
+            effort = d[1]
+            t.needs_repeat = not d[2]
+            agent.target = q
+            for hook in self._on_handoff:
+                hook(agent, t)
+            k = t.n_handoff
+            h = (t.draws.handoff.item(t.row, k) if k < SLOTS else
+                 self.customers.overflow(Stream.HANDOFF, t.id, k, self.handoff_dist))
+            t.n_handoff = k + 1
+            self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
+        else:                                   # Swarm(max_helpers, mode)
+            req = d[1]
+            if req[1] == "interrupt" and not self._on_no_helper_free:
+                self._attach(Interruptions)
+                self._hooked = True
+            t.swarm_req = req
+            self._seek_help(agent, t)
+
+    def _ask_decision(self, agent: Agent, t: Ticket) -> tuple:
+        """Ask ``on_cannot_resolve`` and check the answer: ``(queue, effort, warm)`` for a
+        HandOff, ``(None, (max_helpers, mode))`` for a Swarm; anything else is a PolicyError."""
         try:
             view = self._ticket_view
             retarget(view, t)
@@ -739,16 +778,8 @@ class Engine:
                 raise PolicyError(self._where(t, f"HandOff(effort={effort!r}): must be a finite "
                                                  "number >= 1 (a handoff never costs less than "
                                                  "the scenario's friction)"))
-            t.needs_repeat = not decision.warm
-            agent.target = q
-            for hook in self._on_handoff:
-                hook(agent, t)
-            k = t.n_handoff
-            h = (t.draws.handoff.item(t.row, k) if k < SLOTS else
-                 self.customers.overflow(Stream.HANDOFF, t.id, k, self.handoff_dist))
-            t.n_handoff = k + 1
-            self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
-        elif isinstance(decision, Swarm):
+            return (q, effort, decision.warm)
+        if isinstance(decision, Swarm):
             if decision.max_helpers.__class__ is not int or decision.max_helpers < 1:
                 raise PolicyError(self._where(t, f"Swarm(max_helpers={decision.max_helpers!r}): "
                                                  "must be a whole number >= 1"))
@@ -756,14 +787,9 @@ class Engine:
             if mode not in HELPER_MODES:
                 raise PolicyError(self._where(t, f"Swarm(mode={mode!r}): must be one of "
                                                  f"{', '.join(HELPER_MODES)}"))
-            if mode == "interrupt" and not self._on_no_helper_free:
-                self._attach(Interruptions)
-                self._hooked = True
-            t.swarm_req = (decision.max_helpers, mode)
-            self._seek_help(agent, t)
-        else:
-            raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
-                                             f"got {decision!r}"))
+            return (None, (decision.max_helpers, mode))
+        raise PolicyError(self._where(t, f"on_cannot_resolve() must return HandOff or Swarm, "
+                                         f"got {decision!r}"))
 
     def _ask_for_help(self, owner: Agent, t: Ticket) -> None:
         """The owner asks for the helpers of the ticket's pending request (``t.swarm_req``)."""

@@ -50,6 +50,9 @@ messages):
 ``route_by_kind holds``
     a policy declaring ``route_by_kind = True`` sends every ticket of one segment and issue
     type to the same queue (the engine asks it once per kind; the kit asks for every ticket);
+``decide_by_kind holds``
+    a policy declaring ``decide_by_kind = True`` makes the same decision for every ticket of
+    one segment and issue type at one team (the engine asks once per kind and team);
 ``determinism``
     a second run with the same seed gives an identical trace and table.
 
@@ -71,7 +74,8 @@ import yaml
 from .engine import RunResult
 from .models.tickets import Outcome
 from .policies import registry
-from .policies.base import HandOff, Policy, PolicyError, PolicyParams, QueueSpec, routes_by_kind
+from .policies.base import (HandOff, Policy, PolicyError, PolicyParams, QueueSpec,
+                           decides_by_kind, routes_by_kind)
 from .policies.views import engine_object
 from .scenario import Scenario, scenario_from_dict
 
@@ -420,6 +424,7 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
     watches handoffs for loops (a queue whose every team already failed on the ticket)."""
 
     by_kind = routes_by_kind(cls)
+    decides_static = decides_by_kind(cls)
 
     class Guarded(cls):  # type: ignore[valid-type, misc]
         # Guarded defines route() itself, so the engine calls it for every ticket (the
@@ -432,6 +437,7 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             # capabilities are fixed unless agents learn: then a team may succeed later
             self._kit_watch_loops = self.org.scenario.learning is None
             self._kit_routes: dict[tuple[str, str], Any] = {}
+            self._kit_decisions: dict[tuple[str, str, str], Any] = {}
             return specs
 
         def route(self, ticket):
@@ -456,6 +462,16 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
                 out = super().on_cannot_resolve(ticket, agent)
             _same_state(before, _snapshot(self.org, ticket), "on_cannot_resolve()", ticket,
                         self.org, found)
+            if decides_static:
+                key = (ticket.segment, ticket.issue, agent.team.name)
+                first = self._kit_decisions.setdefault(key, out)
+                if out != first:
+                    found.append(Violation(
+                        "decide_by_kind holds", ticket.id, self.org.now,
+                        f"the policy declares decide_by_kind = True, but on_cannot_resolve() "
+                        f"decided {out!r} for this {ticket.segment}/{ticket.issue} ticket at "
+                        f"team {agent.team.name!r} and {first!r} for an earlier one"))
+                    raise _Abort()
             if getattr(self, "_kit_watch_loops", False):
                 failed = self._kit_failed.setdefault(ticket.id, set())
                 failed.add(agent.team.name)

@@ -81,6 +81,18 @@ class ClaimsStaticRoute(Tiered):
         return self._entry if ticket.rand[0] < 0.5 else self.next_team_up(ticket, 1)
 
 
+class ClaimsStaticDecision(Tiered):
+    """Declares that it decides by kind, then escalates by the ticket's own uniform."""
+
+    name = "claims_static_decision"
+    decide_by_kind = True
+
+    def on_cannot_resolve(self, ticket, agent):
+        if ticket.rand[2] < 0.5:
+            return HandOff(to=self.next_team_up(ticket, agent.team.tier))
+        return HandOff(to=self.next_team_up(ticket, agent.team.tier), warm=True)
+
+
 class PingPong(Tiered):
     """Hands every ticket it cannot resolve back to the first queue: forever."""
 
@@ -163,6 +175,22 @@ def test_route_by_kind_is_not_inherited_by_a_new_route():
 
     assert routes_by_kind(Tiered) and routes_by_kind(ClaimsStaticRoute)
     assert not routes_by_kind(RoutesNowhere)      # overrides route() without declaring it again
+
+
+def test_a_false_decide_by_kind_declaration_is_caught():
+    msg = _failure(ClaimsStaticDecision)
+    assert "rule 'decide_by_kind holds'" in msg
+    _names_ticket_and_time(msg)
+
+
+def test_decide_by_kind_is_not_inherited_by_a_new_on_cannot_resolve():
+    from sim.policies.base import decides_by_kind
+    from sim.policies.registry import get
+
+    assert decides_by_kind(Tiered) and decides_by_kind(ClaimsStaticDecision)
+    assert not decides_by_kind(PingPong)          # overrides on_cannot_resolve, no declaration
+    assert all(decides_by_kind(get(n)) for n in ("tiered", "tiered_warm_handoff", "tiered_skip",
+                                                 "tiered_pull", "skill_routing", "swarming"))
 
 
 def test_endless_handoffs_are_caught():

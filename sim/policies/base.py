@@ -316,6 +316,14 @@ class Policy:
         holds.  Default ``False``: ``route`` is called for every ticket.  A subclass that
         overrides ``route`` does not inherit the declaration: it must declare it again
         (:func:`routes_by_kind`).
+    ``decide_by_kind``
+        ``True`` declares the same of :meth:`on_cannot_resolve`: its decision follows from the
+        ticket's segment and issue type and the *team* of the agent asking (``agent.team``),
+        never from the agent's identity, the clock, queue lengths, ``ticket.rand``, the
+        ticket's history or the policy's own state.  The engine then asks once per (kind,
+        team) in a run and reuses the checked decision (issue 16); the kit checks that the
+        declaration holds; a subclass that overrides ``on_cannot_resolve`` must declare it
+        again (:func:`decides_by_kind`).
 
     One instance is created per (replication, policy) run, after the
     organisation is set up, so per-run state (counters, learned estimates)
@@ -328,6 +336,7 @@ class Policy:
     Params: ClassVar[type[PolicyParams]] = PolicyParams
     summary: ClassVar[str] = ""
     route_by_kind: ClassVar[bool] = False
+    decide_by_kind: ClassVar[bool] = False
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         self.params = params
@@ -377,6 +386,16 @@ def routes_by_kind(cls: type[Policy]) -> bool:
     if getattr(cls, "route_by_kind", False) is not True:
         return False
     declared, defined = _owner(cls, "route_by_kind"), _owner(cls, "route")
+    return declared is not None and defined is not None and issubclass(declared, defined)
+
+
+def decides_by_kind(cls: type[Policy]) -> bool:
+    """Whether the engine may ask ``cls.on_cannot_resolve`` once per (kind, team): declared
+    ``decide_by_kind = True`` by the class defining ``on_cannot_resolve`` or a subclass of it
+    (as :func:`routes_by_kind`)."""
+    if getattr(cls, "decide_by_kind", False) is not True:
+        return False
+    declared, defined = _owner(cls, "decide_by_kind"), _owner(cls, "on_cannot_resolve")
     return declared is not None and defined is not None and issubclass(declared, defined)
 
 

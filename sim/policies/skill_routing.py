@@ -24,6 +24,7 @@ class SkillRouting(Policy):
     name = "skill_routing"
     summary = "triage routes each ticket to the lowest-tier team with the right skill"
     Params = SkillRoutingParams
+    decide_by_kind = True    # the true class's queue: from the ticket kind alone
 
     def __init__(self, params: SkillRoutingParams, org: Org) -> None:
         super().__init__(params, org)

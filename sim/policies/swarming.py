@@ -27,6 +27,7 @@ class Swarming(Policy):
     summary = "one intake queue; the owner keeps the ticket and pulls in qualified helpers"
     Params = SwarmingParams
     route_by_kind = True     # every ticket enters the one intake queue
+    decide_by_kind = True    # the same swarm request for every ticket
 
     def __init__(self, params: SwarmingParams, org: Org) -> None:
         super().__init__(params, org)

@@ -12,6 +12,7 @@ class Tiered(Policy):
     name = "tiered"
     summary = "every ticket starts at tier 1 and escalates one tier at a time"
     route_by_kind = True     # every ticket enters the lowest tier
+    decide_by_kind = True    # the next tier up: from the ticket kind and the team alone
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         super().__init__(params, org)

@@ -19,6 +19,7 @@ class TieredSkip(Tiered):
 
     name = "tiered_skip"
     summary = "every ticket starts at tier 1; escalation goes straight to the lowest tier able to resolve it"
+    decide_by_kind = True    # the lowest qualified tier: from the ticket kind alone
 
     def __init__(self, params: PolicyParams, org: Org) -> None:
         super().__init__(params, org)
