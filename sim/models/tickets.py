@@ -119,6 +119,7 @@ class Ticket:
 
     def __init__(self, tid: int, arrival: float, patience: float, work: float, draws,
                  row: int) -> None:
+        # the engine creates tickets with these same six stores written out (Engine._arrive)
         self.id = tid
         self.arrival = arrival
         self.patience = patience
