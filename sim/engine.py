@@ -31,11 +31,15 @@ empty check, so results stay bit-identical.
 
 Speed (issue 16, ``docs/performance.md``): each agent and the arrival stream
 reuse one SimPy ``Timeout`` (rescheduled the way ``Environment.schedule`` does it),
-:class:`Calendar` runs SimPy's event loop without a method call per event, hooks
-see one reused ticket view, a policy that routes by kind alone is asked once per
-kind (``Policy.route_by_kind``), a finished ticket's row is read in one C call and
-converted in batches (:mod:`sim.models.recorder`), and the commonest paths
-(a new ticket its first agent resolves, a plain resolved finish) are inlined.
+:class:`Calendar` runs SimPy's event loop without a method call per event, an
+arrival whose successor is then the calendar's first event handles it at once
+(popped from SimPy's heap exactly as the loop would pop it), hooks see one reused
+ticket view, a policy that routes or decides by kind alone is asked once per kind
+(``Policy.route_by_kind``, ``Policy.decide_by_kind``), tickets in the system are
+found where they are (a queue, an agent) instead of kept in a registry, a finished
+ticket's row is read in one C call and converted in batches
+(:mod:`sim.models.recorder`), and the commonest paths (a new ticket served at once
+or queued, a plain resolved finish) are inlined.
 
 Results of finished tickets go straight into compact typed columns
 (:mod:`array`), so memory grows with the number of tickets only by the
