@@ -1014,15 +1014,20 @@ class Engine:
 
     @staticmethod
     def _touch(t: Ticket, aid: int) -> None:
-        """Count agent ``aid`` among the distinct agents who worked on ``t``."""
+        """Count agent ``aid`` among the distinct agents who worked on ``t`` (a set is made
+        only for a third agent: most tickets see one or two)."""
         n = t.n_touched
         if n == 0:
             t.first_agent = aid
             t.n_touched = 1
         elif n == 1:
             if aid != t.first_agent:
-                t.touched = {t.first_agent, aid}
+                t.second_agent = aid
                 t.n_touched = 2
+        elif n == 2:
+            if aid != t.first_agent and aid != t.second_agent:
+                t.touched = {t.first_agent, t.second_agent, aid}
+                t.n_touched = 3
         elif aid not in t.touched:
             t.touched.add(aid)
             t.n_touched = n + 1

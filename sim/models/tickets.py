@@ -62,16 +62,17 @@ class Ticket:
     swarm_req = None
     n_search = 0
     n_fit = 0
-    # distinct agents who worked on it: most tickets see one, so the set is made only for the
-    # second (``Engine._touch``); ``n_touched`` is the ticket table's ``agents_touched``
+    # distinct agents who worked on it: most tickets see one or two, so a set is made only for
+    # the third (``Engine._touch``); ``n_touched`` is the ticket table's ``agents_touched``
     n_touched = 0
     first_agent = -1
-    touched: "set[int] | None" = None     # every agent id, once a second agent touched it
+    second_agent = -1
+    touched: "set[int] | None" = None     # every agent id, once a third agent touched it
 
     #: every attribute a ticket has (for tools that compare states, e.g. the conformance kit)
     FIELDS = ("id", "segment", "segment_idx", "issue", "issue_idx", "tier", "skill", "priority",
               "arrival", "patience", "work", "rand", "measured", "draws", "row", "state", "queue",
-              "enqueued_at", "visit", "needs_repeat", "owner", "helpers_now", "touched", "n_touched", "first_agent",
+              "enqueued_at", "visit", "needs_repeat", "owner", "helpers_now", "touched", "n_touched", "first_agent", "second_agent",
               "last_team", "hold_start", "queued_total", "first_touch", "end", "outcome",
               "handoffs", "repeats", "agent_min", "cost", "expert_min", "helpers", "n_diag",
               "n_handoff", "n_repeat", "swarm_req", "n_search", "n_fit", "entered")
