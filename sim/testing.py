@@ -447,14 +447,18 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             _same_state(before, _snapshot(self.org, ticket), "route()", ticket, self.org, found)
             if by_kind:
                 first = self._kit_routes.setdefault((ticket.segment, ticket.issue), out)
-                if out != first:
-                    found.append(Violation(
-                        "route_by_kind holds", ticket.id, self.org.now,
-                        f"the policy declares route_by_kind = True, but route() sent this "
-                        f"{ticket.segment}/{ticket.issue} ticket to {out!r} and an earlier one of "
-                        f"the same kind to {first!r}"))
-                    raise _Abort()
+                self._kit_same_answer(
+                    out, first, "route_by_kind", ticket,
+                    f"route() sent this {ticket.segment}/{ticket.issue} ticket to {out!r} and an "
+                    f"earlier one of the same kind to {first!r}")
             return out
+
+        def _kit_same_answer(self, out, first, flag: str, ticket, what: str) -> None:
+            """A ``<flag> = True`` declaration holds only if every answer equals the first."""
+            if out != first:
+                found.append(Violation(f"{flag} holds", ticket.id, self.org.now,
+                                       f"the policy declares {flag} = True, but {what}"))
+                raise _Abort()
 
         def on_cannot_resolve(self, ticket, agent):
             before = _snapshot(self.org, ticket)
@@ -465,13 +469,11 @@ def _guarded(cls: type[Policy], found: list[Violation]) -> type[Policy]:
             if decides_static:
                 key = (ticket.segment, ticket.issue, agent.team.name)
                 first = self._kit_decisions.setdefault(key, out)
-                if out != first:
-                    found.append(Violation(
-                        "decide_by_kind holds", ticket.id, self.org.now,
-                        f"the policy declares decide_by_kind = True, but on_cannot_resolve() "
-                        f"decided {out!r} for this {ticket.segment}/{ticket.issue} ticket at "
-                        f"team {agent.team.name!r} and {first!r} for an earlier one"))
-                    raise _Abort()
+                self._kit_same_answer(
+                    out, first, "decide_by_kind", ticket,
+                    f"on_cannot_resolve() decided {out!r} for this {ticket.segment}/"
+                    f"{ticket.issue} ticket at team {agent.team.name!r} and {first!r} for an "
+                    "earlier one")
             if getattr(self, "_kit_watch_loops", False):
                 failed = self._kit_failed.setdefault(ticket.id, set())
                 failed.add(agent.team.name)

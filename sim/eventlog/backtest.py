@@ -473,11 +473,9 @@ def _listed_hashes(sidecar: Path) -> Optional[dict[str, set[str]]]:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from ..outputs.directory import sha256_of
+
+    return sha256_of(path)
 
 
 def _ours(path: Path, listed: dict[str, set[str]]) -> bool:
