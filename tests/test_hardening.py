@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import stat
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from hypothesis import strategies as st
 from sim import ScenarioError, load_scenario, scenario_from_dict
 from sim.atomic import atomic_write, is_temp_name, write_text
 from sim.cli import main
-from sim.outputs import DirectoryLock, OutputDir, UnsafeOutput, csv_safe_frame
+from sim.outputs import DirectoryLock, UnsafeOutput, csv_safe_frame
 from sim.testing import scenario_dicts
 from sim import workload
 

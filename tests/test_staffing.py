@@ -22,7 +22,7 @@ from sim.staffing.driver import CONFIRM_SEED_OFFSET
 from sim.staffing.payroll import PayrollMismatch, complete_payroll
 from sim.staffing.queueing import erlang_c_agents, staffing_family
 from sim.staffing.search import Judgement, Space, descend, first_feasible, repair
-from sim.staffing.targets import Interval, Target, TargetError, holds, parse_target
+from sim.staffing.targets import Interval, TargetError, holds, parse_target
 from sim.theory import MMc
 
 POLICIES = ["tiered", "skill_routing", "swarming"]

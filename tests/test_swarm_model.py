@@ -7,7 +7,6 @@ moderate load.
 """
 from __future__ import annotations
 
-import copy
 import math
 from collections import defaultdict
 

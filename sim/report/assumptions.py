@@ -229,7 +229,7 @@ def assumptions_section(result: Any, analysis: Any = None) -> AssumptionsSection
     if sens is None:
         sec.closing.append(
             "Flip points were not computed for this run. To see where each verdict turns, run: "
-            f"python run_sim.py sensitivity SCENARIO --out DIR (docs/sensitivity.md); the default "
+            "python run_sim.py sensitivity SCENARIO --out DIR (docs/sensitivity.md); the default "
             "run (python run_sim.py) includes a quick one.")
         return sec
     sec.bullets = flip_sentences(sens)

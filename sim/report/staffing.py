@@ -121,9 +121,9 @@ def _payroll_table(res: StaffingResults) -> Table:
                 f"Cheapest at equal service: {' and '.join(tied)} tie at {low} per hour")
         note = (head + (f"; payroll against {base['policy']} at equal service: {versus}" if versus
                                else "") + ". Payroll is what the agents are paid in the measured window (paid "
-                f"agent-hours x cost per hour; with shifts, shift hours and overtime), not the "
-                f"value of their busy minutes; the change is against "
-                f"the scenario's current staffing under the same policy ("
+                "agent-hours x cost per hour; with shifts, shift hours and overtime), not the "
+                "value of their busy minutes; the change is against "
+                "the scenario's current staffing under the same policy ("
                 + ", ".join(f"{p} {c:,.1f}" for p, c in current.items() if c == c) + " per hour).")
     return Table("Payroll per policy at the staffing that meets every target",
                  ["policy", "feasible", "staffing (agents per team)", "payroll per hour",
