@@ -55,7 +55,6 @@ from heapq import heappop, heappush
 from operator import attrgetter
 from dataclasses import dataclass, field
 
-import numpy as np
 import simpy
 from simpy.core import EmptySchedule
 from simpy.events import NORMAL, URGENT, Event, Timeout
@@ -247,7 +246,6 @@ class Engine:
         #: the queue new tickets of each kind join, once asked (policies with route_by_kind)
         self._entry: list[TicketQueue | None] = [None] * (len(scenario.segments) * n_iss)
         self._kind_list = [k for row in self._kinds for k in row]   # index: segment * n_iss + issue
-        self._n_iss = n_iss
         #: each (kind, team)'s checked decision, once asked (policies with decide_by_kind)
         self._n_teams = len(self.teams)
         self._decisions: list[tuple | None] = [None] * (len(self._kind_list) * self._n_teams)
@@ -528,10 +526,10 @@ class Engine:
         if len(kinds) == 1:
             self._block_kinds = kinds * self._block_len
         else:                       # each ticket's kind, looked up in C
-            ix = np.add(np.multiply(b.segment, self._n_iss), b.issue).tolist()
-            self._block_kinds = list(map(kinds.__getitem__, ix))
+            self._block_kinds = list(map(kinds.__getitem__, b.kind))
         self.recorder.flush()
-        self.recorder.add_customers(b.start, b.arrival, b.segment, b.issue)
+        self.recorder.add_customers(b.start, *b.columns)
+        b.columns = None            # the recorder has them
         return b
 
     @property

@@ -56,7 +56,8 @@ class TicketDraws:
     """
 
     __slots__ = ("start", "arrival", "segment", "issue", "work", "patience", "rand", "diagnose",
-                 "handoff", "repeat", "reopen", "reopen_delay", "switch", "search", "fit")
+                 "handoff", "repeat", "reopen", "reopen_delay", "switch", "search", "fit",
+                 "kind", "columns")
 
 
 class CustomerStream:
@@ -124,6 +125,10 @@ class CustomerStream:
         iss = np.minimum(iss, len(scn.issues) - 1)
         b.segment = seg.tolist()
         b.issue = iss.tolist()
+        #: each ticket's kind: segment * number of issue types + issue type (Engine._kind_list)
+        b.kind = (seg * len(scn.issues) + iss).tolist()
+        #: (arrival, segment, issue) as numpy arrays, for the ticket table (TicketRecorder)
+        b.columns = (arrival, seg, iss)
         u_work = rng[Stream.WORK].random(n)
         work = np.empty(n)
         for j, issue in enumerate(scn.issues):

@@ -78,7 +78,7 @@ class TicketRecorder:
                                    dtype=TICKET_COLUMNS["tier"])
         self._known = 0                                         # customers handed over
 
-    def add_customers(self, start: int, arrival: list, segment: list, issue: list) -> None:
+    def add_customers(self, start: int, arrival, segment, issue) -> None:
         """The next block of customers (ids ``start`` on), in arrival order."""
         hi = start + len(arrival)
         if hi > len(self._arrival):
