@@ -637,24 +637,27 @@ class Engine:
         if self.trace is not None:
             self._log(now, now, t.id, TAKEN, agent)
         if agent.can[t.issue_idx]:
-            # _begin(agent, RESOLVE, rep + work, rep), inlined: the commonest activity
-            agent.phase = _RESOLVE
-            agent.phase_start = now
-            agent.phase_dur = duration = rep + t.work
-            agent.rep_dur = rep
-            ev = agent.ev
-            if ev is None:
-                agent.ev = ev = Timeout(self.env, duration, agent)
-                ev.callbacks.append(self._phase_done)
-            else:
-                ev.callbacks = self._phase_cbs
-                heappush(self._heap, (now + duration, NORMAL, next(self._eid), ev))
+            phase = _RESOLVE
+            duration = rep + t.work
         else:
             k = t.n_diag
             diag = (t.draws.diagnose[team.index].item(t.row, k) if k < SLOTS else
                     self.customers.overflow(Stream.DIAGNOSE, t.id, k, team.diagnose))
             t.n_diag = k + 1
-            self._begin(agent, Phase.DIAGNOSE, rep + diag, rep)
+            phase = _DIAGNOSE
+            duration = rep + diag
+        # _begin(agent, phase, duration, rep), inlined: every ticket taken starts one of these
+        agent.phase = phase
+        agent.phase_start = now
+        agent.phase_dur = duration
+        agent.rep_dur = rep
+        ev = agent.ev
+        if ev is None:
+            agent.ev = ev = Timeout(self.env, duration, agent)
+            ev.callbacks.append(self._phase_done)
+        else:
+            ev.callbacks = self._phase_cbs
+            heappush(self._heap, (now + duration, NORMAL, next(self._eid), ev))
 
     def _begin(self, agent: Agent, phase: int, duration: float, rep: float = 0.0) -> None:
         """Start an activity of ``duration`` minutes; ``_phase_done`` runs when it ends.
