@@ -232,7 +232,8 @@ class Engine:
         self._blocks = self.customers.blocks()
         # tickets in the system are not kept in a registry (a dict insert and delete per
         # ticket): they are where the engine put them - a queue or an agent - and
-        # _open_tickets() finds them there when needed (hourly backlog, the horizon)
+        # _open_tickets() finds them there at the horizon; the hourly backlog counts them
+        # (entries less exits, _sample_backlog)
         self._reentries = 0          # tickets that came back (reopens): see reenter()
         self._unrecorded = 0         # tickets that left with no row (yet): warm-up arrivals, reopens
         self._seg_names = [s.name for s in scenario.segments]
