@@ -128,7 +128,13 @@ class Calendar(simpy.Environment):
     order (SimPy's heap, ``(time, priority, id)``), callbacks detached before they run, a failed
     event that nobody defused re-raised - with the loop's lookups bound once.  Everything else
     (events, processes, ``schedule``) is SimPy's own.
+
+    ``hot``: the callback list shared by the engine's reused activity events and its one
+    callback (:class:`Engine`); such an event (a ``Timeout``: never failed) is detached and
+    dispatched directly, without the loop over its list and the failure check.
     """
+
+    hot: tuple[list, object] | None = None
 
     def run_until(self, at: float) -> None:
         if at <= self._now:
@@ -139,11 +145,16 @@ class Calendar(simpy.Environment):
         self.schedule(stop, URGENT, at - self._now)
         queue = self._queue
         pop = heappop
+        hot_cbs, hot_fn = self.hot if self.hot is not None else (None, None)
         while True:
             try:
                 self._now, _, _, event = pop(queue)
             except IndexError:
                 raise EmptySchedule from None     # cannot happen: the stop event is queued
+            if event.callbacks is hot_cbs:        # an agent's activity ends (most events)
+                event.callbacks = None
+                hot_fn(event)
+                continue
             if event is stop:
                 return
             callbacks, event.callbacks = event.callbacks, None
@@ -222,6 +233,7 @@ class Engine:
         # callback lists shared by every reused event: SimPy only iterates them (a cancelled
         # activity gets an empty list of its own instead, never a change to these)
         self._phase_cbs = [self._phase_done]
+        env.hot = (self._phase_cbs, self._phase_done)
         self._arrive_cbs = [self._arrive]
         self._decide_hook = self.policy.on_cannot_resolve
         self.policy_name = policy_cls.name
