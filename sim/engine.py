@@ -213,6 +213,7 @@ class Engine:
         self.team_by_name = {t.name: t for t in self.teams}
 
         self.queues: dict[str, TicketQueue] = {}
+        self._all_queues: list[TicketQueue] = []   # declared, help and hand-over queues
         self.help_queues: dict[int, TicketQueue] = {}
         self._n_levels = len(set(s.priority for s in scenario.segments))
         self._level_of = {p: i for i, p in enumerate(sorted(set(s.priority for s in scenario.segments)))}
@@ -354,6 +355,7 @@ class Engine:
             teams = [self.team_by_name[n] for n in spec.teams]
             q = TicketQueue(spec.name, self._n_levels, teams)
             self.queues[spec.name] = q
+            self._all_queues.append(q)
             for team in teams:
                 team.serves.append(q)
         self.org.queue_names = tuple(self.queues)
@@ -366,6 +368,7 @@ class Engine:
                      if t.can[ticket.issue_idx]]
             q = TicketQueue(f"help:{ticket.issue}", self._n_levels, teams, is_help=True)
             self.help_queues[ticket.issue_idx] = q
+            self._all_queues.append(q)
             for team in teams:
                 team.serves.insert(0, q)
         return q
@@ -379,6 +382,7 @@ class Engine:
                      if tm.can[t.issue_idx]]
             q = TicketQueue(f"handover:{t.issue}", self._n_levels, teams)
             self.handover_queues[t.issue_idx] = q
+            self._all_queues.append(q)
             for team in teams:
                 team.serves.insert(0, q)
         return q
@@ -401,6 +405,7 @@ class Engine:
                      if tm.can[t.issue_idx]]
             q = TicketQueue(f"help_when_idle:{t.issue}", self._n_levels, teams, is_help=True)
             self.help_queues[key] = q
+            self._all_queues.append(q)
             for team in teams:
                 serves = team.serves
                 pos = 0
@@ -1060,13 +1065,12 @@ class Engine:
 
     def _sample_backlog(self, event) -> None:
         now = self.env._now
-        waiting = (sum(map(_size, self.queues.values())) + sum(map(_size, self.help_queues.values()))
-                   + sum(map(_size, self.handover_queues.values())))
-        self.backlog["time_min"].append(now)
-        self.backlog["waiting"].append(waiting)
+        backlog = self.backlog
+        backlog["time_min"].append(now)
+        backlog["waiting"].append(sum(map(_size, self._all_queues)))
         # in the system: every entry (arrivals, returns) less every exit (a row, or none)
-        self.backlog["in_system"].append(self.n_arrivals + self._reentries - self._unrecorded
-                                         - self.recorder.count())
+        backlog["in_system"].append(self._block.start + self._row + self._reentries
+                                    - self._unrecorded - self.recorder.count())
         if now + self.backlog_every <= self.horizon:
             # the same event again, rescheduled as env.timeout(backlog_every) would schedule one
             event.callbacks = self._backlog_cbs
@@ -1117,14 +1121,13 @@ class Engine:
         in the order they (last) entered the system - arrival order, a reopened ticket placed
         where it came back (:meth:`reenter`)."""
         found: dict[int, Ticket] = {}
-        for queues in (self.queues, self.help_queues, self.handover_queues):
-            for q in queues.values():
-                if q.size:
-                    want = q.want
-                    for level in q.levels:
-                        for t in level:
-                            if t.state == want and t.queue is q:
-                                found[t.id] = t
+        for q in self._all_queues:
+            if q.size:
+                want = q.want
+                for level in q.levels:
+                    for t in level:
+                        if t.state == want and t.queue is q:
+                            found[t.id] = t
         for agent in self.agents:
             if agent.ticket is not None:
                 found[agent.ticket.id] = agent.ticket
