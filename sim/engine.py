@@ -236,6 +236,7 @@ class Engine:
         self._phase_cbs = [self._phase_done]
         env.hot = (self._phase_cbs, self._phase_done)
         self._arrive_cbs = [self._arrive]
+        self._patience_cbs = [self._patience_expired]
         self._decide_hook = self.policy.on_cannot_resolve
         self.policy_name = policy_cls.name
         self._declare_queues()
@@ -597,8 +598,22 @@ class Engine:
             self._arm_patience(t)
 
     def _arm_patience(self, t: Ticket) -> None:
-        remaining = t.patience - t.queued_total
-        self.env.timeout(max(remaining, 0.0), (t, t.visit)).callbacks.append(self._patience_expired)
+        """The customer's patience for this queue visit: a Timeout carrying (ticket, visit).
+
+        Written out as ``Timeout.__init__`` and ``Environment.schedule`` do it (the same
+        fields, the same heap entry and id), with one callback list shared by every patience
+        timer (SimPy only iterates it): one per queued visit, so the two calls are worth saving.
+        """
+        delay = t.patience - t.queued_total
+        if delay < 0.0:
+            delay = 0.0
+        ev = _new(Timeout)
+        ev.env = env = self.env
+        ev.callbacks = self._patience_cbs
+        ev._value = (t, t.visit)
+        ev._delay = delay
+        ev._ok = True
+        heappush(self._heap, (env._now + delay, NORMAL, next(self._eid), ev))
 
     def _patience_expired(self, event) -> None:
         t, visit = event.value
