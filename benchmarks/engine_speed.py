@@ -123,10 +123,13 @@ def timed(fn) -> tuple[float, float, object]:
 
 
 def interleaved(fns: dict, rounds: int) -> dict[str, tuple[float, float]]:
-    """Median (cpu, wall) of each function over ``rounds`` rounds, run A, B, B, A, A, B, ..."""
+    """Median (cpu, wall) of each function over ``rounds`` rounds, run A, B, B, A, A, B, ...,
+    after one untimed warm-up call of each."""
     cpu: dict[str, list[float]] = {k: [] for k in fns}
     wall: dict[str, list[float]] = {k: [] for k in fns}
     items = list(fns.items())
+    for _, fn in items:          # one untimed call each first: caches, lazy imports, allocator
+        fn()
     for r in range(rounds):
         # A, B, then B, A: whichever runs second in a round measured up to ~10 % faster here
         # (allocator and cache state after the other's run), so the order alternates
