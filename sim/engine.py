@@ -1084,8 +1084,8 @@ class Engine:
         backlog["time_min"].append(now)
         backlog["waiting"].append(sum(map(_size, self._all_queues)))
         # in the system: every entry (arrivals, returns) less every exit (a row, or none)
-        backlog["in_system"].append(self._block.start + self._row + self._reentries
-                                    - self._unrecorded - self.recorder.count())
+        backlog["in_system"].append(self.n_arrivals + self._reentries - self._unrecorded
+                                    - self.recorder.count())
         if now + self.backlog_every <= self.horizon:
             # the same event again, rescheduled as env.timeout(backlog_every) would schedule one
             event.callbacks = self._backlog_cbs
