@@ -86,7 +86,8 @@ _RESOLVED = int(Outcome.RESOLVED)   # a plain int: a batch of rows converts fast
 _IDLE, _RESOLVE, _DIAGNOSE, _HANDOFF = Phase.IDLE, Phase.RESOLVE, Phase.DIAGNOSE, Phase.HANDOFF
 _INF = math.inf
 _size = attrgetter("size")   # a queue's live length (TicketQueue.size), read in C
-_new = object.__new__        # a ticket's allocation, without the call of Ticket.__init__
+_new = object.__new__        # an allocation without the class call (tickets, timeouts)
+_init_ticket = Ticket.__init__
 
 #: per-ticket values of optional features, kept as {ticket_id: value} only for the tickets
 #: concerned (``RunResult.extra``) and joined onto the ticket table; absent means 0
@@ -455,17 +456,11 @@ class Engine:
             b, r = self._block, self._row
             now = env._now
             tid = b.start + r
-            # Ticket(tid, now, patience, work, b, r) written out: a class call with an
-            # __init__ costs twice these six stores (keep the two in step: tickets.py)
-            t = _new(self._block_kinds[r])
-            t.id = tid
-            t.arrival = now
-            t.patience = b.patience[r]
-            t.work = b.work[r]
-            t.draws = b
-            t.row = r
-            if now < self.warmup:
-                t.measured = False
+            # Ticket(...) without the class call (allocation, then __init__ as a plain
+            # function call: the interpreter runs it without a C-level call)
+            t = _new(Ticket)
+            _init_ticket(t, tid, now, b.patience[r], b.work[r], b, r, self._block_kinds[r],
+                         now >= self.warmup)
             # schedule the next arrival: the same event, rescheduled
             r += 1
             if r == self._block_len:
