@@ -173,7 +173,30 @@ class Engine:
     The optional mechanics live in :mod:`sim.mechanics` as features attached to the moments
     this engine names (:data:`sim.mechanics.features.MOMENTS`); a moment no feature acts on
     costs one empty check.
+
+    Why ``__slots__``: with its ~80 attributes an engine's ``__dict__`` is a plain dict, and
+    CPython 3.11 then leaves every ``self._method(...)`` load of the hot path unspecialised;
+    with slots each ``self.x`` is a fixed offset (issue 16).  A feature or a subclass needing
+    a new attribute adds it here (a subclass may also just declare no ``__slots__``).
     """
+
+    __slots__ = ("_agent_views", "_all_queues", "_arrival_ev", "_arrive_cbs",
+                 "_backlog_cbs", "_block", "_block_kinds", "_block_len", "_blocks",
+                 "_decide_by_kind", "_decide_hook", "_decisions", "_done", "_eid", "_entry",
+                 "_heap", "_hooked", "_iss", "_kind_list", "_kinds", "_level_of",
+                 "_n_levels", "_n_teams", "_on_handoff", "_on_help_taken",
+                 "_on_help_wanted", "_on_helper_asked", "_on_helpers_found", "_on_horizon",
+                 "_on_no_helper_free", "_on_released", "_on_resolved",
+                 "_on_search_abandoned", "_on_search_done", "_on_swarm_finished",
+                 "_on_switch_done", "_patience_cbs", "_phase_cbs", "_plain_finish",
+                 "_reentries", "_route_by_kind", "_route_hook", "_row", "_seg_level",
+                 "_seg_names", "_swarm_c", "_swarm_k", "_swarm_legacy", "_team_views",
+                 "_ticket_view", "_track_repeat", "_unrecorded", "agents", "backlog",
+                 "backlog_every", "customers", "env", "extra", "features", "handoff_dist",
+                 "handover_queues", "help_queues", "horizon", "interruptions", "org",
+                 "policy", "policy_name", "queues", "recorder", "repeat_dist",
+                 "replication", "scn", "seed", "swarm_wait_is_queue", "team_by_name",
+                 "teams", "top_tier", "trace", "warmup")
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: PolicyParams,
                  replication: int, seed: int, trace: bool = False,
