@@ -671,7 +671,7 @@ class Engine:
             t.first_agent = aid
             t.n_touched = 1
         elif aid != t.first_agent:
-            self._touch(t, aid)
+            _touch(t, aid)
         team = agent.team
         t.last_team = team.name
         agent.ticket = t
@@ -814,7 +814,7 @@ class Engine:
             h = (t.draws.handoff.item(t.row, k) if k < SLOTS else
                  self.customers.overflow(Stream.HANDOFF, t.id, k, self.handoff_dist))
             t.n_handoff = k + 1
-            self._begin(agent, Phase.HANDOFF, h if effort == 1.0 else h * effort)
+            self._begin(agent, _HANDOFF, h if effort == 1.0 else h * effort)
         else:                                   # Swarm(max_helpers, mode)
             req = d[1]
             if req[1] == "interrupt" and not self._on_no_helper_free:
@@ -933,7 +933,7 @@ class Engine:
             helper.ticket = t
             helper.phase = Phase.HELP
             helper.phase_start = now
-            self._touch(t, helper.id)
+            _touch(t, helper.id)
             if self.trace is not None:
                 self._log(now, now, t.id, HELPER_JOINED, helper)
         t.helpers += len(helpers)
@@ -1064,26 +1064,6 @@ class Engine:
         else:
             self._unrecorded += 1
 
-    @staticmethod
-    def _touch(t: Ticket, aid: int) -> None:
-        """Count agent ``aid`` among the distinct agents who worked on ``t`` (a set is made
-        only for a third agent: most tickets see one or two)."""
-        n = t.n_touched
-        if n == 0:
-            t.first_agent = aid
-            t.n_touched = 1
-        elif n == 1:
-            if aid != t.first_agent:
-                t.second_agent = aid
-                t.n_touched = 2
-        elif n == 2:
-            if aid != t.first_agent and aid != t.second_agent:
-                t.touched = {t.first_agent, t.second_agent, aid}
-                t.n_touched = 3
-        elif aid not in t.touched:
-            t.touched.add(aid)
-            t.n_touched = n + 1
-
     def _count(self, t: Ticket, column: str, amount: float) -> None:
         """Add to an optional per-ticket column (EXTRA_COLUMNS)."""
         d = self.extra[column]
@@ -1199,6 +1179,26 @@ class Engine:
     def _trace_interval(self, start: float, end: float, t: Ticket, agent: Agent, phase: int) -> None:
         if self.trace is not None:
             self._log(start, end, t.id, Phase.NAMES[phase], agent)
+
+
+def _touch(t: Ticket, aid: int) -> None:
+    """Count agent ``aid`` among the distinct agents who worked on ``t`` (a set is made
+    only for a third agent: most tickets see one or two)."""
+    n = t.n_touched
+    if n == 0:
+        t.first_agent = aid
+        t.n_touched = 1
+    elif n == 1:
+        if aid != t.first_agent:
+            t.second_agent = aid
+            t.n_touched = 2
+    elif n == 2:
+        if aid != t.first_agent and aid != t.second_agent:
+            t.touched = {t.first_agent, t.second_agent, aid}
+            t.n_touched = 3
+    elif aid not in t.touched:
+        t.touched.add(aid)
+        t.n_touched = n + 1
 
 
 def _entered(t: Ticket) -> tuple[int, int, int]:

@@ -12,7 +12,10 @@ class Outcome(IntEnum):
     ABANDONED = 2
 
 
-class State(IntEnum):
+class State:
+    """A ticket's state: plain ints, not an ``IntEnum``, so that the engine's comparisons of
+    ``t.state`` specialise to integer compares (CPython 3.11+, issue 16)."""
+
     NEW = 0
     QUEUED = 1        # waiting in a queue for an agent
     IN_SERVICE = 2    # an agent is working on it
