@@ -84,6 +84,8 @@ MAX_HANDOFFS = 1000   # a ticket passed on this often means the policy loops for
 _QUEUED, _IN_SERVICE, _DONE = State.QUEUED, State.IN_SERVICE, State.DONE
 _RESOLVED = int(Outcome.RESOLVED)   # a plain int: a batch of rows converts faster than IntEnums
 _IDLE, _RESOLVE, _DIAGNOSE, _HANDOFF = Phase.IDLE, Phase.RESOLVE, Phase.DIAGNOSE, Phase.HANDOFF
+_HELP, _SWARM, _HOLD = Phase.HELP, Phase.SWARM, Phase.HOLD
+_AWAIT_HELP, _SEARCHING = State.AWAIT_HELP, State.SEARCHING
 _INF = math.inf
 _size = attrgetter("size")   # a queue's live length (TicketQueue.size), read in C
 _new = object.__new__        # an allocation without the class call (tickets, timeouts)
@@ -635,11 +637,11 @@ class Engine:
 
     def _patience_expired(self, event) -> None:
         t, visit = event.value
-        if t.visit != visit or t.state not in (State.QUEUED, State.AWAIT_HELP, State.SEARCHING):
+        if t.visit != visit or t.state not in (_QUEUED, _AWAIT_HELP, _SEARCHING):
             return
         now = self.env._now
         t.queued_total += now - t.enqueued_at
-        if t.state == State.SEARCHING:      # the owner is looking for a helper: stops, is free
+        if t.state == _SEARCHING:      # the owner is looking for a helper: stops, is free
             t.queue = None
             for hook in self._on_search_abandoned:
                 hook(t)
@@ -648,10 +650,10 @@ class Engine:
             return
         t.queue.discard(t)
         t.queue = None
-        if t.state == State.AWAIT_HELP:     # the owner stops holding
+        if t.state == _AWAIT_HELP:     # the owner stops holding
             owner = t.owner
             self._charge(t, owner, now - t.hold_start)
-            self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
+            self._trace_interval(t.hold_start, now, t, owner, _HOLD)
             self._finish(t, Outcome.ABANDONED)
             self._release(owner)
         else:
@@ -768,15 +770,15 @@ class Engine:
             agent.ticket = None
             self._enqueue(t, q)
             self._release(agent)
-        elif phase == Phase.SWARM:
+        elif phase == _SWARM:
             for helper in t.helpers_now:
                 self._charge(t, helper, dur)
                 if self.trace is not None:
-                    self._trace_interval(helper.phase_start, self.env._now, t, helper, Phase.HELP)
+                    self._trace_interval(helper.phase_start, self.env._now, t, helper, _HELP)
             helpers = t.helpers_now
             for hook in self._on_swarm_finished:
                 hook(agent, t)
-            self._finish(t, Outcome.RESOLVED)
+            self._finish(t, _RESOLVED)
             t.helpers_now = ()
             for helper in helpers:
                 self._release(helper)
@@ -902,13 +904,13 @@ class Engine:
         if not owner.team.on_duty:      # in overtime after shift end: hand over, do not wait
             self._start_handover(owner, t, self._handover_queue(t))
             return
-        t.state = State.AWAIT_HELP
+        t.state = _AWAIT_HELP
         owner.target = t.queue          # remember where the ticket came from while it waits
         t.queue = q
         t.hold_start = now
         t.enqueued_at = now
         t.visit += 1
-        owner.phase = Phase.HOLD
+        owner.phase = _HOLD
         owner.phase_start = now
         q.push(t)
         if self.swarm_wait_is_queue and t.patience != math.inf:
@@ -918,27 +920,27 @@ class Engine:
         """The owner stops holding ``t`` for a helper: pay the hold, count the customer's wait."""
         now = self.env._now
         self._charge(t, owner, now - t.hold_start)
-        self._trace_interval(t.hold_start, now, t, owner, Phase.HOLD)
+        self._trace_interval(t.hold_start, now, t, owner, _HOLD)
         if self.swarm_wait_is_queue:
             t.queued_total += now - t.enqueued_at
 
     def _start_swarm(self, t: Ticket, owner: Agent, helpers: list[Agent]) -> None:
         now = self.env._now
-        if t.state == State.AWAIT_HELP:
+        if t.state == _AWAIT_HELP:
             self._end_hold(t, owner)
             t.queue = owner.target
             owner.target = None
-        t.state = State.IN_SERVICE
+        t.state = _IN_SERVICE
         for helper in helpers:
             helper.ticket = t
-            helper.phase = Phase.HELP
+            helper.phase = _HELP
             helper.phase_start = now
             _touch(t, helper.id)
             if self.trace is not None:
                 self._log(now, now, t.id, HELPER_JOINED, helper)
         t.helpers += len(helpers)
         t.helpers_now = helpers
-        self._begin(owner, Phase.SWARM, self._swarm_duration(t.work, len(helpers)))
+        self._begin(owner, _SWARM, self._swarm_duration(t.work, len(helpers)))
 
     def _swarm_duration(self, work: float, h: int) -> float:
         """Minutes a swarm of the owner and ``h`` helpers lasts (every participant occupied)."""
@@ -1095,9 +1097,9 @@ class Engine:
         for agent in self.agents:
             if agent.ticket is not None:
                 t = agent.ticket
-                if agent.phase == Phase.HOLD:
+                if agent.phase == _HOLD:
                     self._charge(t, agent, now - t.hold_start)
-                    self._trace_interval(t.hold_start, now, t, agent, Phase.HOLD)
+                    self._trace_interval(t.hold_start, now, t, agent, _HOLD)
                 else:
                     self._charge(t, agent, now - agent.phase_start)
                     if self.trace is not None:
@@ -1112,8 +1114,8 @@ class Engine:
         for hook in self._on_horizon:            # e.g. resolved, customer not back yet
             hook()
         for t in self._open_tickets():
-            if t.state == State.QUEUED or (self.swarm_wait_is_queue and (
-                    t.state == State.AWAIT_HELP or t.state == State.SEARCHING)):
+            if t.state == _QUEUED or (self.swarm_wait_is_queue and (
+                    t.state == _AWAIT_HELP or t.state == _SEARCHING)):
                 t.queued_total += now - t.enqueued_at
             t.end = math.nan
             t.state = State.DONE
