@@ -228,7 +228,11 @@ def test_shrunken_sweep_leaves_no_stale_rows(tmp_path):
     assert run_sweep(big, out, workers=1, tickets=True).done == 8
     small_plan = load_sweep(sweep_file(tmp_path, base, replications=1, policies=["tiered"]))
     outcome = run_sweep(small_plan, out, workers=1)
-    assert outcome.skipped == 2 and outcome.shelved == 6 * 2       # runs and tickets files
+    assert outcome.skipped == 2
+    # 6 tickets files move whole; runs files hold consecutive replications, so the 3 dropped
+    # policies' files move whole and tiered's r0000-0001 is split (rep 1 shelved, rep 0 kept).
+    shelved = [p for p in (out / "outside-plan").rglob("*.parquet")]
+    assert outcome.shelved == len(shelved) == 6 + 3 + 1
     rows = pd.read_parquet(out / "runs")
     assert len(rows) == 2 and set(rows["policy"].astype(str)) == {"tiered"}
     assert len(pd.read_parquet(out / "outside-plan" / "runs")) == 6   # moved, not deleted

@@ -15,12 +15,12 @@ the scenario) or the one-line error that stopped it.  Results do not depend on
 the backend or the number of workers.
 """
 from .backends import Backend, InProcess, LocalPool, cpu_count
-from .core import backend_for, execute, iter_execute
+from .core import backend_for, execute, iter_execute, iter_execute_batches
 from .dask import BackendError, DaskBackend
 from .deadline import TaskTimeout
 from .plan import plan_runs
 from .tasks import RunRecord, RunTask, metric_row, run_batch, run_task
 
-__all__ = ["RunTask", "RunRecord", "execute", "iter_execute", "backend_for", "plan_runs",
+__all__ = ["RunTask", "RunRecord", "execute", "iter_execute", "iter_execute_batches", "backend_for", "plan_runs",
            "Backend", "InProcess", "LocalPool", "DaskBackend", "BackendError", "TaskTimeout",
            "cpu_count", "run_task", "run_batch", "metric_row"]

@@ -110,7 +110,13 @@ def lost(batch: list[RunTask], exc: BaseException | str, status: str = "failed")
 
 
 class Backend:
-    """Runs batches of tasks; ``run`` yields one record per task, in completion order."""
+    """Runs batches of tasks; ``run`` yields one record per task, in completion order.
+
+    To write a backend, implement :meth:`run_batches` (yield the records of each
+    round trip as one list, as soon as it is back); :meth:`run` flattens it.  A
+    backend written against the older contract may implement :meth:`run` alone:
+    :func:`~sim.execution.iter_execute_batches` then sees one record per delivery.
+    """
 
     workers: int = 1
     name: str = "backend"
@@ -119,6 +125,14 @@ class Backend:
             batch_size: Optional[int] = None, expected: Optional[int] = None) -> Iterator[RunRecord]:
         """``batch_size``: tasks per batch (None: adaptive, see :class:`Batcher`);
         ``expected``: how many tasks ``tasks`` holds, if it is a generator (sizes batches)."""
+        for records in self.run_batches(tasks, timeout, batch_size, expected):
+            yield from records
+
+    def run_batches(self, tasks: Iterable[RunTask], timeout: Optional[float] = None,
+                    batch_size: Optional[int] = None, expected: Optional[int] = None
+                    ) -> Iterator[list[RunRecord]]:
+        """The records of each delivery (a batch back from a worker, or the batch's lost
+        records) as one list, in completion order; every task in exactly one list."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -139,13 +153,13 @@ class InProcess(Backend):
 
     name = "in-process"
 
-    def run(self, tasks, timeout=None, batch_size=None, expected=None):
+    def run_batches(self, tasks, timeout=None, batch_size=None, expected=None):
         # batches here only to measure same-scenario runs together (see run_batch)
         batcher = Batcher(tasks, batch_size)
         for batch in batcher:
             records = run_batch(batch, timeout)
             batcher.observe(records)
-            yield from records
+            yield records
 
     def describe(self) -> str:
         return "1 worker (in this process)"
@@ -236,7 +250,7 @@ class LocalPool(Backend):
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self, tasks, timeout=None, batch_size=None, expected=None):
+    def run_batches(self, tasks, timeout=None, batch_size=None, expected=None):
         try:
             yield from self._run(tasks, timeout, batch_size, expected)
         except BaseException:
@@ -278,7 +292,7 @@ class LocalPool(Backend):
                     records, broken = lost(batch, exc), True
                 except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable task or result
                     records = lost(batch, exc)
-                yield from records
+                yield records
             stuck = not finished and allowance is not None
             if broken or stuck:
                 # a worker died or hangs: batches it may have been running are lost (unless they
@@ -296,7 +310,7 @@ class LocalPool(Backend):
                     else:
                         retry.append(batch)
                         continue
-                    yield from records
+                    yield records
                 inflight.clear()
                 self._reset()
                 progress = time.monotonic()

@@ -6,7 +6,7 @@ from typing import Callable, Iterable, Iterator, Optional
 from .backends import Backend, InProcess, LocalPool, cpu_count
 from .tasks import RunRecord, RunTask
 
-__all__ = ["execute", "iter_execute", "backend_for", "RecordFn"]
+__all__ = ["execute", "iter_execute", "iter_execute_batches", "backend_for", "RecordFn"]
 
 RecordFn = Callable[[RunRecord], None]
 
@@ -47,6 +47,22 @@ def iter_execute(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
     work per batch); ``expected``: how many tasks a generator will give (sizes
     batches so that every worker still gets several).
     """
+    for records in iter_execute_batches(tasks, backend, timeout=timeout, batch_size=batch_size,
+                                        expected=expected):
+        for record in records:
+            if on_record is not None:
+                on_record(record)
+            yield record
+
+
+def iter_execute_batches(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
+                         timeout: Optional[float] = None, batch_size: Optional[int] = None,
+                         expected: Optional[int] = None) -> Iterator[list[RunRecord]]:
+    """:func:`iter_execute`, one list per delivery: the records that came back together.
+
+    What a caller that writes results wants (the sweep writes a delivery's runs of one
+    (point, policy) as one file); every task is in exactly one list.
+    """
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout: must be > 0 seconds, got {timeout}")
     own = backend is None
@@ -54,10 +70,12 @@ def iter_execute(tasks: Iterable[RunTask], backend: Optional[Backend] = None, *,
         tasks = list(tasks)
         backend = InProcess() if len(tasks) <= 1 else backend_for()
     try:
-        for record in backend.run(tasks, timeout=timeout, batch_size=batch_size, expected=expected):
-            if on_record is not None:
-                on_record(record)
-            yield record
+        if type(backend).run_batches is Backend.run_batches:     # a backend with run() only
+            for record in backend.run(tasks, timeout=timeout, batch_size=batch_size, expected=expected):
+                yield [record]
+        else:
+            yield from backend.run_batches(tasks, timeout=timeout, batch_size=batch_size,
+                                           expected=expected)
     finally:
         if own:
             backend.close()

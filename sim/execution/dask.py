@@ -21,7 +21,7 @@ from typing import Optional
 
 from ..scenario import ScenarioError
 from .backends import Backend, Batcher, _len, cap_for, lost
-from .tasks import RunTask, run_batch_remote
+from .tasks import run_batch_remote
 
 __all__ = ["DaskBackend", "connect", "address_problem", "BackendError"]
 
@@ -89,7 +89,7 @@ class DaskBackend(Backend):
         info = self.client.scheduler_info()
         return sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
 
-    def run(self, tasks, timeout=None, batch_size=None, expected=None):
+    def run_batches(self, tasks, timeout=None, batch_size=None, expected=None):
         import queue
 
         client = self.client
@@ -130,7 +130,8 @@ class DaskBackend(Backend):
         running_since: dict = {}            # future key -> when first seen running (timeouts)
         submit_more()
         while owner or refused:
-            yield from refused
+            if refused:
+                yield list(refused)
             refused.clear()
             if not owner:
                 submit_more()
@@ -154,7 +155,7 @@ class DaskBackend(Backend):
                 except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker: record, go on
                     records = lost(batch, exc)
                 fut.release()
-                yield from records
+                yield records
             if done:
                 no_worker_since = None
                 submit_more()
@@ -163,7 +164,7 @@ class DaskBackend(Backend):
                 no_worker_since = None
                 stuck = self._give_up_stuck(owner, timeout, running_since) if timeout and owner else []
                 if stuck:
-                    yield from stuck
+                    yield stuck
                     submit_more()
                 continue
             now = time.monotonic()
@@ -174,10 +175,10 @@ class DaskBackend(Backend):
                 why = f"not run: {self.stopped}"
                 for fut, batch in owner.values():
                     fut.cancel()
-                    yield from lost(batch, why, "not_run")
+                    yield lost(batch, why, "not_run")
                 owner.clear()
                 for batch in todo:
-                    yield from lost(batch, why, "not_run")
+                    yield lost(batch, why, "not_run")
                 return
 
 

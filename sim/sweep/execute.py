@@ -18,13 +18,13 @@ from typing import Callable, Iterator, Optional
 import yaml
 
 from .._version import __version__
-from ..execution import Backend, RunRecord, RunTask, backend_for, iter_execute
+from ..execution import Backend, RunRecord, RunTask, backend_for, iter_execute_batches
 from ..scenario import ScenarioError
 from .expand import SweepPlan
 from ..outputs.cells import comment_line
 from ..outputs.directory import foreign_entries
 from .store import Layout, atomic_write, remove_stale_temporaries, shelve_outside_plan, write_json, write_table
-from .tasks import runs_table, sweep_task, tickets_table
+from .tasks import row_signature, runs_rows_table, sweep_task, tickets_table
 
 __all__ = ["SweepOutcome", "run_sweep", "pending_tasks", "prepare_directory"]
 
@@ -144,14 +144,15 @@ def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[Ru
     classes = {policy: registry.get(policy) for policy in plan.policies}
     for point in plan.points:
         for policy in plan.policies:
+            done = layout.done_reps(point.index, policy, tickets)
             for rep in range(plan.replications):
-                if not layout.is_done(point.index, policy, rep, tickets):
+                if rep not in done:
                     yield sweep_task(point.index, point.scenario, policy, rep, tickets, classes[policy])
 
 
 def count_done(plan: SweepPlan, layout: Layout, tickets: bool) -> int:
-    return sum(layout.is_done(p.index, pol, r, tickets)
-               for p in plan.points for pol in plan.policies for r in range(plan.replications))
+    return sum(sum(1 for r in layout.done_reps(p.index, pol, tickets) if 0 <= r < plan.replications)
+               for p in plan.points for pol in plan.policies)
 
 
 
@@ -211,14 +212,15 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
 
     writer = _Writer()
 
-    def handle(rec: RunRecord) -> None:
+    def handle(rec: RunRecord) -> bool:
+        """Count ``rec``; write it if it failed; True if it is a success to write."""
         point, policy, rep = rec.key
         outcome.task_seconds += rec.seconds
         outcome.task_cpu_seconds += rec.cpu_seconds
         if rec.status == "not_run":
             outcome.not_run += 1
             outcome.stopped = outcome.stopped or (rec.error or "").removeprefix("not run: ")
-            return
+            return False
         if rec.error is not None:
             record = {"point": point, "policy": policy, "replication": rep, "error": rec.error,
                       "status": rec.status, "traceback": rec.traceback}
@@ -227,32 +229,57 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
             outcome.timed_out += rec.status == "timeout"
             if len(outcome.errors) < 20:
                 outcome.errors.append((rec.key, rec.error))
-        else:
-            seed, params = points[point].scenario.seed, points[point].params
+            return False
+        outcome.done += 1
+        return True
 
-            def write() -> None:
+    def write_group(group: list[RunRecord]) -> None:
+        point, policy, first = group[0].key
+        last = group[-1].key[2]
+        seed, params = points[point].scenario.seed, points[point].params
+
+        def write() -> None:
+            for rec in group:       # tickets first: the runs file is what marks the tasks done
                 table = tickets_table(rec)
                 if table is not None:
-                    write_table(layout.tickets_file(point, policy, rep), table)
-                write_table(layout.runs_file(point, policy, rep), runs_table(rec, seed, params))  # done
-                layout.failed_file(point, policy, rep).unlink(missing_ok=True)
+                    write_table(layout.tickets_file(point, policy, rec.key[2]), table)
+            write_table(layout.runs_file(point, policy, first, last), runs_rows_table(group, seed, params))
+            for rec in group:
+                layout.failed_file(point, policy, rec.key[2]).unlink(missing_ok=True)
 
-            writer.submit(write)
-            outcome.done += 1
-        report(outcome.complete, outcome.total, outcome.failed)
+        writer.submit(write)
 
     try:
         if todo > 0:
             tasks = pending_tasks(plan, layout, tickets)
             if todo == 1 and backend.name == "process pool":
                 backend = InProcess()      # one run: no pool to start
-            for rec in iter_execute(tasks, backend, timeout=timeout, batch_size=batch_size,
-                                    expected=todo):
-                handle(rec)
+            for records in iter_execute_batches(tasks, backend, timeout=timeout, batch_size=batch_size,
+                                                expected=todo):
+                ok = [rec for rec in records if handle(rec)]
+                for group in _groups(ok):
+                    write_group(group)
+                report(outcome.complete, outcome.total, outcome.failed)
     finally:
         writer.close()      # every row on disk (or the first write error raised) before returning
     outcome.seconds = time.perf_counter() - t0
     return outcome
+
+
+def _groups(records: list[RunRecord]) -> list[list[RunRecord]]:
+    """Successful records that came back together, as runs of consecutive replications of one
+    (point, policy) and one row signature: each becomes one runs file (``r0005-0009.parquet``)."""
+    out: list[list[RunRecord]] = []
+    for rec in sorted(records, key=lambda r: (r.key[0], r.key[1], r.key[2])):
+        if out:
+            prev = out[-1][-1]
+            sig = row_signature(rec)
+            if (prev.key[0] == rec.key[0] and prev.key[1] == rec.key[1] and prev.key[2] + 1 == rec.key[2]
+                    and sig is not None and sig == row_signature(prev)):
+                out[-1].append(rec)
+                continue
+        out.append([rec])
+    return out
 
 
 class _Writer:

@@ -552,7 +552,6 @@ def write_report(out: str | os.PathLike, plan: SweepPlan, failed: int = 0) -> Pa
     runs = read_runs(out, plan)
     rdir = layout.report_dir
     rdir.mkdir(parents=True, exist_ok=True)
-    rep = plan.spec.report
     currency = currency_of(plan.points[0].scenario) if plan.points else ""
     regime = regime_frame(runs, plan)
     csv = regime[["point", *plan.param_columns, *REGIME_COLUMNS[1:]]].copy()

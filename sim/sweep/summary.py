@@ -29,26 +29,34 @@ META_COLUMNS = ("point", "policy", "replication", "seed", "arrivals")
 
 
 def _read_run(path: Path) -> pd.DataFrame:
-    """One run's row; a damaged file (edited, truncated by a disk error) is one line saying
+    """A runs file's rows; a damaged file (edited, truncated by a disk error) is one line saying
     how to redo that run, not an Arrow traceback after the whole sweep has run."""
     try:
         return pq.read_table(path).to_pandas()
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ScenarioError([f"{path}: unreadable run file ({exc.__class__.__name__}); delete it and "
-                             "re-run the same sweep command to redo that run"]) from None
+                             "re-run the same sweep command to redo its runs"]) from None
 
 
 def read_point_runs(layout: Layout, plan: SweepPlan, point: Point) -> pd.DataFrame:
-    """Per-run rows of one point (completed tasks only), with ``point`` and ``policy`` columns."""
+    """Per-run rows of one point (completed tasks only), with ``point`` and ``policy`` columns.
+
+    Only the plan's replications are taken, each from the one file that holds it
+    (:meth:`Layout.run_files`), in replication order."""
     frames = []
     for policy in plan.policies:
+        files = layout.run_files(point.index, policy)
+        by_file: dict[Path, list[int]] = {}
         for rep in range(plan.replications):
-            path = layout.runs_file(point.index, policy, rep)
-            if path.exists():
-                df = _read_run(path)
-                df.insert(0, "policy", policy)
-                df.insert(0, "point", point.index)
-                frames.append(df)
+            if rep in files:
+                by_file.setdefault(files[rep], []).append(rep)
+        for path, reps in sorted(by_file.items(), key=lambda item: item[1][0]):
+            df = _read_run(path)
+            if "replication" in df.columns and len(df) > 1 and not df["replication"].isin(reps).all():
+                df = df[df["replication"].isin(reps)].reset_index(drop=True)
+            df.insert(0, "policy", policy)
+            df.insert(0, "point", point.index)
+            frames.append(df)
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)

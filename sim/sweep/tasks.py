@@ -17,7 +17,7 @@ import pyarrow as pa
 from ..execution import RunRecord, RunTask
 from ..scenario import Scenario
 
-__all__ = ["sweep_task", "runs_table", "tickets_table"]
+__all__ = ["sweep_task", "runs_table", "runs_rows_table", "row_signature", "tickets_table"]
 
 
 def sweep_task(point: int, scenario: Scenario, policy: str, replication: int, tickets: bool = False,
@@ -62,6 +62,37 @@ def runs_table(record: RunRecord, seed: int, params: dict[str, Any]) -> pa.Table
     if all(t in (int, float, str, bool) for _, t in signature):
         _SCHEMAS[signature] = table.schema
     return table
+
+
+def row_signature(record: RunRecord) -> Optional[tuple]:
+    """What decides a runs row's columns and their types; rows of one signature share a schema
+    and may be written as one table.  None: a row to write on its own (unusual values)."""
+    metrics = record.metrics or {"tickets": 0}
+    sig = tuple((k, type(v)) for k, v in metrics.items())
+    return sig if all(t in (int, float, str, bool) for _, t in sig) else None
+
+
+def runs_rows_table(records: list[RunRecord], seed: int, params: dict[str, Any]) -> pa.Table:
+    """The rows of several runs of one (point, policy) and one :func:`row_signature`, in order.
+
+    Each row is exactly what :func:`runs_table` makes of it (the same schema, the same
+    values): the first row fixes the schema, the others are added column by column."""
+    first = runs_table(records[0], seed, params)
+    if len(records) == 1:
+        return first
+    rows = []
+    for record in records:
+        row: dict[str, Any] = {"replication": record.key[2], "seed": seed, "arrivals": record.arrivals}
+        row.update(params)
+        row.update(record.metrics or {"tickets": 0})
+        rows.append(row)
+    names = first.schema.names
+    try:
+        if all(list(row) == names for row in rows):
+            return pa.Table.from_pydict({k: [row[k] for row in rows] for k in names}, schema=first.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        pass
+    return pa.concat_tables([first, *(runs_table(r, seed, params) for r in records[1:])])
 
 
 def _from_pandas(row: dict[str, Any]) -> pa.Table:
