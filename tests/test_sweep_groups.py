@@ -99,3 +99,19 @@ def test_a_directory_of_single_and_grouped_files_reads_as_one(tmp_path):
     fresh = tmp_path / "fresh"
     run_sweep(plan, fresh, workers=1, batch_size=1)
     pd.testing.assert_frame_equal(_rows(out, plan), _rows(fresh, plan), check_exact=True)
+
+
+def test_adding_tickets_to_a_grouped_directory_writes_no_second_row(tmp_path):
+    """A sweep into DIR with --tickets re-runs the runs that lack tickets files; their rows are
+    already on disk (in group files of another shape): only the tickets files are added."""
+    plan = _plan(tmp_path, replications=4)
+    out = tmp_path / "out"
+    run_sweep(plan, out, workers=1, batch_size=16)                   # r0000-0003, no tickets
+    before = _rows(out, plan)
+    again = run_sweep(plan, out, workers=1, batch_size=1, tickets=True)
+    assert again.done == 16 and again.skipped == 0
+    assert _files(out) == ["r0000-0003.parquet"] * 4
+    assert len(pd.read_parquet(out / "runs")) == 16                  # no duplicate rows for pandas
+    assert len(list((out / "tickets").rglob("*.parquet"))) == 16
+    pd.testing.assert_frame_equal(_rows(out, plan), before, check_exact=True)
+    assert run_sweep(plan, out, workers=1, tickets=True).skipped == 16

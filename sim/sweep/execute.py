@@ -137,16 +137,24 @@ def prepare_directory(plan: SweepPlan, out: Path, resume: bool, tickets: bool) -
 _YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool) -> Iterator[RunTask]:
-    """Run tasks not yet complete in DIR, in a fixed order (generated lazily)."""
+def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool,
+                  rowed: Optional[set] = None) -> Iterator[RunTask]:
+    """Run tasks not yet complete in DIR, in a fixed order (generated lazily).
+
+    ``rowed``, if given, collects the keys of pending tasks whose runs row is already on disk
+    (with ``tickets``: a run done before DIR had per-ticket rows): only their tickets are missing.
+    """
     from ..policies import registry
 
     classes = {policy: registry.get(policy) for policy in plan.policies}
     for point in plan.points:
         for policy in plan.policies:
-            done = layout.done_reps(point.index, policy, tickets)
+            have = layout.run_files(point.index, policy)
+            done = layout.done_reps(point.index, policy, tickets) if tickets else set(have)
             for rep in range(plan.replications):
                 if rep not in done:
+                    if rowed is not None and rep in have:
+                        rowed.add((point.index, policy, rep))
                     yield sweep_task(point.index, point.scenario, policy, rep, tickets, classes[policy])
 
 
@@ -249,14 +257,32 @@ def _run(plan: SweepPlan, out: Path, backend: Backend, resume: bool, tickets: bo
 
         writer.submit(write)
 
+    def write_tickets_only(rec: RunRecord) -> None:
+        """A re-run whose runs row is on disk already (perhaps in a file of several runs, which
+        a second file would duplicate): the same simulation, so only its tickets file is new."""
+        point, policy, rep = rec.key
+
+        def write() -> None:
+            table = tickets_table(rec)
+            if table is not None:
+                write_table(layout.tickets_file(point, policy, rep), table)
+            layout.failed_file(point, policy, rep).unlink(missing_ok=True)
+
+        writer.submit(write)
+
+    rowed: set = set()
     try:
         if todo > 0:
-            tasks = pending_tasks(plan, layout, tickets)
+            tasks = pending_tasks(plan, layout, tickets, rowed)
             if todo == 1 and backend.name == "process pool":
                 backend = InProcess()      # one run: no pool to start
             for records in iter_execute_batches(tasks, backend, timeout=timeout, batch_size=batch_size,
                                                 expected=todo):
                 ok = [rec for rec in records if handle(rec)]
+                if rowed:
+                    for rec in [r for r in ok if r.key in rowed]:
+                        write_tickets_only(rec)
+                    ok = [r for r in ok if r.key not in rowed]
                 for group in _groups(ok):
                     write_group(group)
                 report(outcome.complete, outcome.total, outcome.failed)
