@@ -115,3 +115,18 @@ def test_adding_tickets_to_a_grouped_directory_writes_no_second_row(tmp_path):
     assert len(list((out / "tickets").rglob("*.parquet"))) == 16
     pd.testing.assert_frame_equal(_rows(out, plan), before, check_exact=True)
     assert run_sweep(plan, out, workers=1, tickets=True).skipped == 16
+
+
+def test_a_runs_file_whose_rows_do_not_match_its_name_is_moved_whole_not_split(tmp_path):
+    big, small = _plan(tmp_path, replications=4), _plan(tmp_path, replications=3)
+    out = tmp_path / "out"
+    run_sweep(big, out, workers=1, batch_size=16)
+    path = out / "runs" / "point=00000" / "policy=tiered" / "r0000-0003.parquet"
+    df = pd.read_parquet(path)
+    df.iloc[::-1].to_parquet(path, index=False)              # same rows, reversed: not the name's order
+    run_sweep(small, out, workers=1, batch_size=16)
+    moved = out / "outside-plan" / "runs" / "point=00000" / "policy=tiered" / "r0000-0003.parquet"
+    assert moved.exists() and len(pd.read_parquet(moved)) == 4     # nothing lost, nothing split
+    assert not path.exists()
+    rows = read_runs(out, small)
+    assert len(rows) == 12 and sorted(rows[rows["policy"] == "tiered"]["point"]).count(0) == 3   # re-run

@@ -113,9 +113,7 @@ class Backend:
     """Runs batches of tasks; ``run`` yields one record per task, in completion order.
 
     To write a backend, implement :meth:`run_batches` (yield the records of each
-    round trip as one list, as soon as it is back); :meth:`run` flattens it.  A
-    backend written against the older contract may implement :meth:`run` alone:
-    :func:`~sim.execution.iter_execute_batches` then sees one record per delivery.
+    round trip as one list, as soon as it is back); :meth:`run` flattens it.
     """
 
     workers: int = 1

@@ -70,12 +70,8 @@ def iter_execute_batches(tasks: Iterable[RunTask], backend: Optional[Backend] = 
         tasks = list(tasks)
         backend = InProcess() if len(tasks) <= 1 else backend_for()
     try:
-        if type(backend).run_batches is Backend.run_batches:     # a backend with run() only
-            for record in backend.run(tasks, timeout=timeout, batch_size=batch_size, expected=expected):
-                yield [record]
-        else:
-            yield from backend.run_batches(tasks, timeout=timeout, batch_size=batch_size,
-                                           expected=expected)
+        yield from backend.run_batches(tasks, timeout=timeout, batch_size=batch_size,
+                                       expected=expected)
     finally:
         if own:
             backend.close()

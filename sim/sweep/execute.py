@@ -150,7 +150,7 @@ def pending_tasks(plan: SweepPlan, layout: Layout, tickets: bool,
     for point in plan.points:
         for policy in plan.policies:
             have = layout.run_files(point.index, policy)
-            done = layout.done_reps(point.index, policy, tickets) if tickets else set(have)
+            done = layout.done_reps(point.index, policy, tickets, have)
             for rep in range(plan.replications):
                 if rep not in done:
                     if rowed is not None and rep in have:
@@ -311,8 +311,8 @@ def _groups(records: list[RunRecord]) -> list[list[RunRecord]]:
 class _Writer:
     """Writes finished tasks' files on a few threads, so the coordinator keeps feeding workers.
 
-    Each task's files are written by one job in order (tickets, then the runs
-    file that marks the task done), atomically and fsynced (:mod:`sim.atomic`);
+    A delivered group's files are written by one job in order (its tickets files,
+    then the runs file that marks its runs done), atomically and fsynced (:mod:`sim.atomic`);
     waiting for the disk releases the GIL, so writes overlap with scheduling.
     At most ``limit`` jobs are pending (bounded memory); the first error is
     raised by the next :meth:`submit` or by :meth:`close`.

@@ -91,12 +91,11 @@ class Layout:
     def failed_file(self, point: int, policy: str, rep: int) -> Path:
         return self._task("failed", point, policy, rep, "json")
 
-    def is_done(self, point: int, policy: str, rep: int, tickets: bool) -> bool:
-        return rep in self.done_reps(point, policy, tickets)
-
-    def done_reps(self, point: int, policy: str, tickets: bool) -> set[int]:
-        """Replications of (point, policy) complete on disk (one directory listing)."""
-        done = set(self.run_files(point, policy))
+    def done_reps(self, point: int, policy: str, tickets: bool,
+                  files: Optional[dict[int, Path]] = None) -> set[int]:
+        """Replications of (point, policy) complete on disk (one directory listing, none if
+        ``files``, the :meth:`run_files` of that (point, policy), is given)."""
+        done = set(self.run_files(point, policy) if files is None else files)
         if tickets and done:
             done = {r for r in done if self.tickets_file(point, policy, r).exists()}
         return done
@@ -232,12 +231,14 @@ def _split_runs_file(layout: Layout, path: Path, point: int, policy: str, first:
     """Replications ``first..n-1`` of ``path`` stay (a new file), ``n..last`` go to outside-plan/.
 
     False (nothing done: the caller moves the whole file) when the file cannot be read
-    or does not hold the rows its name says."""
+    or does not hold, in order, the replications its name says."""
     try:
         table = pq.read_table(path)
     except (OSError, ValueError, pa.ArrowException):
         return False
-    if table.num_rows != last - first + 1:
+    if table.num_rows != last - first + 1 or ("replication" in table.column_names and
+                                               table.column("replication").to_pylist()
+                                               != list(range(first, last + 1))):
         return False
     keep, away = table.slice(0, n - first), table.slice(n - first)
     outside = Layout(layout.root / OUTSIDE_PLAN)

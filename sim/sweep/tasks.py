@@ -44,14 +44,11 @@ def runs_table(record: RunRecord, seed: int, params: dict[str, Any]) -> pa.Table
     pyarrow directly, which is ~50x cheaper for the coordinator of a sweep of
     many short runs.
     """
-    point, policy, rep = record.key
     metrics = record.metrics or {"tickets": 0}
-    row: dict[str, Any] = {"replication": rep, "seed": seed, "arrivals": record.arrivals}
-    row.update(params)
-    row.update(metrics)
+    row = _row(record, seed, params)
     if len(row) != 3 + len(params) + len(metrics):
         return _from_pandas(row)        # a name clash: let pandas raise as it always did
-    signature = tuple((k, type(v)) for k, v in row.items())
+    signature = _signature(row)
     schema = _SCHEMAS.get(signature)
     if schema is not None:
         try:
@@ -59,17 +56,33 @@ def runs_table(record: RunRecord, seed: int, params: dict[str, Any]) -> pa.Table
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             pass
     table = _from_pandas(row)
-    if all(t in (int, float, str, bool) for _, t in signature):
+    if _plain(signature):
         _SCHEMAS[signature] = table.schema
     return table
+
+
+def _row(record: RunRecord, seed: int, params: dict[str, Any]) -> dict[str, Any]:
+    """A run's row as a dict: replication, seed, arrivals, the varied values, the metrics."""
+    row: dict[str, Any] = {"replication": record.key[2], "seed": seed, "arrivals": record.arrivals}
+    row.update(params)
+    row.update(record.metrics or {"tickets": 0})
+    return row
+
+
+def _signature(values: dict[str, Any]) -> tuple:
+    return tuple((k, type(v)) for k, v in values.items())
+
+
+def _plain(signature: tuple) -> bool:
+    """Only scalars pyarrow converts one way: a schema learnt from one row fits the next."""
+    return all(t in (int, float, str, bool) for _, t in signature)
 
 
 def row_signature(record: RunRecord) -> Optional[tuple]:
     """What decides a runs row's columns and their types; rows of one signature share a schema
     and may be written as one table.  None: a row to write on its own (unusual values)."""
-    metrics = record.metrics or {"tickets": 0}
-    sig = tuple((k, type(v)) for k, v in metrics.items())
-    return sig if all(t in (int, float, str, bool) for _, t in sig) else None
+    sig = _signature(record.metrics or {"tickets": 0})
+    return sig if _plain(sig) else None
 
 
 def runs_rows_table(records: list[RunRecord], seed: int, params: dict[str, Any]) -> pa.Table:
@@ -80,12 +93,7 @@ def runs_rows_table(records: list[RunRecord], seed: int, params: dict[str, Any])
     first = runs_table(records[0], seed, params)
     if len(records) == 1:
         return first
-    rows = []
-    for record in records:
-        row: dict[str, Any] = {"replication": record.key[2], "seed": seed, "arrivals": record.arrivals}
-        row.update(params)
-        row.update(record.metrics or {"tickets": 0})
-        rows.append(row)
+    rows = [_row(record, seed, params) for record in records]
     names = first.schema.names
     try:
         if all(list(row) == names for row in rows):
